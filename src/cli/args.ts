@@ -1,0 +1,104 @@
+import { ConfigError, ConfigErrors } from "../errors.ts";
+
+/** CliArgs is what the command line asked for, before any config is read. */
+export interface CliArgs {
+  help: boolean;
+  version: boolean;
+  /** Validate the config, print the result, exit (0 valid, 2 invalid). */
+  check: boolean;
+  configPath: string | null;
+  listen: string | null;
+  backends: string[];
+  logLevel: string | null;
+  logFormat: string | null;
+}
+
+export const USAGE = `warren — a Bun-native TCP proxy
+
+Usage:
+  warren [--config FILE] [--listen HOST:PORT] [--backend HOST:PORT]... [options]
+
+With no arguments warren listens on 127.0.0.1:9509 and forwards to 127.0.0.1:9501.
+
+Options:
+  -c, --config FILE        TOML or JSON config file (see warren.example.toml)
+  -l, --listen HOST:PORT   listen address for a one-listener config without a file
+  -b, --backend HOST:PORT  a backend for that listener (repeat for several)
+      --log-level LEVEL    debug | info | warn | error | silent
+      --log-format FORMAT  pretty | json | auto
+      --check              validate the config and exit
+  -h, --help               show this help
+  -v, --version            show the version
+
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.
+Exit codes: 0 clean shutdown, 1 runtime failure, 2 config or usage error.`;
+
+/** parseArgs reads argv (without the runtime and script); usage errors come back as ConfigErrors. */
+export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
+  const out: CliArgs = {
+    help: false,
+    version: false,
+    check: false,
+    configPath: null,
+    listen: null,
+    backends: [],
+    logLevel: null,
+    logFormat: null,
+  };
+  const errors: ConfigError[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith("-")) {
+        errors.push(new ConfigError(flag, "expected a value"));
+        return undefined;
+      }
+      i++;
+      return next;
+    };
+    switch (flag) {
+      case "-h":
+      case "--help":
+        out.help = true;
+        break;
+      case "-v":
+      case "--version":
+        out.version = true;
+        break;
+      case "--check":
+        out.check = true;
+        break;
+      case "-c":
+      case "--config":
+        out.configPath = value() ?? null;
+        break;
+      case "-l":
+      case "--listen":
+        out.listen = value() ?? null;
+        break;
+      case "-b":
+      case "--backend": {
+        const v = value();
+        if (v !== undefined) out.backends.push(v);
+        break;
+      }
+      case "--log-level":
+        out.logLevel = value() ?? null;
+        break;
+      case "--log-format":
+        out.logFormat = value() ?? null;
+        break;
+      default:
+        errors.push(new ConfigError(flag, "unknown option (see --help)"));
+    }
+  }
+  if (out.configPath !== null && (out.listen !== null || out.backends.length > 0)) {
+    errors.push(new ConfigError("--listen/--backend", "cannot be combined with --config; put the listener in the file"));
+  }
+  return errors.length > 0 ? new ConfigErrors(errors, "warren") : out;
+}

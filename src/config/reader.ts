@@ -1,0 +1,119 @@
+import { ConfigError } from "../errors.ts";
+
+/**
+ * Reader walks untrusted config input and collects every problem with its key
+ * path instead of stopping at the first, so one run shows the user all fixes.
+ * Each method returns a usable value (the default) even after an error.
+ */
+export class Reader {
+  readonly errors: ConfigError[] = [];
+
+  fail(path: string, problem: string): void {
+    this.errors.push(new ConfigError(path, problem));
+  }
+
+  /** object checks that `value` is a table and that it has no keys outside `known`. */
+  object(value: unknown, path: string, known: readonly string[]): Record<string, unknown> | undefined {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      this.fail(path, `expected a table/object, got ${describe(value)}`);
+      return undefined;
+    }
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      if (known.includes(key)) continue;
+      const hint = didYouMean(key, known);
+      this.fail(join(path, key), `unknown key${hint === null ? "" : `, did you mean "${hint}"?`}`);
+    }
+    return obj;
+  }
+
+  int(obj: Record<string, unknown>, key: string, path: string, fallback: number, min: number, max: number): number {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(join(path, key), `expected an integer ${min}..${max}, got ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  bool(obj: Record<string, unknown>, key: string, path: string, fallback: boolean): boolean {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "boolean") {
+      this.fail(join(path, key), `expected true or false, got ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  string(obj: Record<string, unknown>, key: string, path: string, fallback: string): string {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string" || v === "") {
+      this.fail(join(path, key), `expected a non-empty string, got ${describe(v)}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  oneOf<T extends string>(obj: Record<string, unknown>, key: string, path: string, fallback: T, choices: readonly T[]): T {
+    const v = obj[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string" || !(choices as readonly string[]).includes(v)) {
+      const hint = typeof v === "string" ? didYouMean(v, choices) : null;
+      this.fail(
+        join(path, key),
+        `expected one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${describe(v)}${hint === null ? "" : ` (did you mean "${hint}"?)`}`,
+      );
+      return fallback;
+    }
+    return v as T;
+  }
+}
+
+/** join builds "listeners[0].backends" style key paths. */
+export function join(path: string, key: string | number): string {
+  if (typeof key === "number") return `${path}[${key}]`;
+  return path === "" ? key : `${path}.${key}`;
+}
+
+/** describe renders a found value for an error message: strings quoted, others by kind. */
+export function describe(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return "an array";
+  return `a ${typeof v === "object" ? "table" : typeof v}`;
+}
+
+/** didYouMean returns the closest known word within a small edit distance, or null. */
+export function didYouMean(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  const lower = word.toLowerCase();
+  for (const candidate of known) {
+    const d = editDistance(lower, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}

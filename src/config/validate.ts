@@ -1,0 +1,141 @@
+import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
+import { ConfigErrors } from "../errors.ts";
+import { LOG_LEVELS } from "../log.ts";
+import { DEFAULTS } from "./defaults.ts";
+import { formatHostPort, parseHostPort } from "./host-port.ts";
+import { Reader, describe, join } from "./reader.ts";
+import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
+
+const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
+const LOG_KEYS = ["level", "format", "access"] as const;
+const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
+const LISTENER_KEYS = [
+  "name",
+  "listen",
+  "backends",
+  "balance",
+  "maxConnections",
+  "connectTimeoutMs",
+  "idleTimeoutMs",
+  "maxLifetimeMs",
+  "highWaterBytes",
+  "earlyDataBytes",
+  "noDelay",
+  "keepAliveMs",
+] as const;
+const BACKEND_KEYS = ["address", "weight", "maxConnections", "drain"] as const;
+
+const DAY_MS = 86_400_000;
+const L = DEFAULTS.listener;
+
+/**
+ * validateConfig turns untrusted input (a parsed TOML/JSON file, or flags) into
+ * a WarrenConfig, or returns every problem found, each with its key path.
+ */
+export function validateConfig(input: unknown, source = "config"): WarrenConfig | ConfigErrors {
+  const r = new Reader();
+  const top = r.object(input, "", TOP_KEYS) ?? {};
+
+  const logIn = top.log === undefined ? {} : (r.object(top.log, "log", LOG_KEYS) ?? {});
+  const log = {
+    level: r.oneOf(logIn, "level", "log", DEFAULTS.log.level, LOG_LEVELS),
+    format: r.oneOf(logIn, "format", "log", DEFAULTS.log.format, ["pretty", "json", "auto"] as const),
+    access: r.bool(logIn, "access", "log", DEFAULTS.log.access),
+  };
+
+  const shutdownIn = top.shutdown === undefined ? {} : (r.object(top.shutdown, "shutdown", SHUTDOWN_KEYS) ?? {});
+  const shutdown = {
+    drainTimeoutMs: r.int(shutdownIn, "drainTimeoutMs", "shutdown", DEFAULTS.shutdown.drainTimeoutMs, 0, DAY_MS),
+  };
+
+  const listeners: ListenerConfig[] = [];
+  if (!Array.isArray(top.listeners) || top.listeners.length === 0) {
+    r.fail("listeners", `expected a list of at least one listener, got ${describe(top.listeners)}`);
+  } else {
+    top.listeners.forEach((value, i) => {
+      const listener = readListener(r, value, join("listeners", i));
+      if (listener !== undefined) listeners.push(listener);
+    });
+    checkUnique(r, listeners);
+  }
+
+  if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
+  return { log, shutdown, listeners };
+}
+
+function readListener(r: Reader, value: unknown, path: string): ListenerConfig | undefined {
+  const obj = r.object(value, path, LISTENER_KEYS);
+  if (obj === undefined) return undefined;
+  const listen = readHostPort(r, obj.listen ?? DEFAULTS.listenAddress, join(path, "listen"), true);
+  const backends: BackendConfig[] = [];
+  const backendsPath = join(path, "backends");
+  if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
+    r.fail(backendsPath, `expected a list of at least one backend, got ${describe(obj.backends)}`);
+  } else {
+    obj.backends.forEach((b, i) => {
+      const backend = readBackend(r, b, join(backendsPath, i));
+      if (backend !== undefined) backends.push(backend);
+    });
+  }
+  return {
+    name: r.string(obj, "name", path, listen === undefined ? "listener" : formatHostPort(listen)),
+    listen: listen ?? { host: "127.0.0.1", port: 0 },
+    backends,
+    balance: r.oneOf(obj, "balance", path, L.balance, BALANCE_ALGORITHMS),
+    maxConnections: r.int(obj, "maxConnections", path, L.maxConnections, 1, 1_000_000),
+    connectTimeoutMs: r.int(obj, "connectTimeoutMs", path, L.connectTimeoutMs, 1, DAY_MS),
+    idleTimeoutMs: r.int(obj, "idleTimeoutMs", path, L.idleTimeoutMs, 0, DAY_MS),
+    maxLifetimeMs: r.int(obj, "maxLifetimeMs", path, L.maxLifetimeMs, 0, 365 * DAY_MS),
+    highWaterBytes: r.int(obj, "highWaterBytes", path, L.highWaterBytes, 1024, 1 << 30),
+    earlyDataBytes: r.int(obj, "earlyDataBytes", path, L.earlyDataBytes, 1024, 1 << 30),
+    noDelay: r.bool(obj, "noDelay", path, L.noDelay),
+    keepAliveMs: r.int(obj, "keepAliveMs", path, L.keepAliveMs, 0, DAY_MS),
+  };
+}
+
+/** A backend is either "HOST:PORT" or a table with `address` and optional knobs. */
+function readBackend(r: Reader, value: unknown, path: string): BackendConfig | undefined {
+  const B = DEFAULTS.backend;
+  if (typeof value === "string") {
+    const address = readHostPort(r, value, path, false);
+    if (address === undefined) return undefined;
+    return { address, weight: B.weight, maxConnections: B.maxConnections, drain: B.drain };
+  }
+  const obj = r.object(value, path, BACKEND_KEYS);
+  if (obj === undefined) return undefined;
+  if (obj.address === undefined) {
+    r.fail(join(path, "address"), "expected HOST:PORT, got nothing");
+    return undefined;
+  }
+  const address = readHostPort(r, obj.address, join(path, "address"), false);
+  const weight = r.int(obj, "weight", path, B.weight, 0, 1000);
+  const maxConnections = r.int(obj, "maxConnections", path, B.maxConnections, 0, 1_000_000);
+  const drain = r.bool(obj, "drain", path, B.drain);
+  if (address === undefined) return undefined;
+  return { address, weight, maxConnections, drain };
+}
+
+function readHostPort(r: Reader, value: unknown, path: string, allowPortZero: boolean): HostPort | undefined {
+  const hp = typeof value === "string" ? parseHostPort(value, allowPortZero) : null;
+  if (hp === null) {
+    r.fail(path, `expected HOST:PORT, got ${describe(value)}`);
+    return undefined;
+  }
+  return hp;
+}
+
+/** Names identify listeners across reloads, and two listeners cannot share a fixed address. */
+function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
+  const names = new Map<string, number>();
+  const addresses = new Map<string, number>();
+  listeners.forEach((l, i) => {
+    const seen = names.get(l.name);
+    if (seen !== undefined) r.fail(`listeners[${i}].name`, `"${l.name}" is already used by listeners[${seen}]`);
+    names.set(l.name, i);
+    if (l.listen.port === 0) return;
+    const addr = formatHostPort(l.listen);
+    const other = addresses.get(addr);
+    if (other !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${other}]`);
+    addresses.set(addr, i);
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * warren's library API. `startProxy` validates a config (or takes an already
+ * validated one), binds every listener and returns the running ProxyServer.
+ *
+ *   await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: ["127.0.0.1:6379"] }] });
+ *   proxy.addresses[0].port; proxy.stats(); proxy.reload(next); await proxy.close({ graceful: true });
+ */
+import type { WarrenConfig } from "./config/schema.ts";
+import { validateConfig } from "./config/validate.ts";
+import { ConfigErrors } from "./errors.ts";
+import { Logger } from "./log.ts";
+import { ProxyServer } from "./proxy/server.ts";
+
+export interface StartOptions {
+  /** A logger to use instead of one built from the config (tests pass a silent one). */
+  logger?: Logger;
+}
+
+/** startProxy throws ConfigErrors for an invalid config and ProxyError if a listener cannot bind. */
+export async function startProxy(config: unknown, options: StartOptions = {}): Promise<ProxyServer> {
+  const valid = validateConfig(config);
+  if (valid instanceof ConfigErrors) throw valid;
+  return ProxyServer.start(valid, options.logger);
+}
+
+/** parseConfig validates without starting anything; returns the config or every error found. */
+export function parseConfig(config: unknown): WarrenConfig | ConfigErrors {
+  return validateConfig(config);
+}
+
+export { ProxyServer } from "./proxy/server.ts";
+export type { ListeningAddress } from "./proxy/server.ts";
+export type { ProxyStats, ListenerStats, BackendStats } from "./proxy/stats.ts";
+export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
+export { DEFAULTS } from "./config/defaults.ts";
+export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
+export { Logger } from "./log.ts";

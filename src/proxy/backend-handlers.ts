@@ -1,0 +1,90 @@
+import type { Socket, SocketHandler } from "bun";
+import {
+  failFromError,
+  finishSession,
+  flushToBackend,
+  onBackendConnected,
+  onBackendEof,
+} from "./lifecycle.ts";
+import { type Session, SessionState } from "./session.ts";
+import { errorCode } from "../errors.ts";
+
+/* The backend side of the relay; the mirror of client-handlers.ts. */
+
+function onBackendOpen(backend: Socket<Session>): void {
+  onBackendConnected(backend.data, backend);
+}
+
+function onBackendConnectError(backend: Socket<Session>, err: Error): void {
+  const s = backend.data;
+  if (s.state !== SessionState.Connecting) return; // already timed out or the client left
+  const target = s.target;
+  if (target !== null) {
+    target.connectFailures++;
+    target.consecutiveFailures++;
+  }
+  finishSession(s, errorCode(err), "backend");
+}
+
+function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
+  const s = backend.data;
+  s.bytesFromBackend += chunk.byteLength;
+  if (s.toClientDone) return; // the client can no longer receive: discard
+  const client = s.client;
+  if (s.toClient.bytes === 0) {
+    const written = client.write(chunk);
+    if (written === chunk.byteLength) return;
+    if (written < 0) return; // client closed: its close handler ends the session
+    s.toClient.push(written === 0 ? chunk : chunk.subarray(written));
+  } else {
+    s.toClient.push(chunk);
+  }
+  // Pause instead of buffering: a slow client must not grow this process's memory.
+  if (!s.backendPaused && s.toClient.bytes >= s.listener.config.highWaterBytes) {
+    s.backendPaused = true;
+    backend.pause();
+  }
+}
+
+function onBackendDrain(backend: Socket<Session>): void {
+  const s = backend.data;
+  if (s.toBackend.bytes === 0 || s.state !== SessionState.Open) return;
+  flushToBackend(s, backend);
+}
+
+function onBackendEnd(backend: Socket<Session>): void {
+  const s = backend.data;
+  if (s.state !== SessionState.Open) return;
+  onBackendEof(s);
+}
+
+function onBackendClose(backend: Socket<Session>, err?: Error): void {
+  const s = backend.data;
+  if (s.state === SessionState.Closed || s.backend !== backend) return;
+  if (err !== undefined) {
+    failFromError(s, err, "backend");
+    return;
+  }
+  // The backend's FIN after our own shutdown, or its full close: nothing more either way.
+  s.toBackendDone = true;
+  s.toBackend.clear();
+  onBackendEof(s);
+  if ((s.state as SessionState) !== SessionState.Closed && s.toClientDone) finishSession(s, "ok", s.firstFin ?? "backend");
+}
+
+function onBackendError(backend: Socket<Session>, err: Error): void {
+  const s = backend.data;
+  if (s.state === SessionState.Closed) return;
+  s.listener.log.error("internal error in backend handler", { session: s.id, error: String(err), stack: err.stack });
+  finishSession(s, "INTERNAL", "internal", true);
+}
+
+export const backendHandlers = {
+  open: onBackendOpen,
+  connectError: onBackendConnectError,
+  data: onBackendData,
+  drain: onBackendDrain,
+  end: onBackendEnd,
+  close: onBackendClose,
+  error: onBackendError,
+} satisfies SocketHandler<Session>;

@@ -1,0 +1,233 @@
+import { formatHostPort } from "../config/host-port.ts";
+import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
+import { ProxyError } from "../errors.ts";
+import { Logger } from "../log.ts";
+import { ListenerRuntime } from "./listener.ts";
+import { END_OK, type Session } from "./session.ts";
+import type { ProxyStats } from "./stats.ts";
+import { sweepIntervalMs, sweepTimeouts } from "./sweeper.ts";
+
+/** One listening address as reported after start. */
+export interface ListeningAddress {
+  name: string;
+  host: string;
+  port: number;
+  backends: string[];
+}
+
+/**
+ * ProxyServer owns the listeners, the timeout sweep and the access log. It is
+ * what `startProxy` returns: the library API used by the CLI and the tests.
+ */
+export class ProxyServer {
+  private config: WarrenConfig;
+  private readonly listeners = new Map<string, ListenerRuntime>();
+  /** Listeners removed by a reload (or stopped by close) whose sessions still run. */
+  private readonly retired = new Set<ListenerRuntime>();
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private sweepEveryMs = 0;
+  private closing: Promise<void> | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  private constructor(
+    config: WarrenConfig,
+    readonly log: Logger,
+  ) {
+    this.config = config;
+  }
+
+  /** start binds every listener; if one cannot bind, the others are closed and it throws. */
+  static start(config: WarrenConfig, log?: Logger): ProxyServer {
+    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format));
+    try {
+      for (const lc of config.listeners) server.addListener(lc);
+    } catch (err) {
+      for (const l of server.listeners.values()) l.stopAccepting();
+      throw err;
+    }
+    server.rescheduleSweep();
+    return server;
+  }
+
+  /** The listening addresses (with the real port when the config said 0). */
+  get addresses(): ListeningAddress[] {
+    return [...this.listeners.values()].map((l) => ({
+      name: l.config.name,
+      host: l.server?.hostname ?? l.config.listen.host,
+      port: l.server?.port ?? l.config.listen.port,
+      backends: l.config.backends.map((b) => formatHostPort(b.address)),
+    }));
+  }
+
+  /** Live sessions across all listeners, including retired ones. */
+  get sessionCount(): number {
+    let n = 0;
+    for (const l of this.allListeners()) n += l.sessions.size;
+    return n;
+  }
+
+  stats(): ProxyStats {
+    const listeners = [...this.allListeners()].map((l) => l.stats());
+    const errors: Record<string, number> = {};
+    let sessions = 0;
+    let sessionsTotal = 0;
+    let fromClients = 0;
+    let fromBackends = 0;
+    for (const l of listeners) {
+      sessions += l.sessions;
+      sessionsTotal += l.sessionsTotal;
+      fromClients += l.bytesFromClients;
+      fromBackends += l.bytesFromBackends;
+      for (const [code, n] of Object.entries(l.errors)) errors[code] = (errors[code] ?? 0) + n;
+    }
+    return { sessions, sessionsTotal, bytesFromClients: fromClients, bytesFromBackends: fromBackends, errors, listeners };
+  }
+
+  /**
+   * reload applies a new, already validated config: new listeners start,
+   * removed ones stop accepting (their sessions continue), kept ones take the
+   * new settings and backends for new sessions. If a new listener cannot bind,
+   * nothing changes and the error is thrown.
+   */
+  reload(next: WarrenConfig): void {
+    if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
+    const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
+    const started: ListenerRuntime[] = [];
+    try {
+      for (const lc of next.listeners) {
+        const current = this.listeners.get(lc.name);
+        if (current !== undefined && sameAddress(current.config, lc)) continue;
+        if (current !== undefined && lc.listen.port !== 0) current.stopAccepting(); // free the port first
+        started.push(this.bind(lc));
+      }
+    } catch (err) {
+      for (const l of started) l.stopAccepting();
+      for (const l of this.listeners.values()) if (!l.accepting) l.listen();
+      throw err;
+    }
+    for (const [name, current] of [...this.listeners]) {
+      const lc = nextByName.get(name);
+      if (lc !== undefined && sameAddress(current.config, lc)) {
+        current.update(lc);
+        continue;
+      }
+      current.stopAccepting();
+      this.listeners.delete(name);
+      this.retire(current);
+    }
+    for (const l of started) this.listeners.set(l.config.name, l);
+    this.config = next;
+    this.log.configure(next.log.level, next.log.format);
+    this.rescheduleSweep();
+    for (const a of this.addresses) this.log.info("listening", { listener: a.name, address: `${a.host}:${a.port}`, backends: a.backends });
+  }
+
+  /**
+   * close stops accepting at once. Graceful: live sessions may finish on their
+   * own for up to `drainTimeoutMs` (default: the config's), then the rest are
+   * closed. Not graceful: every session is closed now.
+   */
+  close(options: { graceful?: boolean; drainTimeoutMs?: number } = {}): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    const graceful = options.graceful ?? true;
+    const drainMs = options.drainTimeoutMs ?? this.config.shutdown.drainTimeoutMs;
+    for (const [name, l] of this.listeners) {
+      l.stopAccepting();
+      this.listeners.delete(name);
+      this.retired.add(l);
+    }
+    this.closing = (async () => {
+      if (graceful && this.sessionCount > 0) {
+        this.log.info("draining", { sessions: this.sessionCount, drainTimeoutMs: drainMs });
+        await this.waitIdle(drainMs);
+      }
+      for (const l of this.retired) l.closeAll("SHUTDOWN");
+      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    })();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close({ graceful: false });
+  }
+
+  private addListener(lc: ListenerConfig): void {
+    this.listeners.set(lc.name, this.bind(lc));
+  }
+
+  private bind(lc: ListenerConfig): ListenerRuntime {
+    const l = new ListenerRuntime(lc, this.log, (s) => this.onSessionFinished(s));
+    try {
+      l.listen();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "LISTEN_FAILED";
+      throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, {
+        cause: err,
+      });
+    }
+    return l;
+  }
+
+  private retire(l: ListenerRuntime): void {
+    if (l.sessions.size > 0) this.retired.add(l);
+  }
+
+  private *allListeners(): Iterable<ListenerRuntime> {
+    yield* this.listeners.values();
+    yield* this.retired;
+  }
+
+  private onSessionFinished(s: Session): void {
+    if (this.config.log.access) {
+      const failed = s.endCode !== END_OK;
+      const fields = {
+        session: s.id,
+        listener: s.listener.config.name,
+        client: `${s.clientAddress}:${s.clientPort}`,
+        backend: s.target?.key ?? null,
+        bytesFromClient: s.bytesFromClient,
+        bytesFromBackend: s.bytesFromBackend,
+        durationMs: Math.round(s.endedAt - s.startedAt),
+        end: s.endCode,
+        side: s.endSide,
+        firstFin: s.firstFin,
+      };
+      if (failed) this.log.warn("session failed", fields);
+      else this.log.info("session", fields);
+    }
+    if (s.listener.sessions.size === 0 && this.retired.has(s.listener) && this.closing === null) {
+      this.retired.delete(s.listener);
+    }
+    if (this.idleWaiters.length > 0 && this.sessionCount === 0) {
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private waitIdle(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private rescheduleSweep(): void {
+    const every = sweepIntervalMs(this.allListeners());
+    if (this.sweepTimer !== null && every === this.sweepEveryMs) return;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepEveryMs = every;
+    this.sweepTimer = setInterval(() => {
+      const now = performance.now();
+      for (const l of this.allListeners()) sweepTimeouts(l, now);
+    }, every);
+    this.sweepTimer.unref();
+  }
+}
+
+function sameAddress(a: ListenerConfig, b: ListenerConfig): boolean {
+  // A port-0 listener keeps its ephemeral port across reloads while its config says port 0.
+  return a.listen.host === b.listen.host && a.listen.port === b.listen.port;
+}
