@@ -139,6 +139,7 @@ export function stallBackend(): TestBackend {
     open(s) {
       s.pause();
     },
+    data() {},
   });
 }
 

@@ -43,7 +43,7 @@ export async function connectClient(port: number, options: { allowHalfOpen?: boo
     hostname: "127.0.0.1",
     port,
     data: state,
-    allowHalfOpen: options.allowHalfOpen ?? true,
+    allowHalfOpen: options.allowHalfOpen ?? false,
     socket: {
       data(s, chunk) {
         s.data.chunks.push(chunk);

@@ -162,7 +162,7 @@ describe("Bun sockets, as warren uses them", () => {
   test("pause() holds data and a FIN until resume(), then delivers both in order", async () => {
     const events: string[] = [];
     const { promise: closed, resolve } = Promise.withResolvers<void>();
-    let serverSocket: Socket<undefined> | null = null;
+    let serverSocket: Socket<unknown> | null = null;
     using server = listen(
       {
         open(s) {
