@@ -7,6 +7,7 @@
 import pkg from "../package.json" with { type: "json" };
 import { parseArgs, USAGE } from "./cli/args.ts";
 import { buildConfig } from "./cli/config-input.ts";
+import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { ProxyServer } from "./proxy/server.ts";
@@ -40,15 +41,14 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     proxy = ProxyServer.start(config, log);
   } catch (err) {
-    log.error("cannot start", { error: err instanceof ProxyError ? err.message : String(err) });
+    const error = err instanceof ProxyError ? err.message : String(err);
+    const why = err instanceof ProxyError ? LISTEN_ERRORS[err.code] : undefined;
+    log.error("cannot start", why === undefined ? { error } : { error, why });
     return 1;
   }
-  log.info("warren started", { version: pkg.version, pid: process.pid });
-  for (const a of proxy.addresses) {
-    log.info("listening", { listener: a.name, address: `${a.host}:${a.port}`, backends: a.backends });
-  }
-
-  return new Promise<number>((resolve) => {
+  // Install the signal handlers before announcing anything: a supervisor may signal as soon as it
+  // sees "listening", and a SIGHUP that arrives before its handler kills the process.
+  const exitCode = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) {
@@ -69,7 +69,19 @@ async function main(argv: readonly string[]): Promise<number> {
       void reload(proxy, args, log);
     });
   });
+  log.info("warren started", { version: pkg.version, pid: process.pid });
+  for (const a of proxy.addresses) {
+    log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
+  }
+  return exitCode;
 }
+
+/** What the usual listen failures mean, in words, for the "cannot start" line. */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: "the address is already in use: another process (or another warren) listens there",
+  EACCES: "permission denied: ports below 1024 need privileges",
+  EADDRNOTAVAIL: "the address is not one of this host's",
+};
 
 /** reload re-reads the config; an invalid one is reported and the running config stays. */
 async function reload(proxy: ProxyServer, args: Parameters<typeof buildConfig>[0], log: Logger): Promise<void> {

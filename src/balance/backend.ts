@@ -19,7 +19,7 @@ export class Backend {
   maxConnections: number;
   /** Draining: no new sessions, live ones continue. */
   drain: boolean;
-  /** Health as decided by the checker; a backend starts healthy. */
+  /** Health as decided by src/health (passive and active); a backend starts healthy. */
   healthy = true;
   /** Sessions currently using this backend (connecting or relaying). */
   active = 0;
@@ -29,6 +29,37 @@ export class Backend {
   consecutiveFailures = 0;
   bytesToBackend = 0;
   bytesFromBackend = 0;
+
+  /*
+   * Health state (src/health). `healthy` is derived: it is false while either
+   * source holds the backend down, and only health code writes these fields.
+   */
+  /** Marked down by connect failures of real sessions (passive health). */
+  passiveDown = false;
+  /** performance.now() ms after which a passively-downed backend is tried again. */
+  passiveDownUntil = 0;
+  /** Marked down by the active checker after `fall` consecutive failed probes. */
+  activeDown = false;
+  /** A HealthChecker probes this backend: it, not the passive cooldown, decides revival. */
+  activeChecks = false;
+  /** Why the backend is down now (the last failure seen); null while healthy. */
+  downReason: string | null = null;
+  /** performance.now() ms when the backend last went down; 0 if never. */
+  downSince = 0;
+  /** Consecutive successful / failed probes of the active checker. */
+  checkSuccesses = 0;
+  checkFailures = 0;
+  /** Probes run and probes failed, in total. */
+  checksTotal = 0;
+  checksFailed = 0;
+  /** performance.now() ms when the last probe finished; 0 if never probed. */
+  lastCheckAt = 0;
+  /** Outcome of the last probe; null if never probed. */
+  lastCheckOk: boolean | null = null;
+  /** Round-trip of the last successful probe in ms (0 after a failed one). */
+  lastCheckMs = 0;
+  /** Why the last probe failed ("ok" after a success); null if never probed. */
+  lastCheckReason: string | null = null;
 
   constructor(
     readonly address: BackendAddress,
@@ -40,6 +71,17 @@ export class Backend {
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;
+  }
+
+  /**
+   * refreshHealthy recomputes `healthy` from the passive and active verdicts and
+   * says whether it changed, so the caller logs each transition exactly once.
+   */
+  refreshHealthy(): boolean {
+    const healthy = !this.passiveDown && !this.activeDown;
+    if (healthy === this.healthy) return false;
+    this.healthy = healthy;
+    return true;
   }
 
   /** Whether a new session may be sent here now. */

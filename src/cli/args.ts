@@ -52,7 +52,12 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
     const flag = eq > 0 ? raw.slice(0, eq) : raw;
     const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
     const value = (): string | undefined => {
-      if (inline !== undefined) return inline;
+      if (inline !== undefined) {
+        // "--config=" is a missing value, not an empty path.
+        if (inline !== "") return inline;
+        errors.push(new ConfigError(flag, "expected a value"));
+        return undefined;
+      }
       const next = argv[i + 1];
       if (next === undefined || next.startsWith("-")) {
         errors.push(new ConfigError(flag, "expected a value"));
@@ -61,17 +66,22 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
       i++;
       return next;
     };
+    const flagOnly = (): boolean => {
+      if (inline === undefined) return true;
+      errors.push(new ConfigError(flag, "takes no value"));
+      return false;
+    };
     switch (flag) {
       case "-h":
       case "--help":
-        out.help = true;
+        out.help = flagOnly();
         break;
       case "-v":
       case "--version":
-        out.version = true;
+        out.version = flagOnly();
         break;
       case "--check":
-        out.check = true;
+        out.check = flagOnly();
         break;
       case "-c":
       case "--config":

@@ -34,6 +34,14 @@ export const DEFAULTS = {
     noDelay: true,
     /** 0: TCP keepalive off; otherwise the idle time before the first probe. */
     keepAliveMs: 0,
+    /** 0: no per-client-address limit on concurrent sessions. */
+    maxConnectionsPerClient: 0,
+    /** Backends tried for one client before giving up (1 = no retry). */
+    connectAttempts: 3,
+    /** Clients that may wait for a backend slot when every backend is at maxConnections. */
+    queueSize: 1000,
+    /** How long a queued client waits for a slot before it is closed. */
+    queueTimeoutMs: 5_000,
   },
   backend: {
     weight: 1,

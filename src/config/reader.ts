@@ -84,7 +84,8 @@ export function describe(v: unknown): string {
   if (v === null) return "null";
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return "an array";
+  // "list", as the expectations say it ("expected a list of at least one backend"); empty is called out.
+  if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";
   return `a ${typeof v === "object" ? "table" : typeof v}`;
 }
 

@@ -1,4 +1,6 @@
 import type { BalanceAlgorithm } from "../balance/balancer.ts";
+import type { CidrRange } from "../access/cidr.ts";
+import type { HealthConfig } from "../health/config.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
 
 /** HostPort is a parsed "HOST:PORT" (IPv6 hosts are written "[::1]:80"). */
@@ -45,6 +47,20 @@ export interface ListenerConfig {
   readonly noDelay: boolean;
   /** TCP keepalive initial delay on both sockets; 0 = off. Default 0. */
   readonly keepAliveMs: number;
+  /** Clients whose address matches none of these are refused (empty: everyone may connect). Default []. */
+  readonly allow: readonly CidrRange[];
+  /** Clients whose address matches any of these are refused; checked before `allow`. Default []. */
+  readonly deny: readonly CidrRange[];
+  /** Concurrent sessions per client address; 0 = unlimited. Default 0. */
+  readonly maxConnectionsPerClient: number;
+  /** Backends tried before giving up on a client (retries only before any byte reached a backend). Default 3. */
+  readonly connectAttempts: number;
+  /** Clients that may wait when every backend is at its maxConnections; 0 = refuse at once. Default 1000. */
+  readonly queueSize: number;
+  /** How long a queued client waits for a free backend slot. Default 5000. */
+  readonly queueTimeoutMs: number;
+  /** Passive and active health checking of the backends. */
+  readonly health: HealthConfig;
 }
 
 /** WarrenConfig is a whole, validated configuration. */

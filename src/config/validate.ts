@@ -4,6 +4,7 @@ import { LOG_LEVELS } from "../log.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
+import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 
 const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
@@ -22,6 +23,7 @@ const LISTENER_KEYS = [
   "earlyDataBytes",
   "noDelay",
   "keepAliveMs",
+  ...GROUP_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "weight", "maxConnections", "drain"] as const;
 
@@ -78,7 +80,8 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     });
   }
   return {
-    name: r.string(obj, "name", path, listen === undefined ? "listener" : formatHostPort(listen)),
+    // With a bad listen the config is invalid anyway; a placeholder unique per index avoids a spurious duplicate-name error.
+    name: r.string(obj, "name", path, listen === undefined ? path : formatHostPort(listen)),
     listen: listen ?? { host: "127.0.0.1", port: 0 },
     backends,
     balance: r.oneOf(obj, "balance", path, L.balance, BALANCE_ALGORITHMS),
@@ -90,6 +93,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     earlyDataBytes: r.int(obj, "earlyDataBytes", path, L.earlyDataBytes, 1024, 1 << 30),
     noDelay: r.bool(obj, "noDelay", path, L.noDelay),
     keepAliveMs: r.int(obj, "keepAliveMs", path, L.keepAliveMs, 0, DAY_MS),
+    ...readGroupSettings(r, obj, path),
   };
 }
 
@@ -100,6 +104,10 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
     const address = readHostPort(r, value, path, false);
     if (address === undefined) return undefined;
     return { address, weight: B.weight, maxConnections: B.maxConnections, drain: B.drain };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    r.fail(path, `expected HOST:PORT or a table with an address, got ${describe(value)}`);
+    return undefined;
   }
   const obj = r.object(value, path, BACKEND_KEYS);
   if (obj === undefined) return undefined;
@@ -124,18 +132,26 @@ function readHostPort(r: Reader, value: unknown, path: string, allowPortZero: bo
   return hp;
 }
 
-/** Names identify listeners across reloads, and two listeners cannot share a fixed address. */
+/**
+ * Names identify listeners across reloads, and two listeners cannot share a
+ * fixed address. A name left out defaults to the listen address, so for a
+ * duplicate fixed address only the address is reported, and two unnamed
+ * port-0 listeners are told to set names.
+ */
 function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
   const names = new Map<string, number>();
   const addresses = new Map<string, number>();
   listeners.forEach((l, i) => {
-    const seen = names.get(l.name);
-    if (seen !== undefined) r.fail(`listeners[${i}].name`, `"${l.name}" is already used by listeners[${seen}]`);
-    names.set(l.name, i);
-    if (l.listen.port === 0) return;
     const addr = formatHostPort(l.listen);
-    const other = addresses.get(addr);
-    if (other !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${other}]`);
-    addresses.set(addr, i);
+    const sameAddress = l.listen.port === 0 ? undefined : addresses.get(addr);
+    if (sameAddress !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${sameAddress}]`);
+    else if (l.listen.port !== 0) addresses.set(addr, i);
+
+    const sameName = names.get(l.name);
+    if (sameName === undefined) names.set(l.name, i);
+    else if (l.name !== addr) r.fail(`listeners[${i}].name`, `"${l.name}" is already used by listeners[${sameName}]`);
+    else if (sameAddress === undefined) {
+      r.fail(`listeners[${i}].name`, `"${l.name}" (the default: the listen address) is already used by listeners[${sameName}]; give each listener a name`);
+    }
   });
 }

@@ -1,29 +1,19 @@
 import type { Socket, SocketHandler } from "bun";
-import {
-  failFromError,
-  finishSession,
-  flushToBackend,
-  onBackendConnected,
-  onBackendEof,
-} from "./lifecycle.ts";
-import { type Session, SessionState } from "./session.ts";
 import { errorCode } from "../errors.ts";
+import { type ConnectAttempt, onConnectError, onConnectOpen, retryOrFail } from "./dispatch.ts";
+import { failFromError, finishSession, flushToBackend, onBackendEof } from "./lifecycle.ts";
+import { type Session, SessionState } from "./session.ts";
 
 /* The backend side of the relay; the mirror of client-handlers.ts. */
 
+/* Until `open`, a backend socket's data is its ConnectAttempt; onConnectOpen swaps in the session. */
+
 function onBackendOpen(backend: Socket<Session>): void {
-  onBackendConnected(backend.data, backend);
+  onConnectOpen(backend.data as unknown as ConnectAttempt, backend);
 }
 
 function onBackendConnectError(backend: Socket<Session>, err: Error): void {
-  const s = backend.data;
-  if (s.state !== SessionState.Connecting) return; // already timed out or the client left
-  const target = s.target;
-  if (target !== null) {
-    target.connectFailures++;
-    target.consecutiveFailures++;
-  }
-  finishSession(s, errorCode(err), "backend");
+  onConnectError(backend.data as unknown as ConnectAttempt, errorCode(err));
 }
 
 function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
@@ -62,7 +52,9 @@ function onBackendClose(backend: Socket<Session>, err?: Error): void {
   const s = backend.data;
   if (s.state === SessionState.Closed || s.backend !== backend) return;
   if (err !== undefined) {
-    failFromError(s, err, "backend");
+    // Reset before any byte moved either way: as good as a failed connect, so try another backend.
+    if (s.bytesFromClient === 0 && s.bytesFromBackend === 0) retryOrFail(s, errorCode(err));
+    else failFromError(s, err, "backend");
     return;
   }
   // The backend's FIN after our own shutdown, or its full close: nothing more either way.

@@ -1,7 +1,7 @@
 import type { Socket, SocketHandler } from "bun";
 import type { ListenerRuntime } from "./listener.ts";
+import { acceptClient } from "./dispatch.ts";
 import {
-  acceptClient,
   failFromError,
   finishSession,
   flushToClient,

@@ -1,76 +1,6 @@
 import type { Socket } from "bun";
 import { errorCode, type Side } from "../errors.ts";
-import { backendHandlers } from "./backend-handlers.ts";
-import type { ListenerRuntime } from "./listener.ts";
-import { END_OK, Session, SessionState } from "./session.ts";
-
-/** Swallows the rejection of a connect whose failure `connectError` already handled. */
-function ignore(): void {}
-
-/**
- * acceptClient turns a newly accepted client socket into a session, or closes
- * it at once (and counts why) when the listener is full or has no backend.
- */
-export function acceptClient(listener: ListenerRuntime, client: Socket<Session>): void {
-  const cfg = listener.config;
-  if (listener.sessions.size >= cfg.maxConnections) {
-    listener.counters.rejectedMaxConnections++;
-    (client as Socket<unknown>).data = null;
-    client.end();
-    return;
-  }
-  const s = new Session(
-    listener.nextSessionId(),
-    client,
-    listener,
-    client.remoteAddress,
-    (client as unknown as { remotePort: number }).remotePort ?? 0,
-    performance.now(),
-  );
-  client.data = s;
-  listener.sessions.add(s);
-  listener.counters.sessionsTotal++;
-  if (!cfg.noDelay) client.setNoDelay(false);
-  if (cfg.keepAliveMs > 0) client.setKeepAlive(true, cfg.keepAliveMs);
-
-  const target = listener.balancer.pick(s.clientAddress);
-  if (target === null) {
-    listener.counters.rejectedNoBackend++;
-    finishSession(s, "NO_BACKEND", "internal");
-    return;
-  }
-  connectBackend(s, target);
-}
-
-function connectBackend(s: Session, target: NonNullable<Session["target"]>): void {
-  s.target = target;
-  target.active++;
-  target.sessionsTotal++;
-  s.connectStartedAt = performance.now();
-  Bun.connect<Session>({
-    hostname: target.address.host,
-    port: target.address.port,
-    data: s,
-    allowHalfOpen: true,
-    socket: backendHandlers,
-  }).catch(ignore);
-}
-
-/** onBackendConnected sends the early bytes and any early FIN, then lets the client flow. */
-export function onBackendConnected(s: Session, backend: Socket<Session>): void {
-  if (s.state !== SessionState.Connecting) {
-    // The session ended (timeout, client gone) while we were connecting.
-    backend.terminate();
-    return;
-  }
-  s.state = SessionState.Open;
-  s.backend = backend;
-  const cfg = s.listener.config;
-  if (!cfg.noDelay) backend.setNoDelay(false);
-  if (cfg.keepAliveMs > 0) backend.setKeepAlive(true, cfg.keepAliveMs);
-  if (s.target !== null) s.target.consecutiveFailures = 0;
-  flushToBackend(s, backend);
-}
+import { END_OK, type Session, SessionState } from "./session.ts";
 
 /**
  * flushToBackend moves queued client bytes to the backend, then forwards the
@@ -137,6 +67,7 @@ export function finishSession(s: Session, code: string, side: Side, reset = fals
   s.endedAt = performance.now();
   const listener = s.listener;
   listener.sessions.delete(s);
+  if (s.countedPerClient) listener.removeClient(s.clientAddress);
   const target = s.target;
   if (target !== null) {
     target.active--;
@@ -157,6 +88,7 @@ export function finishSession(s: Session, code: string, side: Side, reset = fals
     s.backend?.end();
   }
   listener.onSessionFinished(s);
+  if (target !== null) listener.onSlotFreed();
 }
 
 /** finishOnSocketClose maps a socket's unexpected close to the session's end. */

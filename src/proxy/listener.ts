@@ -6,8 +6,12 @@ import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import { clientHandlers } from "./client-handlers.ts";
+import { AccessList } from "../access/cidr.ts";
+import { HealthChecker } from "../health/checker.ts";
+import { admitWaiting } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
 import type { Session } from "./session.ts";
+import { WaitQueue } from "./wait-queue.ts";
 import { Counters, type ListenerStats } from "./stats.ts";
 
 /**
@@ -23,7 +27,16 @@ export class ListenerRuntime {
   readonly counters = new Counters();
   server: TCPSocketListener<ListenerRuntime> | null = null;
   accepting = false;
+  access: AccessList;
+  /** Sessions waiting for a backend slot (every usable backend at maxConnections). */
+  readonly waiting = new WaitQueue<Session>();
+  /** Live sessions per client address, kept only while maxConnectionsPerClient is set. */
+  private readonly perClient = new Map<string, number>();
+  /** Set while clients are being refused for want of a backend, so the outage is logged once. */
+  private outage = false;
   private sessionIds = 0;
+  /** Active health probes for this group (does nothing unless health.active.enabled). */
+  readonly health: HealthChecker;
 
   constructor(
     config: ListenerConfig,
@@ -31,7 +44,9 @@ export class ListenerRuntime {
     private readonly onFinished: (s: Session) => void,
   ) {
     this.config = config;
+    this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, []);
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name });
   }
 
   get address(): string {
@@ -54,12 +69,14 @@ export class ListenerRuntime {
       socket: clientHandlers as never,
     });
     this.accepting = true;
+    this.health.start();
   }
 
   /** stopAccepting closes the listening socket; live sessions continue. */
   stopAccepting(): void {
     if (this.server !== null && this.accepting) this.server.stop(false);
     this.accepting = false;
+    this.health.stop(); // no new sessions will come here, so nothing to check for
   }
 
   /**
@@ -69,7 +86,53 @@ export class ListenerRuntime {
   update(config: ListenerConfig): void {
     const previous = this.backends;
     this.config = config;
+    this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, previous);
+    this.health.update(this.backends, config.health.active);
+    this.onSlotFreed(); // new or larger backends may admit queued clients
+  }
+
+  clientCount(address: string): number {
+    return this.perClient.get(address) ?? 0;
+  }
+
+  addClient(address: string): boolean {
+    this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
+    return true;
+  }
+
+  removeClient(address: string): void {
+    const n = (this.perClient.get(address) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(address);
+    else this.perClient.set(address, n);
+  }
+
+  /** Whether some backend would take sessions but for its maxConnections: worth queueing for. */
+  anyBackendFull(): boolean {
+    for (const b of this.backends) {
+      if (b.healthy && !b.drain && b.weight > 0 && b.maxConnections > 0 && b.active >= b.maxConnections) return true;
+    }
+    return false;
+  }
+
+  /** A backend slot was freed (a session ended or moved): admit queued clients. */
+  onSlotFreed(): void {
+    if (this.waiting.length > 0) admitWaiting(this);
+  }
+
+  noteNoBackend(): void {
+    if (this.outage) return;
+    this.outage = true;
+    this.log.warn("no backend available: refusing new clients", {
+      listener: this.config.name,
+      backends: this.backends.map((b) => `${b.key}${b.healthy ? "" : " (down)"}${b.drain ? " (drain)" : ""}`),
+    });
+  }
+
+  noteBackendAvailable(): void {
+    if (!this.outage) return;
+    this.outage = false;
+    this.log.info("backend available again: accepting clients", { listener: this.config.name });
   }
 
   private applyBackends(config: ListenerConfig, previous: readonly Backend[]): void {
@@ -117,7 +180,16 @@ export class ListenerRuntime {
       accepting: this.accepting,
       sessions: this.sessions.size,
       sessionsTotal: c.sessionsTotal,
-      rejected: { maxConnections: c.rejectedMaxConnections, noBackend: c.rejectedNoBackend },
+      rejected: {
+        maxConnections: c.rejectedMaxConnections,
+        noBackend: c.rejectedNoBackend,
+        denied: c.rejectedDenied,
+        perClient: c.rejectedPerClient,
+        queueFull: c.rejectedQueueFull,
+      },
+      queued: this.waiting.length,
+      queueTimeouts: c.queueTimeouts,
+      retries: c.retries,
       bytesFromClients: c.bytesFromClients + liveFromClients,
       bytesFromBackends: c.bytesFromBackends + liveFromBackends,
       queuedBytes: queued,
@@ -134,6 +206,12 @@ export class ListenerRuntime {
         connectFailures: b.connectFailures,
         bytesToBackend: b.bytesToBackend,
         bytesFromBackend: b.bytesFromBackend,
+        downReason: b.downReason,
+        lastCheckOk: b.lastCheckOk,
+        lastCheckReason: b.lastCheckReason,
+        lastCheckMs: b.lastCheckMs,
+        checksTotal: b.checksTotal,
+        checksFailed: b.checksFailed,
       })),
     };
   }

@@ -32,13 +32,15 @@ export class ProxyServer {
   private constructor(
     config: WarrenConfig,
     readonly log: Logger,
+    /** Whether the logger was made from the config (then a reload may change its level). */
+    private readonly ownLogger: boolean,
   ) {
     this.config = config;
   }
 
   /** start binds every listener; if one cannot bind, the others are closed and it throws. */
   static start(config: WarrenConfig, log?: Logger): ProxyServer {
-    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format));
+    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined);
     try {
       for (const lc of config.listeners) server.addListener(lc);
     } catch (err) {
@@ -97,7 +99,14 @@ export class ProxyServer {
       for (const lc of next.listeners) {
         const current = this.listeners.get(lc.name);
         if (current !== undefined && sameAddress(current.config, lc)) continue;
-        if (current !== undefined && lc.listen.port !== 0) current.stopAccepting(); // free the port first
+        // Free the port first if a listener that is not kept holds it (moved or renamed).
+        if (lc.listen.port !== 0) {
+          for (const other of this.listeners.values()) {
+            const kept = nextByName.get(other.config.name);
+            const keptAsIs = kept !== undefined && sameAddress(other.config, kept);
+            if (!keptAsIs && sameAddress(other.config, lc)) other.stopAccepting();
+          }
+        }
         started.push(this.bind(lc));
       }
     } catch (err) {
@@ -117,9 +126,11 @@ export class ProxyServer {
     }
     for (const l of started) this.listeners.set(l.config.name, l);
     this.config = next;
-    this.log.configure(next.log.level, next.log.format);
+    if (this.ownLogger) this.log.configure(next.log.level, next.log.format);
     this.rescheduleSweep();
-    for (const a of this.addresses) this.log.info("listening", { listener: a.name, address: `${a.host}:${a.port}`, backends: a.backends });
+    for (const a of this.addresses) {
+      this.log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
+    }
   }
 
   /**
@@ -128,8 +139,12 @@ export class ProxyServer {
    * closed. Not graceful: every session is closed now.
    */
   close(options: { graceful?: boolean; drainTimeoutMs?: number } = {}): Promise<void> {
-    if (this.closing !== null) return this.closing;
     const graceful = options.graceful ?? true;
+    if (this.closing !== null) {
+      // A forced close during a graceful one cuts the drain short.
+      if (!graceful) for (const wake of this.idleWaiters.splice(0)) wake();
+      return this.closing;
+    }
     const drainMs = options.drainTimeoutMs ?? this.config.shutdown.drainTimeoutMs;
     for (const [name, l] of this.listeners) {
       l.stopAccepting();

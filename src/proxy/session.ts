@@ -6,12 +6,14 @@ import { PendingBytes } from "./pending.ts";
 
 /** Where a session is in its life; it only moves forward. */
 export enum SessionState {
-  /** The client is accepted; the backend connect is in flight. */
-  Connecting = 0,
+  /** Waiting for a backend slot: every usable backend is at its maxConnections. */
+  Queued = 0,
+  /** The backend connect is in flight. */
+  Connecting = 1,
   /** Both sockets are open (each direction may be half-closed). */
-  Open = 1,
+  Open = 2,
   /** Finished: both sockets are closed or being closed; counted and logged. */
-  Closed = 2,
+  Closed = 3,
 }
 
 /** Session end code for a conversation that ended by FINs from both sides. */
@@ -52,6 +54,13 @@ export class Session {
   /** For the idle sweep: the byte total last seen, and since when it has not moved. */
   lastActivity = 0;
   idleSince: number;
+
+  /** Connect attempts made so far, and the backends that failed (null until a retry). */
+  attempts = 0;
+  tried: Backend[] | null = null;
+  queuedAt = 0;
+  /** Whether this session counts toward its address's per-client limit. */
+  countedPerClient = false;
 
   endCode = "";
   endSide: Side | null = null;

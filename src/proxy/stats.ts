@@ -7,6 +7,12 @@ export class Counters {
   sessionsTotal = 0;
   rejectedMaxConnections = 0;
   rejectedNoBackend = 0;
+  rejectedDenied = 0;
+  rejectedPerClient = 0;
+  rejectedQueueFull = 0;
+  queueTimeouts = 0;
+  /** Connects retried on another backend. */
+  retries = 0;
   bytesFromClients = 0;
   bytesFromBackends = 0;
   /** Session ends by code: "ok" for a clean close, else the error code. */
@@ -31,6 +37,14 @@ export interface BackendStats {
   connectFailures: number;
   bytesToBackend: number;
   bytesFromBackend: number;
+  /** Why the backend is down (null while healthy). */
+  downReason: string | null;
+  /** The last active probe: passed, failed, or null if none ran. */
+  lastCheckOk: boolean | null;
+  lastCheckReason: string | null;
+  lastCheckMs: number | null;
+  checksTotal: number;
+  checksFailed: number;
 }
 
 /** A snapshot of one listener. */
@@ -40,7 +54,11 @@ export interface ListenerStats {
   accepting: boolean;
   sessions: number;
   sessionsTotal: number;
-  rejected: { maxConnections: number; noBackend: number };
+  rejected: { maxConnections: number; noBackend: number; denied: number; perClient: number; queueFull: number };
+  /** Clients waiting for a backend slot now. */
+  queued: number;
+  queueTimeouts: number;
+  retries: number;
   bytesFromClients: number;
   bytesFromBackends: number;
   /** Bytes queued in the proxy right now, both directions, all sessions. */

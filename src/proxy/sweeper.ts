@@ -1,3 +1,4 @@
+import { retryOrFail } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
 import type { ListenerRuntime } from "./listener.ts";
 import { SessionState } from "./session.ts";
@@ -10,15 +11,17 @@ import { SessionState } from "./session.ts";
  */
 export function sweepTimeouts(listener: ListenerRuntime, now: number): void {
   const cfg = listener.config;
+  listener.health.sweep(now); // passive cool-downs end, group outage/recovery is logged
+  if (listener.waiting.length > 0) listener.onSlotFreed(); // a revived backend may take queued clients
   for (const s of listener.sessions) {
     if (s.state === SessionState.Connecting) {
-      if (now - s.connectStartedAt >= cfg.connectTimeoutMs) {
-        const target = s.target;
-        if (target !== null) {
-          target.connectFailures++;
-          target.consecutiveFailures++;
-        }
-        finishSession(s, "CONNECT_TIMEOUT", "backend");
+      if (now - s.connectStartedAt >= cfg.connectTimeoutMs) retryOrFail(s, "CONNECT_TIMEOUT");
+      continue;
+    }
+    if (s.state === SessionState.Queued) {
+      if (now - s.queuedAt >= cfg.queueTimeoutMs) {
+        listener.counters.queueTimeouts++;
+        finishSession(s, "QUEUE_TIMEOUT", "internal");
       }
       continue;
     }
@@ -43,7 +46,7 @@ export function sweepIntervalMs(listeners: Iterable<ListenerRuntime>): number {
   let shortest = Infinity;
   for (const l of listeners) {
     const c = l.config;
-    shortest = Math.min(shortest, c.connectTimeoutMs);
+    shortest = Math.min(shortest, c.connectTimeoutMs, c.queueTimeoutMs);
     if (c.idleTimeoutMs > 0) shortest = Math.min(shortest, c.idleTimeoutMs);
     if (c.maxLifetimeMs > 0) shortest = Math.min(shortest, c.maxLifetimeMs);
   }

@@ -1,0 +1,88 @@
+import type { Backend } from "../balance/backend.ts";
+import type { Logger } from "../log.ts";
+import type { PassiveHealthConfig } from "./config.ts";
+
+/** Where a health event happened, for the log line. */
+export interface HealthContext {
+  readonly listener: string;
+}
+
+/*
+ * Passive health: the proxy reports the outcome of every backend connect of a
+ * real session, and a backend whose connects keep failing is taken out of
+ * rotation for a cooldown. These are plain functions over the Backend record
+ * with the clock passed in, so the proxy's connect path pays two field writes
+ * and tests need no sockets.
+ */
+
+/**
+ * noteConnectFailure counts one failed backend connect (refused, reset, timed
+ * out) and, at `cfg.failures` in a row, marks the backend down for
+ * `cfg.cooldownMs`. It replaces the proxy's own `connectFailures++` and
+ * `consecutiveFailures++`. While the backend is already down, failures of
+ * connects that started before the mark-down are counted but change nothing.
+ */
+export function noteConnectFailure(
+  b: Backend,
+  cfg: PassiveHealthConfig,
+  now: number,
+  log: Logger,
+  context: HealthContext,
+  reason: string,
+): void {
+  b.connectFailures++;
+  b.consecutiveFailures++;
+  if (cfg.failures <= 0 || b.consecutiveFailures < cfg.failures || b.passiveDown) return;
+  b.passiveDown = true;
+  b.passiveDownUntil = now + cfg.cooldownMs;
+  // With active checks on, the checker must see `rise` fresh successes before this mark is lifted.
+  if (b.activeChecks) b.checkSuccesses = 0;
+  const wasHealthy = b.healthy;
+  b.refreshHealthy();
+  if (!wasHealthy) return; // the checker already holds it down and logged why
+  b.downReason = reason;
+  b.downSince = now;
+  log.warn("backend down", {
+    listener: context.listener,
+    backend: b.key,
+    reason,
+    source: "passive",
+    consecutive: b.consecutiveFailures,
+    retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms`,
+  });
+}
+
+/**
+ * noteConnectSuccess resets the run of connect failures. It does not lift a
+ * passive mark-down: a connect that succeeds after the mark started before it.
+ */
+export function noteConnectSuccess(b: Backend): void {
+  b.consecutiveFailures = 0;
+}
+
+/**
+ * reviveExpired returns passively-downed backends whose cooldown has passed to
+ * rotation; called from the proxy's periodic sweep. A revived backend keeps its
+ * failure run, so it is on probation: its first failed connect marks it down
+ * again rather than costing `failures` more clients. Backends under active
+ * checks are skipped: their checker lifts the mark after `rise` good probes.
+ * Returns how many backends came back up.
+ */
+export function reviveExpired(backends: readonly Backend[], now: number, log: Logger, context: HealthContext): number {
+  let revived = 0;
+  for (const b of backends) {
+    if (!b.passiveDown || b.activeChecks || now < b.passiveDownUntil) continue;
+    b.passiveDown = false;
+    if (!b.refreshHealthy()) continue; // still held down by the active checker
+    revived++;
+    log.info("backend up", {
+      listener: context.listener,
+      backend: b.key,
+      reason: "cooldown elapsed, retrying",
+      source: "passive",
+      downForMs: Math.round(now - b.downSince),
+    });
+    b.downReason = null;
+  }
+  return revived;
+}

@@ -1,0 +1,182 @@
+import type { Socket, SocketHandler } from "bun";
+import type { BackendAddress } from "../balance/backend.ts";
+import type { ActiveHealthConfig } from "./config.ts";
+
+/** ProbeResult: how long a passing probe took, or why it failed, in words for the log. */
+export type ProbeResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly reason: string };
+
+/** Bytes of the reply kept to quote in a mismatch reason. */
+const SAMPLE_BYTES = 32;
+
+const encoder = new TextEncoder();
+
+/**
+ * Probe is the state of one health probe; the socket's `data` points here so
+ * the handlers below are declared once, with no closure per probe.
+ */
+class Probe {
+  socket: Socket<Probe> | null = null;
+  done = false;
+  /** Bytes of `send` still to write after a short write. */
+  unsent: Uint8Array | null;
+  /** Bytes of `expect` matched so far. */
+  matched = 0;
+  readonly sample = new Uint8Array(SAMPLE_BYTES + 1); // one more, to know the quote is cut
+  sampled = 0;
+  timer: ReturnType<typeof setTimeout> | null = null;
+  readonly startedAt = performance.now();
+
+  constructor(
+    readonly send: Uint8Array | null,
+    readonly expect: Uint8Array | null,
+    readonly timeoutMs: number,
+    readonly resolve: (r: ProbeResult) => void,
+  ) {
+    this.unsent = send;
+  }
+}
+
+/**
+ * probe checks one backend: connect, write `cfg.send` if set, then read until
+ * the reply starts with `cfg.expect` (or provably does not). It never throws or
+ * rejects, resolves exactly once within `cfg.timeoutMs` (plus a timer tick),
+ * and leaves no socket or timer behind: a connect that opens after the timeout
+ * is terminated on open, and a late connect error is ignored.
+ */
+export function probe(address: BackendAddress, cfg: ActiveHealthConfig): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve) => {
+    const send = cfg.send === null || cfg.send === "" ? null : encoder.encode(cfg.send);
+    const expect = cfg.expect === null || cfg.expect === "" ? null : encoder.encode(cfg.expect);
+    const p = new Probe(send, expect, cfg.timeoutMs, resolve);
+    // Bun has no connect timeout: our own timer fails the probe and marks it done.
+    p.timer = setTimeout(onProbeTimeout, cfg.timeoutMs, p);
+    const failed = (err: unknown): void => finish(p, { ok: false, reason: `connect failed (${describe(err)})` });
+    try {
+      // connectError normally reports the failure first; this catch is the backstop (and a no-op then).
+      Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket: probeHandlers }).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  });
+}
+
+function finish(p: Probe, result: ProbeResult): void {
+  if (p.done) return;
+  p.done = true;
+  if (p.timer !== null) clearTimeout(p.timer);
+  p.timer = null;
+  const s = p.socket;
+  p.socket = null;
+  if (s !== null) s.end();
+  p.resolve(result);
+}
+
+function pass(p: Probe): void {
+  finish(p, { ok: true, ms: Math.round((performance.now() - p.startedAt) * 10) / 10 });
+}
+
+function onProbeTimeout(p: Probe): void {
+  p.timer = null;
+  const phase = p.socket === null ? "connecting" : p.unsent !== null ? "sending" : "waiting for reply";
+  finish(p, { ok: false, reason: `timeout after ${p.timeoutMs} ms (${phase})` });
+}
+
+function onProbeOpen(s: Socket<Probe>): void {
+  const p = s.data;
+  if (p.done) {
+    s.terminate(); // opened after the timeout gave up on it
+    return;
+  }
+  p.socket = s;
+  writeUnsent(p, s);
+}
+
+/** writeUnsent writes what is left of `send`; once it is all out, a probe without `expect` has passed. */
+function writeUnsent(p: Probe, s: Socket<Probe>): void {
+  const bytes = p.unsent;
+  if (bytes !== null) {
+    const n = s.write(bytes);
+    if (n < 0) return finish(p, { ok: false, reason: "closed before send" });
+    if (n < bytes.byteLength) {
+      p.unsent = bytes.subarray(n); // the rest goes out on drain
+      return;
+    }
+    p.unsent = null;
+  }
+  if (p.expect === null) pass(p);
+}
+
+function onProbeDrain(s: Socket<Probe>): void {
+  const p = s.data;
+  if (p.done || p.unsent === null) return; // drain also fires spuriously
+  writeUnsent(p, s);
+}
+
+function onProbeData(s: Socket<Probe>, chunk: Buffer): void {
+  const p = s.data;
+  if (p.done) return;
+  const take = Math.min(chunk.byteLength, p.sample.byteLength - p.sampled);
+  if (take > 0) {
+    p.sample.set(chunk.subarray(0, take), p.sampled);
+    p.sampled += take;
+  }
+  const expect = p.expect;
+  if (expect === null) return; // no expectation: the probe passed once `send` was written
+  for (let i = 0; i < chunk.byteLength && p.matched < expect.byteLength; i++, p.matched++) {
+    if (chunk[i] !== expect[p.matched]) {
+      const got = quote(p.sample.subarray(0, p.sampled));
+      return finish(p, { ok: false, reason: `reply did not match: expected prefix ${quote(expect)}, got ${got}` });
+    }
+  }
+  if (p.matched === expect.byteLength) pass(p);
+}
+
+function onProbeEnd(s: Socket<Probe>): void {
+  onProbeClose(s);
+}
+
+function onProbeClose(s: Socket<Probe>, err?: Error): void {
+  const p = s.data;
+  if (p.done) return;
+  p.socket = null; // already closed: nothing to end
+  if (err !== undefined) return finish(p, { ok: false, reason: `connection lost (${describe(err)})` });
+  if (p.sampled === 0) return finish(p, { ok: false, reason: "closed before reply" });
+  finish(p, { ok: false, reason: `closed after partial reply ${quote(p.sample.subarray(0, p.sampled))}` });
+}
+
+function onProbeConnectError(s: Socket<Probe>, err: Error): void {
+  const p = s.data;
+  if (p.done) return; // the timeout already failed this probe
+  const code = describe(err);
+  finish(p, { ok: false, reason: code === "ECONNREFUSED" ? "connect refused (ECONNREFUSED)" : `connect failed (${code})` });
+}
+
+function onProbeError(s: Socket<Probe>, err: Error): void {
+  const p = s.data;
+  if (p.done) return;
+  finish(p, { ok: false, reason: `internal error in probe (${describe(err)})` });
+}
+
+const probeHandlers = {
+  open: onProbeOpen,
+  data: onProbeData,
+  drain: onProbeDrain,
+  end: onProbeEnd,
+  close: onProbeClose,
+  connectError: onProbeConnectError,
+  error: onProbeError,
+} satisfies SocketHandler<Probe>;
+
+/** describe names an error by its code (ECONNREFUSED) or, lacking one, its message. */
+function describe(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code !== "") return code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** quote shows bytes as a JSON string, so CR/LF and control bytes are visible in the log. */
+function quote(bytes: Uint8Array): string {
+  const shown = bytes.byteLength > SAMPLE_BYTES ? bytes.subarray(0, SAMPLE_BYTES) : bytes;
+  const text = JSON.stringify(Buffer.from(shown.buffer, shown.byteOffset, shown.byteLength).toString("utf8"));
+  return shown === bytes ? text : `${text}…`;
+}
