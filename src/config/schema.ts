@@ -2,6 +2,7 @@ import type { BalanceAlgorithm } from "../balance/balancer.ts";
 import type { CidrRange } from "../access/cidr.ts";
 import type { HealthConfig } from "../health/config.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
+import type { PoolConfig } from "../pool/config.ts";
 
 /** HostPort is a parsed "HOST:PORT" (IPv6 hosts are written "[::1]:80"). */
 export interface HostPort {
@@ -61,6 +62,10 @@ export interface ListenerConfig {
   readonly queueTimeoutMs: number;
   /** Passive and active health checking of the backends. */
   readonly health: HealthConfig;
+  /** "tunnel": one backend connection per client (1:1). "pool": clients share pooled connections (n:1). Default "tunnel". */
+  readonly mode: "tunnel" | "pool";
+  /** Pool settings; set exactly when mode is "pool". */
+  readonly pool: PoolConfig | null;
 }
 
 /** WarrenConfig is a whole, validated configuration. */

@@ -5,6 +5,7 @@ import { DEFAULTS } from "./defaults.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
+import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 
 const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
@@ -24,6 +25,7 @@ const LISTENER_KEYS = [
   "noDelay",
   "keepAliveMs",
   ...GROUP_KEYS,
+  ...POOL_LISTENER_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "weight", "maxConnections", "drain"] as const;
 
@@ -94,6 +96,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     noDelay: r.bool(obj, "noDelay", path, L.noDelay),
     keepAliveMs: r.int(obj, "keepAliveMs", path, L.keepAliveMs, 0, DAY_MS),
     ...readGroupSettings(r, obj, path),
+    ...readPoolSettings(r, obj, path),
   };
 }
 

@@ -180,6 +180,8 @@ test("a minimal config gets every default", () => {
           passive: { failures: 3, cooldownMs: 10_000 },
           active: { enabled: false, intervalMs: 2_000, timeoutMs: 1_000, rise: 2, fall: 3, send: null, expect: null },
         },
+        mode: "tunnel",
+        pool: null,
       },
     ],
   });
