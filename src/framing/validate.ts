@@ -1,0 +1,80 @@
+import { describe, FramerError } from "./errors.ts";
+
+/**
+ * Option checks shared by the framers. Each returns null when the value is
+ * acceptable, or a FramerError whose message names the option, the expected
+ * range and the value found.
+ */
+
+/** checkInteger accepts a safe integer in [min, max]. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): FramerError | null {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max) return null;
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+  return invalidOption(name, `an integer ${range}`, value);
+}
+
+/** checkSize accepts a byte count >= min, or Infinity for "no limit". */
+export function checkSize(name: string, value: unknown, min: number): FramerError | null {
+  if (value === Number.POSITIVE_INFINITY) return null;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min) return null;
+  return invalidOption(name, `an integer >= ${min} or Infinity`, value);
+}
+
+/** checkOneOf accepts one of a fixed list of values. */
+export function checkOneOf(name: string, value: unknown, allowed: readonly unknown[]): FramerError | null {
+  if (allowed.includes(value)) return null;
+  const list = allowed.map(describe);
+  const expected = list.length > 1 ? `${list.slice(0, -1).join(", ")} or ${list.at(-1)}` : String(list[0]);
+  return invalidOption(name, expected, value);
+}
+
+/** invalidOption builds the standard "name: expected X, got Y" error. */
+export function invalidOption(name: string, expected: string, value: unknown): FramerError {
+  return new FramerError("FRAMER_OPTION_INVALID", `${name}: expected ${expected}, got ${describe(value)}`);
+}
+
+/** firstError returns the first non-null check result, so callers can list checks in order. */
+export function firstError(...results: (FramerError | null)[]): FramerError | null {
+  for (const r of results) if (r !== null) return r;
+  return null;
+}
+
+/** dropUndefined lets `{ maxFrameBytes: undefined }` mean "use the default", as zero values should. */
+export function dropUndefined<T extends object>(options: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(options) as (keyof T)[]) if (options[key] !== undefined) out[key] = options[key];
+  return out;
+}
+
+/**
+ * checkKnownKeys rejects option names the framer does not have, with a "did you
+ * mean" hint, because a misspelt option would otherwise silently take its default.
+ */
+export function checkKnownKeys(options: object, known: readonly string[]): FramerError | null {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    let best = "";
+    let bestDistance = 3; // suggest only names within two edits
+    for (const name of known) {
+      const d = editDistance(key.toLowerCase(), name.toLowerCase());
+      if (d < bestDistance) [best, bestDistance] = [name, d];
+    }
+    const hint = best === "" ? `known options: ${known.join(", ")}` : `did you mean "${best}"?`;
+    return new FramerError("FRAMER_OPTION_INVALID", `${key}: unknown option, ${hint}`);
+  }
+  return null;
+}
+
+/** editDistance is the Levenshtein distance, for short option names only. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { respCommandName, respFramer } from "../../../src/framing/resp.ts";
+import { FramerError } from "../../../src/framing/errors.ts";
+import { bytes, scanCuts, whole } from "./harness.ts";
+
+function name(frame: string): string | null {
+  const b = bytes(frame);
+  return respCommandName(b, 0, b.length);
+}
+
+describe("respCommandName", () => {
+  const cases: [string, string, string | null][] = [
+    ["the first bulk string of an array", "*2\r\n$3\r\nget\r\n$1\r\na\r\n", "GET"],
+    ["a one-element array", "*1\r\n$5\r\nmulti\r\n", "MULTI"],
+    ["mixed case", "*1\r\n$9\r\nSubScribe\r\n", "SUBSCRIBE"],
+    ["the first word of an inline command", "subscribe news sport\r\n", "SUBSCRIBE"],
+    ["an inline command ended by LF alone", "exec\n", "EXEC"],
+    ["an inline command after blank lines the scanner folded in", "\r\n \r\n  ping\r\n", "PING"],
+    ["an array after a folded blank line", "\r\n*1\r\n$4\r\nping\r\n", "PING"],
+    ["a quoted inline command", '"watch" k\r\n', "WATCH"],
+    ["an empty array has none", "*0\r\n", null],
+    ["a null array has none", "*-1\r\n", null],
+    ["an array whose first element is not a bulk string", "*1\r\n:1\r\n", null],
+    ["a RESP value that is not an array", "+PING\r\n", null],
+    ["a name longer than 64 bytes", `*1\r\n$65\r\n${"x".repeat(65)}\r\n`, null],
+    ["a bulk string that does not fit in the frame", "*1\r\n$9\r\nGET\r\n", null],
+  ];
+  for (const [title, frame, expected] of cases) test(title, () => expect(name(frame)).toBe(expected));
+
+  test("names each frame of a pipelined buffer, at any offset", () => {
+    const factory = respFramer();
+    if (factory instanceof FramerError) throw factory;
+    const stream = bytes("*1\r\n$4\r\nPING\r\nget a\r\n*2\r\n$4\r\necho\r\n$1\r\nx\r\n");
+    const { ends } = scanCuts(factory, stream, whole(stream.length));
+    const names = ends.map((end, k) => respCommandName(stream, ends[k - 1] ?? 0, end));
+    expect(names).toEqual(["PING", "GET", "ECHO"]);
+  });
+});
