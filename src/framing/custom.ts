@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { describe, FramerError } from "./errors.ts";
+import { describeValue, FramerError } from "./errors.ts";
 import { type FrameScanner, type FramerFactory, INVALID, NEED_MORE } from "./framer.ts";
 
 /** The function a custom framer module exports, as `createFramer` or as its default export. */
@@ -23,12 +23,14 @@ export async function loadCustomFramer(
   baseDir: string = process.cwd(),
 ): Promise<FramerFactory | FramerError> {
   if (typeof modulePath !== "string" || modulePath === "") {
-    return new FramerError("FRAMER_OPTION_INVALID", `module: expected a path to a TypeScript or JavaScript module, got ${describe(modulePath)}`);
+    const found = describeValue(modulePath);
+    return new FramerError("FRAMER_OPTION_INVALID", `module: expected a path to a TypeScript or JavaScript module, got ${found}`);
   }
   const path = resolve(baseDir, modulePath);
   const where = `custom framer module ${path}`;
   if (!existsSync(path)) {
-    return new FramerError("FRAMER_MODULE_NOT_FOUND", `${where}: file not found (module: ${JSON.stringify(modulePath)}, resolved against ${baseDir})`);
+    const how = `module: ${JSON.stringify(modulePath)}, resolved against ${baseDir}`;
+    return new FramerError("FRAMER_MODULE_NOT_FOUND", `${where}: file not found (${how})`);
   }
   let exports: Record<string, unknown>;
   try {
@@ -60,7 +62,9 @@ class CustomFramerFactory implements FramerFactory {
 
   create(): FrameScanner {
     const made = instantiate(this.createFramer, this.options);
-    return typeof made === "string" ? new GuardedScanner(null, new Error(`createFramer(options) ${made}`)) : new GuardedScanner(made, null);
+    // A scanner that cannot be made answers INVALID and keeps the reason, rather than throwing into the pool.
+    if (typeof made === "string") return new GuardedScanner(null, new Error(`createFramer(options) ${made}`));
+    return new GuardedScanner(made, null);
   }
 }
 
@@ -72,11 +76,12 @@ function instantiate(create: CreateFramer, options: unknown): FrameScanner | str
   } catch (cause) {
     return `threw: ${messageOf(cause)}`;
   }
-  if (typeof scanner !== "object" || scanner === null) return `returned ${describe(scanner)}, expected a FrameScanner object`;
+  if (typeof scanner !== "object" || scanner === null) return `returned ${describeValue(scanner)}, expected a FrameScanner object`;
   const s = scanner as Record<string, unknown>;
+  if (typeof s.then === "function") return "returned a Promise; createFramer must return the scanner synchronously";
   if (typeof s.feed !== "function") return "returned an object without a feed(buf, start, end) method";
   if (typeof s.reset !== "function") return "returned an object without a reset() method";
-  if (typeof s.pending !== "number") return `returned an object whose pending is ${describe(s.pending)}, expected a number`;
+  if (typeof s.pending !== "number") return `returned an object whose pending is ${describeValue(s.pending)}, expected a number`;
   return scanner as FrameScanner;
 }
 
@@ -109,7 +114,7 @@ export class GuardedScanner implements FrameScanner {
     }
     if (result === NEED_MORE || result === INVALID) return result;
     if (typeof result === "number" && Number.isInteger(result) && result > start && result <= end) return result;
-    this.fault = new Error(`feed(buf, ${start}, ${end}) returned ${describe(result)}, outside the FrameScanner contract`);
+    this.fault = new Error(`feed(buf, ${start}, ${end}) returned ${describeValue(result)}, outside the FrameScanner contract`);
     return INVALID;
   }
 
@@ -125,5 +130,5 @@ export class GuardedScanner implements FrameScanner {
 }
 
 function messageOf(cause: unknown): string {
-  return cause instanceof Error ? cause.message : describe(cause);
+  return cause instanceof Error ? cause.message : describeValue(cause);
 }

@@ -30,7 +30,7 @@ export const DEFAULT_FRAMER_OPTIONS = {
     maxDepth: 64,
     /** 64 KiB, Redis's PROTO_INLINE_MAX_SIZE, bounds inline commands and simple lines alike. */
     maxLineBytes: 64 * 1024,
-    /** Accept inline commands (`PING\r\n`); set false for a scanner that only sees replies. */
+    /** Read requests (`*` arrays of bulks, inline commands); set false for a scanner that reads replies. */
     inline: true,
   },
 } as const;

@@ -11,6 +11,12 @@ export interface DelimiterFramerOptions {
   maxFrameBytes: number;
 }
 
+/**
+ * Buffer's indexOf accepts a byte-sequence needle (a native memmem); it works on any
+ * Uint8Array, and socket chunks are Buffers anyway. It does not allocate.
+ */
+const nativeIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: Uint8Array, byteOffset: number) => number;
+
 /** Longest delimiter accepted; real protocols use 1 to 4 bytes, and the failure table is sized by it. */
 const MAX_DELIMITER_BYTES = 256;
 
@@ -52,9 +58,9 @@ export function failureTable(delimiter: Uint8Array): Uint16Array {
 }
 
 /**
- * DelimiterScanner finds the end of each frame with KMP. While no partial match is
- * open it jumps to the next occurrence of the delimiter's first byte with the
- * native `indexOf` (a memchr), which is where nearly all time is spent.
+ * DelimiterScanner finds the end of each frame with a native search (memchr for a
+ * one-byte delimiter, memmem for longer ones) and keeps a Knuth–Morris–Pratt state
+ * for a delimiter split across chunks: how much of it the bytes seen so far end with.
  */
 export class DelimiterScanner implements FrameScanner {
   /** Bytes of the current frame seen so far. */
@@ -74,31 +80,39 @@ export class DelimiterScanner implements FrameScanner {
   feed(buf: Uint8Array, start: number, end: number): number {
     if (this.failed) return INVALID;
     const d = this.delimiter;
-    const first = d[0]!;
+    const n = d.length;
     // Never look past the byte that would make the frame longer than maxFrameBytes.
     const budget = this.maxFrameBytes - this.pending;
     const limit = end - start > budget ? start + budget : end;
     let m = this.matched;
     let i = start;
     while (i < limit) {
+      if (m === 0 && n > 2) {
+        // No partial match open: native memmem finds the next whole delimiter.
+        const j = nativeIndexOf.call(buf, d, i);
+        if (j >= 0 && j + n <= limit) return this.complete(j + n);
+        // None ends in range, so only the last n - 1 bytes can begin one: take KMP's state there.
+        if (limit - (n - 1) > i) i = limit - (n - 1);
+        m = this.stateAfter(buf, i, limit);
+        i = limit;
+        break;
+      }
       if (m === 0) {
-        const j = buf.indexOf(first, i);
+        // Short delimiters: memchr for the first byte costs less than memmem's setup.
+        const j = buf.indexOf(d[0]!, i);
         if (j < 0 || j >= limit) {
           i = limit;
           break;
         }
         i = j + 1;
+        if (n === 1) return this.complete(i);
         m = 1;
-      } else {
-        const b = buf[i++]!;
-        while (m > 0 && b !== d[m]) m = this.failure[m - 1]!;
-        if (b === d[m]) m++;
+        continue;
       }
-      if (m === d.length) {
-        this.pending = 0;
-        this.matched = 0;
-        return i;
-      }
+      // A partial match is open (maybe from an earlier chunk): extend it or fall back, byte by byte.
+      const b = buf[i++]!;
+      while (m > 0 && b !== d[m]) m = this.failure[m - 1]!;
+      if (b === d[m] && ++m === n) return this.complete(i);
     }
     this.pending += i - start;
     this.matched = m;
@@ -108,6 +122,25 @@ export class DelimiterScanner implements FrameScanner {
       return INVALID;
     }
     return NEED_MORE;
+  }
+
+  /** stateAfter runs KMP from state 0 over buf[i, limit), where no whole delimiter ends. */
+  private stateAfter(buf: Uint8Array, i: number, limit: number): number {
+    const d = this.delimiter;
+    let m = 0;
+    while (i < limit) {
+      const b = buf[i++]!;
+      while (m > 0 && b !== d[m]) m = this.failure[m - 1]!;
+      if (b === d[m]) m++;
+    }
+    return m;
+  }
+
+  /** complete ends the current frame at `end`. */
+  private complete(end: number): number {
+    this.pending = 0;
+    this.matched = 0;
+    return end;
   }
 
   reset(): void {

@@ -25,8 +25,8 @@ export class FramerError extends Error {
   }
 }
 
-/** describe renders a config value for an error message: strings quoted, the rest as JSON. */
-export function describe(value: unknown): string {
+/** describeValue renders a config value for an error message: strings quoted, the rest as JSON. */
+export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
   if (value instanceof Uint8Array) return `Uint8Array(${value.byteLength})`;

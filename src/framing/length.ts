@@ -45,7 +45,8 @@ export function lengthFramer(options: Partial<LengthFramerOptions> = {}): Framer
   if (error !== null) return error;
   const headerBytes = o.lengthOffset + o.lengthBytes;
   if (o.maxFrameBytes < headerBytes) {
-    return invalidOption("maxFrameBytes", `at least the header size (lengthOffset + lengthBytes = ${headerBytes})`, o.maxFrameBytes);
+    const expected = `at least the header size (lengthOffset + lengthBytes = ${headerBytes})`;
+    return invalidOption("maxFrameBytes", expected, o.maxFrameBytes);
   }
   const frozen = Object.freeze(o);
   return { create: () => new LengthScanner(frozen) };

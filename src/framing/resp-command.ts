@@ -1,28 +1,34 @@
-import { CR, DIGIT_0, DIGIT_9, DOLLAR, KIND_OF, LF, STAR, isSpace } from "./resp-bytes.ts";
+import { CR, DIGIT_0, DIGIT_9, DOLLAR, LF, MINUS, STAR, isSpace } from "./resp-bytes.ts";
 
 /** Longer first words are not command names; refusing them bounds the string this allocates. */
 const MAX_NAME_BYTES = 64;
 
 /**
  * respCommandName returns the upper-cased command name of one complete request
- * frame in buf[start, end) — the first bulk string of a `*` array, or the first
- * word of an inline command — or null when there is none (an empty array, a
- * non-array RESP value, a first element that is not a bulk string, a name over 64
- * bytes). The pool runs it once per request to apply pinning rules (MULTI,
- * SUBSCRIBE, ...), so it may allocate the short name string.
+ * frame in buf[start, end), as the RESP scanner reading requests delimits it: the
+ * first bulk string of a `*` array, or the first word of an inline command (any
+ * other first byte, as in Redis). It returns null when there is none: a frame that
+ * is not complete, or a name over 64 bytes. The pool runs it once per request to
+ * apply pinning rules (MULTI, SUBSCRIBE, ...), so it may allocate the short name.
  */
 export function respCommandName(buf: Uint8Array, start: number, end: number): string | null {
   let i = start;
-  // Blank lines that the scanner folded into this frame come first.
-  while (i < end && isSpace(buf[i]!)) i++;
-  if (i >= end) return null;
-  const first = buf[i]!;
-  if (first === STAR) return arrayCommandName(buf, i + 1, end);
-  if (KIND_OF[first] !== 0) return null;
-  return inlineCommandName(buf, i, end);
+  for (;;) {
+    // What the scanner folded into this frame because Redis does not answer it comes
+    // first: blank lines, and empty or null arrays ("*0\r\n", "*-1\r\n").
+    while (i < end && isSpace(buf[i]!)) i++;
+    if (i >= end) return null;
+    if (buf[i] !== STAR) return inlineCommandName(buf, i, end);
+    if (i + 1 < end && (buf[i + 1] === MINUS || buf[i + 1] === DIGIT_0)) {
+      i = lineEnd(buf, i, end);
+      if (i < 0) return null;
+      continue;
+    }
+    return arrayCommandName(buf, i + 1, end);
+  }
 }
 
-/** arrayCommandName reads `<count>\r\n$<len>\r\n<name>` after the `*`. */
+/** arrayCommandName reads `<count>\r\n$<len>\r\n<name>` after the `*` of a non-empty array. */
 function arrayCommandName(buf: Uint8Array, i: number, end: number): string | null {
   const count = readNumber(buf, i, end);
   if (count <= 0) return null;

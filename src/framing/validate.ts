@@ -1,4 +1,4 @@
-import { describe, FramerError } from "./errors.ts";
+import { describeValue, FramerError } from "./errors.ts";
 
 /**
  * Option checks shared by the framers. Each returns null when the value is
@@ -23,14 +23,14 @@ export function checkSize(name: string, value: unknown, min: number): FramerErro
 /** checkOneOf accepts one of a fixed list of values. */
 export function checkOneOf(name: string, value: unknown, allowed: readonly unknown[]): FramerError | null {
   if (allowed.includes(value)) return null;
-  const list = allowed.map(describe);
+  const list = allowed.map(describeValue);
   const expected = list.length > 1 ? `${list.slice(0, -1).join(", ")} or ${list.at(-1)}` : String(list[0]);
   return invalidOption(name, expected, value);
 }
 
 /** invalidOption builds the standard "name: expected X, got Y" error. */
 export function invalidOption(name: string, expected: string, value: unknown): FramerError {
-  return new FramerError("FRAMER_OPTION_INVALID", `${name}: expected ${expected}, got ${describe(value)}`);
+  return new FramerError("FRAMER_OPTION_INVALID", `${name}: expected ${expected}, got ${describeValue(value)}`);
 }
 
 /** firstError returns the first non-null check result, so callers can list checks in order. */

@@ -63,6 +63,13 @@ describe("loadCustomFramer", () => {
     });
   });
 
+  test("an async createFramer is FRAMER_MODULE_BAD_SHAPE, saying it must be synchronous", async () => {
+    expect(await loadCustomFramer("async-framer.ts", {}, fixtures)).toMatchObject({
+      code: "FRAMER_MODULE_BAD_SHAPE",
+      message: `custom framer module ${join(fixtures, "async-framer.ts")}: createFramer(options) returned a Promise; createFramer must return the scanner synchronously`,
+    });
+  });
+
   test("a module that throws while importing is FRAMER_MODULE_LOAD_FAILED, with the cause", async () => {
     const error = await loadCustomFramer("throwing-framer.ts", {}, fixtures);
     expect(error).toMatchObject({ code: "FRAMER_MODULE_LOAD_FAILED" });

@@ -49,12 +49,16 @@ function must<T>(factory: T | FramerError): T {
   return factory;
 }
 
-const RESP_CORPUS = [
+const REQUEST_CORPUS = [
+  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
+  "*0\r\n", "*-1\r\n", "PING\r\n", "SET a b\n", "\r\n", " \r\nGET a\r\n", "$5\r\nhello\r\n",
+];
+
+const REPLY_CORPUS = [
   "+OK\r\n", "-ERR x\r\n", ":-12\r\n", "$5\r\nhello\r\n", "$0\r\n\r\n", "$-1\r\n", "*-1\r\n", "*0\r\n",
   "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*2\r\n*1\r\n:1\r\n*1\r\n*1\r\n_\r\n", "_\r\n", ",1.5e3\r\n", "#t\r\n",
   "!3\r\nERR\r\n", "=8\r\ntxt:abcd\r\n", "(123\r\n", "%1\r\n+a\r\n:1\r\n", "~2\r\n+a\r\n+b\r\n", ">1\r\n+p\r\n",
   "|1\r\n+k\r\n+v\r\n:1\r\n", "$?\r\n;2\r\nab\r\n;0\r\n", "*?\r\n:1\r\n.\r\n", "%?\r\n+a\r\n:1\r\n.\r\n", "~?\r\n.\r\n",
-  "PING\r\n", "SET a b\n", "\r\n", " \r\nGET a\r\n",
 ];
 
 function respTarget(name: string, options: Partial<RespFramerOptions>, inputs: number): Target {
@@ -64,7 +68,7 @@ function respTarget(name: string, options: Partial<RespFramerOptions>, inputs: n
     factory: must(respFramer(options)),
     inputs,
     alphabet: "+-:$*_,#!=(%~>|.;?0123456789-\r\n\r\n\r\n\r\nabtf P",
-    corpus: RESP_CORPUS,
+    corpus: full.inline ? REQUEST_CORPUS : REPLY_CORPUS,
     reference: (s) => respReference(s, full),
   };
 }
@@ -83,7 +87,7 @@ function lengthTarget(options: Partial<LengthFramerOptions>, inputs: number): Ta
   const full = { ...DEFAULT_FRAMER_OPTIONS.length, ...options } as LengthFramerOptions;
   const minPayload = Math.max(0, full.lengthAdjustment);
   return {
-    name: `length ${JSON.stringify(options)}`,
+    name: `length ${JSON.stringify(options, (_, v) => (v === Infinity ? "Infinity" : v))}`,
     factory: must(lengthFramer(options)),
     inputs,
     alphabet: "\x00\x00\x00\x01\x02\x03\x04\x05\xfeabc",
@@ -108,8 +112,10 @@ function delimiterTarget(delimiter: string, maxFrameBytes: number, inputs: numbe
 const netstrings = must(await loadCustomFramer(join(import.meta.dir, "fixtures", "netstring-framer.ts"), { maxPayloadBytes: 20 }));
 
 const TARGETS: Target[] = [
-  respTarget("resp (defaults)", {}, 250_000),
-  respTarget("resp (tight limits, replies only)", { maxFrameBytes: 48, maxBulkBytes: 8, maxDepth: 3, maxLineBytes: 12, inline: false }, 150_000),
+  respTarget("resp requests (defaults)", {}, 120_000),
+  respTarget("resp requests (tight limits)", { maxFrameBytes: 48, maxBulkBytes: 8, maxLineBytes: 12 }, 80_000),
+  respTarget("resp replies", { inline: false, maxFrameBytes: Infinity }, 120_000),
+  respTarget("resp replies (tight limits)", { inline: false, maxFrameBytes: 48, maxBulkBytes: 8, maxDepth: 3, maxLineBytes: 12 }, 80_000),
   lengthTarget({ lengthBytes: 1, maxFrameBytes: 20 }, 50_000),
   lengthTarget({ lengthBytes: 2, endian: "little", lengthOffset: 1, lengthIncludesHeader: true, maxFrameBytes: 300 }, 50_000),
   lengthTarget({ lengthBytes: 8, lengthAdjustment: -3, maxFrameBytes: Infinity }, 50_000),

@@ -18,10 +18,12 @@ describe("respCommandName", () => {
     ["an inline command after blank lines the scanner folded in", "\r\n \r\n  ping\r\n", "PING"],
     ["an array after a folded blank line", "\r\n*1\r\n$4\r\nping\r\n", "PING"],
     ["a quoted inline command", '"watch" k\r\n', "WATCH"],
-    ["an empty array has none", "*0\r\n", null],
-    ["a null array has none", "*-1\r\n", null],
+    ["a command after an empty array the scanner folded in", "*0\r\n*1\r\n$4\r\nping\r\n", "PING"],
+    ["a command after a null array the scanner folded in", "*-1\r\nmulti\r\n", "MULTI"],
+    ["any first byte but * starts an inline command, as in Redis", "+PING\r\n", "+PING"],
+    ["an empty array alone has none", "*0\r\n", null],
+    ["a null array alone has none", "*-1\r\n", null],
     ["an array whose first element is not a bulk string", "*1\r\n:1\r\n", null],
-    ["a RESP value that is not an array", "+PING\r\n", null],
     ["a name longer than 64 bytes", `*1\r\n$65\r\n${"x".repeat(65)}\r\n`, null],
     ["a bulk string that does not fit in the frame", "*1\r\n$9\r\nGET\r\n", null],
   ];
@@ -30,7 +32,7 @@ describe("respCommandName", () => {
   test("names each frame of a pipelined buffer, at any offset", () => {
     const factory = respFramer();
     if (factory instanceof FramerError) throw factory;
-    const stream = bytes("*1\r\n$4\r\nPING\r\nget a\r\n*2\r\n$4\r\necho\r\n$1\r\nx\r\n");
+    const stream = bytes("*1\r\n$4\r\nPING\r\nget a\r\n\r\n*0\r\n*2\r\n$4\r\necho\r\n$1\r\nx\r\n");
     const { ends } = scanCuts(factory, stream, whole(stream.length));
     const names = ends.map((end, k) => respCommandName(stream, ends[k - 1] ?? 0, end));
     expect(names).toEqual(["PING", "GET", "ECHO"]);
