@@ -9,17 +9,25 @@ import type { WarrenConfig } from "./config/schema.ts";
 import { validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
+import { prepareFramers } from "./pool/prepare.ts";
 import { ProxyServer } from "./proxy/server.ts";
 
 export interface StartOptions {
   /** A logger to use instead of one built from the config (tests pass a silent one). */
   logger?: Logger;
+  /** Directory that relative custom framer module paths are resolved against (default: the working directory). */
+  baseDir?: string;
 }
 
-/** startProxy throws ConfigErrors for an invalid config and ProxyError if a listener cannot bind. */
+/**
+ * startProxy throws ConfigErrors for an invalid config (including a custom framer
+ * module that cannot be loaded) and ProxyError if a listener cannot bind.
+ */
 export async function startProxy(config: unknown, options: StartOptions = {}): Promise<ProxyServer> {
   const valid = validateConfig(config);
   if (valid instanceof ConfigErrors) throw valid;
+  const framerErrors = await prepareFramers(valid, options.baseDir);
+  if (framerErrors !== null) throw framerErrors;
   return ProxyServer.start(valid, options.logger);
 }
 
@@ -33,5 +41,7 @@ export type { ListeningAddress } from "./proxy/server.ts";
 export type { ProxyStats, ListenerStats, BackendStats } from "./proxy/stats.ts";
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
 export { DEFAULTS } from "./config/defaults.ts";
+export { prepareFramers } from "./pool/prepare.ts";
+export type { PoolStats } from "./pool/runtime.ts";
 export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
 export { Logger } from "./log.ts";

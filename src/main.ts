@@ -4,12 +4,14 @@
  * clean shutdown, 1 for a runtime failure (e.g. a port in use), 2 for a config
  * or usage error.
  */
+import { dirname, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { parseArgs, USAGE } from "./cli/args.ts";
 import { buildConfig } from "./cli/config-input.ts";
 import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
 import { Logger } from "./log.ts";
+import { prepareFramers } from "./pool/prepare.ts";
 import { ProxyServer } from "./proxy/server.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -36,6 +38,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
+  // Custom framer modules are imported now, so a bad one is a config error (exit 2), not a failed start.
+  const framerErrors = await prepareFramers(config, configDir(args.configPath));
+  if (framerErrors !== null) {
+    process.stderr.write(`${framerErrors.message}\n`);
+    return 2;
+  }
   const log = new Logger(config.log.level, config.log.format);
   let proxy: ProxyServer;
   try {
@@ -76,6 +84,11 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+/** configDir is where relative custom framer module paths are resolved: the config file's directory. */
+function configDir(configPath: string | undefined | null): string | undefined {
+  return configPath === undefined || configPath === null ? undefined : dirname(resolve(configPath));
+}
+
 /** What the usual listen failures mean, in words, for the "cannot start" line. */
 const LISTEN_ERRORS: Record<string, string> = {
   EADDRINUSE: "the address is already in use: another process (or another warren) listens there",
@@ -89,6 +102,11 @@ async function reload(proxy: ProxyServer, args: Parameters<typeof buildConfig>[0
   if (next instanceof ConfigErrors) {
     log.error("reload rejected: config invalid, keeping the running config", { errors: next.errors.map((e) => e.message) });
     process.stderr.write(`${next.message}\n`);
+    return;
+  }
+  const framerErrors = await prepareFramers(next, configDir(args.configPath));
+  if (framerErrors !== null) {
+    log.error("reload rejected: config invalid, keeping the running config", { errors: framerErrors.errors.map((e) => e.message) });
     return;
   }
   try {

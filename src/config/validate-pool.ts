@@ -1,17 +1,112 @@
-import type { PoolConfig } from "../pool/config.ts";
-import type { Reader } from "./reader.ts";
+import { delimiterFramer, FRAMER_KINDS, type FramerConfig, lengthFramer, respFramer } from "../framing/index.ts";
+import { DEFAULT_FRAMER_OPTIONS } from "../framing/defaults.ts";
+import { FramerError } from "../framing/errors.ts";
+import { POOL_DEFAULTS, type PoolConfig } from "../pool/config.ts";
+import { describe, join, type Reader } from "./reader.ts";
 
-export const POOL_LISTENER_KEYS = ["mode"] as const;
+export const POOL_LISTENER_KEYS = ["mode", "pool"] as const;
+const POOL_KEYS = ["framer", "maxPerBackend", "minIdlePerBackend", "queueSize", "queueTimeoutMs", "multiplex"] as const;
+/** Every framer option of every built-in kind, plus `kind` and the custom framer's `module` and `options`. */
+const FRAMER_KEYS = [
+  "kind",
+  "module",
+  "options",
+  "lengthOffset",
+  "lengthBytes",
+  "endian",
+  "lengthIncludesHeader",
+  "lengthAdjustment",
+  "maxFrameBytes",
+  "delimiter",
+  "maxBulkBytes",
+  "maxDepth",
+  "maxLineBytes",
+  "inline",
+] as const;
 
 export type ListenerMode = "tunnel" | "pool";
 
-/** readPoolSettings validates `mode` and, in pool mode, the `pool` table. */
+const DAY_MS = 86_400_000;
+
+/** readPoolSettings validates `mode` and, in pool mode, the `pool` table (required then). */
 export function readPoolSettings(
   r: Reader,
   obj: Record<string, unknown>,
   path: string,
 ): { mode: ListenerMode; pool: PoolConfig | null } {
   const mode = r.oneOf(obj, "mode", path, "tunnel" as ListenerMode, ["tunnel", "pool"] as const);
-  if (mode === "pool") r.fail(`${path}.mode`, `pool mode is not available yet`);
-  return { mode, pool: null };
+  const poolPath = join(path, "pool");
+  if (mode !== "pool") {
+    if (obj.pool !== undefined) r.fail(poolPath, `only used when mode = "pool", but mode is "${mode}"`);
+    return { mode, pool: null };
+  }
+  if (obj.pool === undefined) {
+    r.fail(poolPath, `mode = "pool" needs a [pool] table with at least a framer, e.g. pool = { framer = { kind = "resp" } }`);
+    return { mode, pool: null };
+  }
+  const p = r.object(obj.pool, poolPath, POOL_KEYS);
+  if (p === undefined) return { mode, pool: null };
+  const framer = readFramer(r, p.framer, join(poolPath, "framer"));
+  const maxPerBackend = r.int(p, "maxPerBackend", poolPath, POOL_DEFAULTS.maxPerBackend, 1, 10_000);
+  const minIdlePerBackend = r.int(p, "minIdlePerBackend", poolPath, POOL_DEFAULTS.minIdlePerBackend, 0, 10_000);
+  if (minIdlePerBackend > maxPerBackend) {
+    r.fail(join(poolPath, "minIdlePerBackend"), `expected at most maxPerBackend (${maxPerBackend}), got ${minIdlePerBackend}`);
+  }
+  const pool: PoolConfig = {
+    framer: framer ?? { kind: "resp" },
+    maxPerBackend,
+    minIdlePerBackend,
+    queueSize: r.int(p, "queueSize", poolPath, POOL_DEFAULTS.queueSize, 0, 1_000_000),
+    queueTimeoutMs: r.int(p, "queueTimeoutMs", poolPath, POOL_DEFAULTS.queueTimeoutMs, 1, DAY_MS),
+    multiplex: r.bool(p, "multiplex", poolPath, POOL_DEFAULTS.multiplex),
+  };
+  return { mode, pool };
+}
+
+/**
+ * readFramer checks the framer table. Built-in kinds are validated by building
+ * the framer (src/framing owns its option rules); a custom module is only
+ * checked to be a path here and imported when the listener is prepared.
+ */
+function readFramer(r: Reader, value: unknown, path: string): FramerConfig | undefined {
+  if (value === undefined) {
+    r.fail(path, `expected a framer table with a kind (${FRAMER_KINDS.map((k) => `"${k}"`).join(", ")}), got nothing`);
+    return undefined;
+  }
+  const f = r.object(value, path, FRAMER_KEYS);
+  if (f === undefined) return undefined;
+  if (f.kind === undefined) {
+    r.fail(join(path, "kind"), `expected one of ${FRAMER_KINDS.map((k) => `"${k}"`).join(", ")}, got nothing`);
+    return undefined;
+  }
+  const kind = r.oneOf(f, "kind", path, "resp", FRAMER_KINDS);
+  if (kind !== f.kind) return undefined;
+  const { kind: _, ...options } = f;
+  if (kind === "custom") {
+    const unknown = Object.keys(options).filter((k) => k !== "module" && k !== "options");
+    for (const k of unknown) r.fail(join(path, k), `not an option of a custom framer; put module options under ${join(path, "options")}`);
+    if (typeof f.module !== "string" || f.module === "") {
+      r.fail(join(path, "module"), `expected a path to a framer module, got ${describe(f.module)}`);
+      return undefined;
+    }
+    return { kind, module: f.module, options: f.options };
+  }
+  const known = Object.keys(DEFAULT_FRAMER_OPTIONS[kind]);
+  let bad = false;
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) {
+      r.fail(join(path, k), `not an option of the ${kind} framer (its options: ${known.join(", ")})`);
+      bad = true;
+    }
+  }
+  if (bad) return undefined;
+  const built = kind === "length" ? lengthFramer(options) : kind === "delimiter" ? delimiterFramer(options) : respFramer(options);
+  if (built instanceof FramerError) {
+    // The framer's message starts with the option name: "lengthBytes: expected 1, 2, 4 or 8, got 3".
+    const m = /^(\w+): ([\s\S]*)$/.exec(built.message);
+    if (m === null) r.fail(path, built.message);
+    else r.fail(join(path, m[1]!), m[2]!);
+    return undefined;
+  }
+  return { kind, ...options } as FramerConfig;
 }

@@ -6,13 +6,13 @@ export interface PoolConfig {
   readonly framer: FramerConfig;
   /** Pooled connections per backend at most. Default 8. */
   readonly maxPerBackend: number;
-  /** Idle connections kept open per backend. Default 1. */
+  /** Idle connections kept open per backend (reopened when they die). Default 1. */
   readonly minIdlePerBackend: number;
-  /** Requests that may wait for a pooled connection. Default 10000. */
+  /** Clients whose request may wait for a pooled connection, per backend; 0 = fail at once. Default 10000. */
   readonly queueSize: number;
-  /** How long a request waits for a pooled connection. Default 5000. */
+  /** How long a request waits for a pooled connection before it is failed. Default 5000. */
   readonly queueTimeoutMs: number;
-  /** Write many clients' requests back to back on one connection (in-order protocols). Default false. */
+  /** Write many clients' requests back to back on one connection (in-order protocols only). Default false. */
   readonly multiplex: boolean;
 }
 

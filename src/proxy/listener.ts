@@ -13,6 +13,8 @@ import { finishSession } from "./lifecycle.ts";
 import type { Session } from "./session.ts";
 import { WaitQueue } from "./wait-queue.ts";
 import { Counters, type ListenerStats } from "./stats.ts";
+import { poolClientHandlers } from "../pool/client-handlers.ts";
+import { PoolRuntime } from "../pool/runtime.ts";
 
 /**
  * ListenerRuntime is one listening socket with its live config, backends,
@@ -35,6 +37,8 @@ export class ListenerRuntime {
   /** Set while clients are being refused for want of a backend, so the outage is logged once. */
   private outage = false;
   private sessionIds = 0;
+  /** The pooled (n:1) mode's clients and connection pools; null in tunnel mode. */
+  pool: PoolRuntime | null = null;
   /** Active health probes for this group (does nothing unless health.active.enabled). */
   readonly health: HealthChecker;
 
@@ -61,12 +65,14 @@ export class ListenerRuntime {
   /** listen binds the socket; throws (with the address) if the OS refuses. */
   listen(): void {
     const { host, port } = this.config.listen;
+    const pooled = this.config.mode === "pool";
+    if (pooled && this.pool === null) this.pool = new PoolRuntime(this);
     this.server = Bun.listen<ListenerRuntime>({
       hostname: host,
       port,
       data: this,
       allowHalfOpen: true,
-      socket: clientHandlers as never,
+      socket: (pooled ? poolClientHandlers : clientHandlers) as never,
     });
     this.accepting = true;
     this.health.start();
@@ -89,6 +95,7 @@ export class ListenerRuntime {
     this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, previous);
     this.health.update(this.backends, config.health.active);
+    this.pool?.update();
     this.onSlotFreed(); // new or larger backends may admit queued clients
   }
 
@@ -158,6 +165,7 @@ export class ListenerRuntime {
   /** closeAll ends every live session (used after the drain timeout). */
   closeAll(code: string): void {
     for (const s of [...this.sessions]) finishSession(s, code, "internal");
+    this.pool?.close();
   }
 
   stats(): ListenerStats {
@@ -196,6 +204,7 @@ export class ListenerRuntime {
       peakSessionQueuedBytes: this.peakQueued,
       errors: Object.fromEntries(c.errors),
       ends: Object.fromEntries(c.ends),
+      ...(this.pool === null ? {} : { pool: this.pool.stats() }),
       backends: this.backends.map((b) => ({
         address: b.key,
         weight: b.weight,

@@ -186,6 +186,8 @@ export class ProxyServer {
 
   private retire(l: ListenerRuntime): void {
     if (l.sessions.size > 0) this.retired.add(l);
+    // A removed pooled listener has no sessions to drain: its clients and pooled connections close now.
+    l.pool?.close();
   }
 
   private *allListeners(): Iterable<ListenerRuntime> {

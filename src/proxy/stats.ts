@@ -1,3 +1,4 @@
+import type { PoolStats } from "../pool/runtime.ts";
 /**
  * Counters are plain numeric fields incremented in place on the rare paths
  * (session start and end, rejections); per-chunk byte counts live on the
@@ -68,6 +69,8 @@ export interface ListenerStats {
   errors: Record<string, number>;
   ends: Record<string, number>;
   backends: BackendStats[];
+  /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
+  pool?: PoolStats;
 }
 
 /** A snapshot of the whole proxy. */

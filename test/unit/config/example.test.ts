@@ -19,9 +19,9 @@ async function loadExample(): Promise<WarrenConfig> {
   return config;
 }
 
-test("warren.example.toml validates, with two listeners", async () => {
+test("warren.example.toml validates, with three listeners", async () => {
   const config = await loadExample();
-  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis"]);
+  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis", "redis-pool"]);
 });
 
 test("the example's log, shutdown and first listener spell out exactly the defaults", async () => {

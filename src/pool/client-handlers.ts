@@ -1,0 +1,161 @@
+import type { Socket, SocketHandler } from "bun";
+import { INVALID, NEED_MORE, respCommandName } from "../framing/index.ts";
+import type { ListenerRuntime } from "../proxy/listener.ts";
+import { Outgoing, PoolClient } from "./client.ts";
+import { clientGone, closeClient, errorReply, pump, resumePausedConn } from "./pump.ts";
+import { RULE_NONE, RULE_QUIT, RULE_REFUSE, respRule } from "./resp-rules.ts";
+
+/*
+ * The client side of a pooled listener. A request is forwarded only once it is
+ * complete, so a half-sent or malformed request can never reach a connection
+ * another client may use next. Complete requests that arrive back to back in
+ * one chunk are merged into one subarray (one write, no copy).
+ */
+
+const OK = new TextEncoder().encode("+OK\r\n");
+const EMPTY = new Uint8Array(0);
+
+function onClientOpen(socket: Socket<PoolClient>): void {
+  const listener = socket.data as unknown as ListenerRuntime;
+  const runtime = listener.pool!;
+  const address = socket.remoteAddress;
+  if (runtime.clients.size >= listener.config.maxConnections) {
+    listener.counters.rejectedMaxConnections++;
+    return reject(socket);
+  }
+  if (!listener.access.permits(address)) {
+    listener.counters.rejectedDenied++;
+    return reject(socket);
+  }
+  const c = new PoolClient(runtime, socket, address);
+  socket.data = c;
+  runtime.clients.add(c);
+  listener.counters.sessionsTotal++;
+  if (!listener.config.noDelay) socket.setNoDelay(false);
+  if (listener.config.keepAliveMs > 0) socket.setKeepAlive(true, listener.config.keepAliveMs);
+}
+
+function reject(socket: Socket<PoolClient>): void {
+  (socket as Socket<unknown>).data = null;
+  socket.end();
+}
+
+function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
+  const c = socket.data;
+  if (c === null || c.closed || c.stopReading) return;
+  c.runtime.bytesFromClients += chunk.byteLength;
+  const end = chunk.byteLength;
+  let start = 0;
+  while (start < end) {
+    const r = c.scanner.feed(chunk, start, end);
+    if (r === NEED_MORE) {
+      // Keep the piece (chunks may be kept); the request is forwarded when it completes.
+      c.partial.push(start === 0 ? chunk : chunk.subarray(start));
+      c.partialBytes += end - start;
+      break;
+    }
+    if (r === INVALID) {
+      malformed(c);
+      break;
+    }
+    if (c.partialBytes === 0) addRequest(c, chunk, start, r);
+    else {
+      c.partial.push(chunk.subarray(start, r));
+      const whole = Buffer.concat(c.partial, c.partialBytes + (r - start));
+      c.partial = [];
+      c.partialBytes = 0;
+      addRequest(c, whole, 0, whole.byteLength);
+    }
+    start = r;
+    if (c.stopReading) break;
+  }
+  pump(c);
+  if (!c.closed && !c.readPaused && c.outboxBytes >= c.runtime.listener.config.highWaterBytes) {
+    c.readPaused = true;
+    socket.pause();
+  }
+}
+
+/** addRequest queues one complete request buf[start, end), merging it into the previous one when possible. */
+function addRequest(c: PoolClient, buf: Uint8Array, start: number, end: number): void {
+  const rule = c.runtime.resp ? respRule(respCommandName(buf, start, end)) : RULE_NONE;
+  if (rule === RULE_QUIT) {
+    c.stopReading = true;
+    push(c, new Outgoing(OK, 0, rule, true, true));
+    return;
+  }
+  if (rule === RULE_REFUSE) {
+    const name = respCommandName(buf, start, end) ?? "this command";
+    push(c, new Outgoing(errorReply(`${name} is not supported in pooled mode`), 0, rule, true, false));
+    return;
+  }
+  const tail = c.tail;
+  if (
+    rule === RULE_NONE &&
+    tail !== null &&
+    c.outbox.length > 0 &&
+    tail.rule === RULE_NONE &&
+    !tail.local &&
+    tail.bytes.buffer === buf.buffer &&
+    tail.bytes.byteOffset + tail.bytes.byteLength === buf.byteOffset + start
+  ) {
+    // Back-to-back requests in one chunk: one subarray, one write.
+    tail.bytes = new Uint8Array(buf.buffer, tail.bytes.byteOffset, tail.bytes.byteLength + (end - start));
+    tail.count++;
+    c.outboxBytes += end - start;
+    return;
+  }
+  c.outboxBytes += end - start;
+  push(c, new Outgoing(buf.subarray(start, end), 1, rule, false, false));
+}
+
+function push(c: PoolClient, item: Outgoing): void {
+  c.outbox.push(item);
+  c.tail = item;
+}
+
+/** malformed: the client gets an error (RESP) after its earlier replies, then is closed; nothing of the bad request is forwarded. */
+function malformed(c: PoolClient): void {
+  c.stopReading = true;
+  c.partial = [];
+  c.partialBytes = 0;
+  c.runtime.countFailure("malformed request");
+  push(c, new Outgoing(c.runtime.resp ? errorReply("malformed request") : EMPTY, 0, RULE_NONE, true, true));
+}
+
+function onClientDrain(socket: Socket<PoolClient>): void {
+  const c = socket.data;
+  if (c === null || c.closed || c.toClient.bytes === 0) return;
+  if (c.toClient.flushTo(socket as never) === 0) resumePausedConn(c);
+}
+
+function onClientEnd(socket: Socket<PoolClient>): void {
+  // allowHalfOpen is on for the listener: a client that half-closes after its requests still gets its replies.
+  const c = socket.data;
+  if (c === null || c.closed) return;
+  c.stopReading = true;
+  push(c, new Outgoing(EMPTY, 0, RULE_NONE, true, true));
+  pump(c);
+}
+
+function onClientClose(socket: Socket<PoolClient>): void {
+  const c = socket.data;
+  if (c === null) return;
+  clientGone(c);
+}
+
+function onClientError(socket: Socket<PoolClient>, err: Error): void {
+  const c = socket.data;
+  if (c === null || c.closed) return;
+  c.runtime.listener.log.error("internal error in pooled client handler", { error: String(err), stack: err.stack });
+  closeClient(c);
+}
+
+export const poolClientHandlers = {
+  open: onClientOpen,
+  data: onClientData,
+  drain: onClientDrain,
+  end: onClientEnd,
+  close: onClientClose,
+  error: onClientError,
+} satisfies SocketHandler<PoolClient>;

@@ -1,0 +1,75 @@
+/**
+ * RESP pinning rules: what a command does to the connection it runs on, and so
+ * whether it may share a pooled connection. Looked up once per request by its
+ * upper-cased name (respCommandName).
+ *
+ * The rules, and why:
+ * - MULTI pins the client to its connection until EXEC or DISCARD: the queued
+ *   commands live in that connection's state.
+ * - WATCH pins until EXEC, DISCARD or UNWATCH: the watched keys are per connection.
+ * - Blocking commands (BLPOP, BRPOP, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP,
+ *   BRPOPLPUSH, XREAD, XREADGROUP, WAIT, WAITAOF) get a connection of their own
+ *   for the duration of the command, so they never stall other clients'
+ *   replies. XREAD/XREADGROUP are treated as blocking even without BLOCK: the
+ *   rule looks at the name only, and the cost is one exclusive round trip.
+ * - Connection-state commands pin for the rest of the client's life, and the
+ *   connection is closed (not returned dirty) when the client leaves: SELECT,
+ *   AUTH, HELLO (may switch to RESP3), CLIENT (SETNAME, TRACKING, ...), RESET,
+ *   READONLY/READWRITE, ASKING. SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE and MONITOR also
+ *   pin for life and switch the connection to pass-through: replies are pushes,
+ *   no longer one per request, so they are relayed unframed to their only client.
+ * - Refused with `-ERR warren: <NAME> is not supported in pooled mode`: SYNC,
+ *   PSYNC and REPLCONF (replication streams are not request/reply).
+ * - Not handled: CLIENT REPLY OFF/SKIP (CLIENT pins for life, so only that
+ *   client's own connection is affected, but its request/reply count desyncs
+ *   and it waits for replies that never come).
+ * - QUIT is answered by warren (+OK, after every earlier reply) and closes the
+ *   client; it never reaches a pooled connection, which Redis would close.
+ */
+
+/** No effect on connection state: the request may share a connection. */
+export const RULE_NONE = 0;
+/** MULTI: pin until EXEC/DISCARD. */
+export const RULE_MULTI = 1;
+/** EXEC, DISCARD: end the transaction pin and the watch pin. */
+export const RULE_TXN_END = 2;
+/** WATCH: pin until EXEC/DISCARD/UNWATCH. */
+export const RULE_WATCH = 3;
+/** UNWATCH: end the watch pin. */
+export const RULE_UNWATCH = 4;
+/** A blocking command: exclusive for its own duration. */
+export const RULE_BLOCKING = 5;
+/** Connection state changed for good: pinned for life, closed when the client leaves. */
+export const RULE_PIN_LIFE = 6;
+/** Pinned for life and the connection turns into pass-through (pub/sub, MONITOR). */
+export const RULE_PASS_THROUGH = 7;
+/** Answered by warren with +OK, then the client is closed. */
+export const RULE_QUIT = 8;
+/** Refused with an error reply; never forwarded. */
+export const RULE_REFUSE = 9;
+
+const RULES = new Map<string, number>([
+  ["MULTI", RULE_MULTI],
+  ["EXEC", RULE_TXN_END],
+  ["DISCARD", RULE_TXN_END],
+  ["WATCH", RULE_WATCH],
+  ["UNWATCH", RULE_UNWATCH],
+  ...["BLPOP", "BRPOP", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "BRPOPLPUSH", "XREAD", "XREADGROUP", "WAIT", "WAITAOF"].map(
+    (n) => [n, RULE_BLOCKING] as [string, number],
+  ),
+  ...["SELECT", "AUTH", "HELLO", "CLIENT", "RESET", "READONLY", "READWRITE", "ASKING"].map((n) => [n, RULE_PIN_LIFE] as [string, number]),
+  ...["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"].map((n) => [n, RULE_PASS_THROUGH] as [string, number]),
+  ["QUIT", RULE_QUIT],
+  ...["SYNC", "PSYNC", "REPLCONF"].map((n) => [n, RULE_REFUSE] as [string, number]),
+]);
+
+/** respRule returns the RULE_* for a command name (null: not a command, treated as RULE_NONE). */
+export function respRule(name: string | null): number {
+  if (name === null) return RULE_NONE;
+  return RULES.get(name) ?? RULE_NONE;
+}
+
+/** Pin bits kept on a client while a rule's effect lasts. */
+export const PIN_TXN = 1;
+export const PIN_WATCH = 2;
+export const PIN_LIFE = 4;

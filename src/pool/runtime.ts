@@ -1,0 +1,132 @@
+import type { Backend } from "../balance/backend.ts";
+import type { ListenerRuntime } from "../proxy/listener.ts";
+import { BackendPool, type BackendPoolStats } from "./backend-pool.ts";
+import type { PoolClient } from "./client.ts";
+import type { PoolConfig } from "./config.ts";
+import { type Framers, framersFor } from "./prepare.ts";
+import { closeClient, rejectQueued } from "./pump.ts";
+
+/** PoolStats is the pooled-mode part of a listener's stats. */
+export interface PoolStats {
+  multiplex: boolean;
+  clients: number;
+  pinnedClients: number;
+  queueTimeouts: number;
+  /** Client-facing failures by reason ("pool queue timeout after 5000 ms", "backend connection lost", ...). */
+  failures: Record<string, number>;
+  backends: BackendPoolStats[];
+}
+
+/**
+ * PoolRuntime is the pooled (n:1) mode of one listener: its clients, one
+ * BackendPool per backend, and the timer that expires queued requests. The
+ * listener's balancer picks the backend each time a client binds.
+ */
+export class PoolRuntime {
+  readonly clients = new Set<PoolClient>();
+  readonly pools = new Map<Backend, BackendPool>();
+  readonly framers: Framers;
+  /** Whether the framer is RESP: then failures are answered with `-ERR warren: ...` and pinning rules apply. */
+  readonly resp: boolean;
+  config: PoolConfig;
+  closing = false;
+  queueTimeouts = 0;
+  bytesFromClients = 0;
+  bytesToClients = 0;
+  private readonly failures = new Map<string, number>();
+  private readonly sweepTimer: ReturnType<typeof setInterval>;
+
+  constructor(readonly listener: ListenerRuntime) {
+    const config = listener.config.pool;
+    if (config === null) throw new Error("PoolRuntime needs a listener in pool mode");
+    this.config = config;
+    this.framers = framersFor(config);
+    this.resp = config.framer.kind === "resp";
+    // Queue timeouts are checked on one coarse timer for all waiters: ~10 checks per timeout, 5..250 ms apart.
+    const everyMs = Math.max(5, Math.min(250, Math.floor(config.queueTimeoutMs / 10)));
+    this.sweepTimer = setInterval(() => this.expire(), everyMs);
+    this.sweepTimer.unref();
+    this.syncPools();
+  }
+
+  /** pick chooses a backend with the listener's balancer; a client finding none gets an error. */
+  pick(c: PoolClient): BackendPool | null {
+    const backend = this.listener.balancer.pick(c.address);
+    const pool = backend === null ? undefined : this.pools.get(backend);
+    if (pool === undefined || pool.retired) {
+      this.listener.counters.rejectedNoBackend++;
+      rejectQueued(c, "no backend available");
+      return null;
+    }
+    backend!.sessionsTotal++;
+    return pool;
+  }
+
+  /**
+   * update applies a reload: new pool settings apply at once; removed backends'
+   * pools close their idle connections, busy ones close when released. A
+   * changed framer applies only after a restart (live connections are framed
+   * by the old one), which is logged.
+   */
+  update(): void {
+    const config = this.listener.config.pool;
+    if (config !== null && JSON.stringify(config.framer) !== JSON.stringify(this.config.framer)) {
+      this.listener.log.warn("pool framer changed: keeping the running framer until restart", { listener: this.listener.config.name });
+    }
+    if (config !== null) this.config = { ...config, framer: this.config.framer };
+    this.syncPools();
+  }
+
+  private syncPools(): void {
+    const current = new Set(this.listener.backends);
+    for (const [backend, pool] of this.pools) {
+      if (current.has(backend)) continue;
+      pool.retireIdle();
+      this.pools.delete(backend);
+    }
+    for (const backend of this.listener.backends) {
+      let pool = this.pools.get(backend);
+      if (pool === undefined) {
+        pool = new BackendPool(this, backend);
+        this.pools.set(backend, pool);
+      }
+      pool.replenish();
+    }
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    for (const pool of this.pools.values()) if (pool.waiting > 0) pool.expireWaiters(now);
+  }
+
+  countFailure(reason: string): void {
+    this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
+  }
+
+  /** close ends every client and pooled connection. */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearInterval(this.sweepTimer);
+    for (const c of [...this.clients]) closeClient(c);
+    for (const pool of this.pools.values()) pool.close();
+  }
+
+  stats(): PoolStats {
+    const pinned = new Map<BackendPool, number>();
+    let pinnedClients = 0;
+    for (const c of this.clients) {
+      if (c.pin === 0 || c.pool === null) continue;
+      pinnedClients++;
+      pinned.set(c.pool, (pinned.get(c.pool) ?? 0) + 1);
+    }
+    return {
+      multiplex: this.config.multiplex,
+      clients: this.clients.size,
+      pinnedClients,
+      queueTimeouts: this.queueTimeouts,
+      failures: Object.fromEntries(this.failures),
+      backends: [...this.pools.values()].map((p) => p.stats(pinned.get(p) ?? 0)),
+    };
+  }
+}
