@@ -72,7 +72,7 @@ function dispatch(s: Session): void {
   if (s.tried === null && listener.anyBackendFull()) {
     if (listener.waiting.length < listener.config.queueSize) {
       s.state = SessionState.Queued;
-      s.queuedAt = performance.now();
+      s.phaseStartedAt = performance.now();
       listener.waiting.push(s);
       return;
     }
@@ -91,7 +91,7 @@ function connectBackend(s: Session, target: Backend): void {
   target.active++;
   target.sessionsTotal++;
   s.attempts++;
-  s.connectStartedAt = performance.now();
+  s.phaseStartedAt = performance.now();
   Bun.connect<ConnectAttempt>({
     hostname: target.address.host,
     port: target.address.port,

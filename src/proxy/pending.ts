@@ -2,6 +2,8 @@ import type { Socket } from "bun";
 
 /** Small queued chunks are merged into one write up to this size: one syscall instead of many. */
 const COALESCE_BYTES = 64 * 1024;
+/** Shared by every empty queue; never written to (grow() replaces it before the first push). */
+const EMPTY_RING: (Uint8Array | undefined)[] = [];
 
 /**
  * PendingBytes is the bounded write queue for one direction of a session: the
@@ -18,7 +20,8 @@ export class PendingBytes {
   bytes = 0;
   /** The largest `bytes` ever reached, for stats and the backpressure tests. */
   peakBytes = 0;
-  private ring: (Uint8Array | undefined)[] = new Array(4);
+  // Allocated on first use: most sessions never queue, and idle memory per session counts.
+  private ring: (Uint8Array | undefined)[] = EMPTY_RING;
   private head = 0;
   private count = 0;
 
@@ -62,7 +65,7 @@ export class PendingBytes {
   }
 
   clear(): void {
-    this.ring.fill(undefined);
+    if (this.count > 0) this.ring.fill(undefined);
     this.head = 0;
     this.count = 0;
     this.bytes = 0;
@@ -86,7 +89,7 @@ export class PendingBytes {
   }
 
   private grow(): void {
-    const next: (Uint8Array | undefined)[] = new Array(this.ring.length * 2);
+    const next: (Uint8Array | undefined)[] = new Array(Math.max(4, this.ring.length * 2));
     const mask = this.ring.length - 1;
     for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) & mask];
     this.ring = next;

@@ -50,7 +50,8 @@ export class Session {
   firstFin: Side | null = null;
 
   readonly startedAt: number;
-  connectStartedAt: number;
+  /** When the current wait began: queued for a slot, or connecting (the state says which). */
+  phaseStartedAt: number;
   /** For the idle sweep: the byte total last seen, and since when it has not moved. */
   lastActivity = 0;
   idleSince: number;
@@ -58,7 +59,6 @@ export class Session {
   /** Connect attempts made so far, and the backends that failed (null until a retry). */
   attempts = 0;
   tried: Backend[] | null = null;
-  queuedAt = 0;
   /** Whether this session counts toward its address's per-client limit. */
   countedPerClient = false;
 
@@ -75,7 +75,7 @@ export class Session {
     now: number,
   ) {
     this.startedAt = now;
-    this.connectStartedAt = now;
+    this.phaseStartedAt = now;
     this.idleSince = now;
   }
 }

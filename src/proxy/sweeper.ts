@@ -15,11 +15,11 @@ export function sweepTimeouts(listener: ListenerRuntime, now: number): void {
   if (listener.waiting.length > 0) listener.onSlotFreed(); // a revived backend may take queued clients
   for (const s of listener.sessions) {
     if (s.state === SessionState.Connecting) {
-      if (now - s.connectStartedAt >= cfg.connectTimeoutMs) retryOrFail(s, "CONNECT_TIMEOUT");
+      if (now - s.phaseStartedAt >= cfg.connectTimeoutMs) retryOrFail(s, "CONNECT_TIMEOUT");
       continue;
     }
     if (s.state === SessionState.Queued) {
-      if (now - s.queuedAt >= cfg.queueTimeoutMs) {
+      if (now - s.phaseStartedAt >= cfg.queueTimeoutMs) {
         listener.counters.queueTimeouts++;
         finishSession(s, "QUEUE_TIMEOUT", "internal");
       }
