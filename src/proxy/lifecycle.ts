@@ -16,8 +16,9 @@ export function flushToBackend(s: Session, backend: Socket<Session>): void {
   }
   if (left === 0 && s.clientEof && !s.toBackendDone) {
     s.toBackendDone = true;
-    backend.shutdown();
+    // When the other direction is already done, closing sends the FIN: skip the extra shutdown(2).
     if (s.toClientDone) finishSession(s, END_OK, s.firstFin ?? "client");
+    else backend.shutdown();
   }
 }
 
@@ -32,8 +33,8 @@ export function flushToClient(s: Session, client: Socket<Session>): void {
   }
   if (left === 0 && s.backendEof && !s.toClientDone) {
     s.toClientDone = true;
-    client.shutdown();
     if (s.toBackendDone) finishSession(s, END_OK, s.firstFin ?? "backend");
+    else client.shutdown();
   }
 }
 
