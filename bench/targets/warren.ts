@@ -1,0 +1,40 @@
+import { join } from "node:path";
+import { freePort } from "../net.ts";
+import { startProcessTarget } from "./process-target.ts";
+import { type BackendPorts, IDLE_TIMEOUT_S, MAX_SESSIONS, CONNECT_TIMEOUT_S, type RunningTarget, type TargetKind } from "./target.ts";
+
+const REPO = join(import.meta.dir, "..", "..");
+
+/**
+ * warren: the CLI (src/main.ts) in its own Bun process, like the other
+ * proxies. The config turns the access log off (HAProxy and nginx log
+ * nothing here either) and keeps every other default.
+ */
+export const warren: TargetKind = {
+  name: "warren",
+  isProxy: true,
+  async probe() {
+    const pkg = (await Bun.file(join(REPO, "package.json")).json()) as { version: string };
+    return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: "CLI, access log off, other settings default" };
+  },
+  async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
+    const ports = { echo: freePort(), sink: freePort() };
+    const listener = (name: string, port: number, to: number) => ({
+      name,
+      listen: `127.0.0.1:${port}`,
+      backends: [`127.0.0.1:${to}`],
+      connectTimeoutMs: CONNECT_TIMEOUT_S * 1000,
+      idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
+      maxConnections: MAX_SESSIONS,
+    });
+    const config = {
+      log: { level: "warn", access: false },
+      shutdown: { drainTimeoutMs: 0 },
+      listeners: [listener("echo", ports.echo, backend.echo), listener("sink", ports.sink, backend.sink)],
+    };
+    const configPath = join(dir, "warren.json");
+    await Bun.write(configPath, JSON.stringify(config, null, 2));
+    const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
+    return startProcessTarget("warren", cmd, ports, join(dir, "warren.stderr"), (p) => p.pid, REPO);
+  },
+};
