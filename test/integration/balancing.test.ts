@@ -1,6 +1,7 @@
 /** Backend groups through the running proxy: algorithms, retries, queueing, limits, access lists. */
 import { describe, expect, test } from "bun:test";
-import { closedPort, echoBackend, greetBackend, replyAfterEndBackend } from "../helpers/backends.ts";
+import { blackholeBackend } from "../helpers/blackhole.ts";
+import { closedPort, echoBackend, greetBackend, replyAfterEndBackend, resetAfterBackend } from "../helpers/backends.ts";
 import { connectClient } from "../helpers/client.ts";
 import { portOf, proxyTo, waitFor } from "../helpers/proxy.ts";
 
@@ -67,6 +68,42 @@ describe("balancing through the proxy", () => {
     expect(stats.errors).toEqual({});
     expect(stats.retries).toBeGreaterThanOrEqual(1);
     expect(stats.backends[0]!.connectFailures).toBeGreaterThanOrEqual(1);
+  });
+
+  test("a backend that never answers the SYN is retried after connectTimeoutMs, early bytes intact", async () => {
+    await using dead = await blackholeBackend();
+    using good = replyAfterEndBackend((req) => Buffer.from(`echo:${req.toString()}`));
+    await using proxy = await proxyTo([dead.address, good.address], { connectTimeoutMs: 200, connectAttempts: 2 });
+    const client = await connectClient(portOf(proxy));
+    await client.send("patient bytes");
+    client.socket.shutdown();
+    await client.closed;
+    expect(client.received().toString()).toBe("echo:patient bytes");
+    const s = proxy.stats().listeners[0]!;
+    expect(s.retries).toBe(1);
+    expect(s.errors).toEqual({});
+  });
+
+  test("a backend that resets before any byte moved is retried; after a byte has moved there is no retry", async () => {
+    // `reset` accepts and resets at once (before any byte either way); `good` echoes.
+    using reset = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open: (s) => void s.terminate(), data() {} } });
+    using good = echoBackend();
+    await using proxy = await proxyTo([`127.0.0.1:${reset.port}`, good.address], { connectAttempts: 2 });
+    const client = await connectClient(portOf(proxy));
+    // Send only after the session has settled on a backend, so no byte went to the resetting one.
+    await waitFor(() => proxy.stats().listeners[0]!.retries === 1 || good.accepted === 1, "the retry");
+    await client.send("late");
+    await client.waitFor(4);
+    expect(client.received().toString()).toBe("late");
+    client.socket.end();
+
+    // A backend that resets after receiving bytes: the client sees the reset, no retry.
+    using resetAfter = resetAfterBackend(1);
+    await using strict = await proxyTo([resetAfter.address, good.address], { connectAttempts: 3 });
+    const victim = await connectClient(portOf(strict));
+    await victim.send("x");
+    expect(await victim.closed).toBe("ECONNRESET");
+    expect(strict.stats().listeners[0]!.retries).toBe(0);
   });
 
   test("with maxConnections reached, clients wait in the queue and get the next free slot", async () => {
