@@ -1,4 +1,5 @@
 import type { Backend } from "../balance/backend.ts";
+import { noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
 import { WaitQueue } from "../proxy/wait-queue.ts";
 import type { PoolClient } from "./client.ts";
 import { CONN_CLOSED, CONN_CONNECTING, CONN_OPEN, PooledConn } from "./conn.ts";
@@ -51,6 +52,16 @@ export class BackendPool {
   /** No new bindings: the backend left the config (or the listener closed). */
   retired = false;
   backoffMs = 0;
+  /**
+   * Multiplexed pools at their size limit: the connection kept from new shared
+   * requests so it drains and can be handed to a waiter that needs one of its
+   * own (see reserveFor). Null when no exclusive waiter is queued.
+   */
+  reserved: PooledConn | null = null;
+  /** Live waiters whose request needs an exclusive connection. */
+  exclusiveWaiting = 0;
+  /** The waiter serveWaiters is handing a connection to now (it may pass other exclusive waiters: it is first). */
+  private serving: PoolClient | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   waitsTotal = 0;
   waitTimeMsTotal = 0;
@@ -73,11 +84,16 @@ export class BackendPool {
     return null;
   }
 
-  /** takeShared returns the open unowned connection with the fewest replies outstanding, or null. */
+  /**
+   * takeShared returns the open unowned connection with the fewest replies
+   * outstanding, or null. The reserved connection is skipped while an exclusive
+   * waiter needs it.
+   */
   takeShared(): PooledConn | null {
+    const reserved = this.reserved;
     let best: PooledConn | null = null;
     for (const conn of this.conns) {
-      if (conn.state !== CONN_OPEN || conn.owner !== null) continue;
+      if (conn.state !== CONN_OPEN || conn.owner !== null || conn === reserved) continue;
       if (best === null || conn.fifo.length < best.fifo.length) best = conn;
       if (conn.fifo.length === 0) break;
     }
@@ -89,11 +105,16 @@ export class BackendPool {
    * it; returns the connection, or null when the client waits or was refused.
    */
   acquire(client: PoolClient, exclusive: boolean): PooledConn | null {
-    const conn = exclusive ? this.takeExclusive() : this.takeShared();
+    // An exclusive request queues behind earlier exclusive waiters instead of taking the connection drained for them.
+    const queueFirst = exclusive && this.exclusiveWaiting > 0 && this.serving !== client;
+    const conn = queueFirst ? null : exclusive ? this.takeExclusive() : this.takeShared();
     if (conn !== null) {
       client.conn = conn;
       client.pool = this;
-      if (exclusive) conn.owner = client;
+      if (exclusive) {
+        conn.owner = client;
+        if (conn === this.reserved) this.reserved = null;
+      }
       // Multiplexed: a busy connection still serves now, but a spare one is opened for the next burst.
       else if (conn.fifo.length > 0 && this.conns.size < this.max) this.open();
       return conn;
@@ -111,11 +132,42 @@ export class BackendPool {
     this.waiters.push(client);
     this.waiting++;
     if (this.conns.size < this.max && this.connecting < this.waiting) this.open();
+    else if (exclusive) this.reserveFor();
+    if (exclusive) this.exclusiveWaiting++;
     return null;
   }
 
+  /**
+   * reserveFor keeps an exclusive waiter from starving when the pool is at its
+   * limit and every connection is shared: under sustained multiplexed load a
+   * connection's reply queue may never empty, so the least-loaded shared
+   * connection stops taking new shared requests (takeShared skips it, and
+   * clients bound to it move elsewhere once their replies are in, see pump)
+   * and is handed over, in queue order, when it drains. Shared clients lose
+   * one connection's worth of capacity for that long, which is the price of
+   * the exclusive request being served at all.
+   */
+  private reserveFor(): void {
+    if (this.reserved !== null && this.reserved.state === CONN_OPEN) return;
+    this.reserved = null;
+    let best: PooledConn | null = null;
+    for (const conn of this.conns) {
+      if (conn.state !== CONN_OPEN || conn.owner !== null) continue;
+      if (best === null || conn.fifo.length < best.fifo.length) best = conn;
+    }
+    this.reserved = best;
+  }
+
+  /** Whether `conn` is being drained for an exclusive waiter: no new shared requests may go to it. */
+  holdsBack(conn: PooledConn): boolean {
+    return conn === this.reserved;
+  }
+
+  /** The pool's size limit: maxPerBackend, or the backend's own maxConnections when that is lower. */
   get max(): number {
-    return this.runtime.config.maxPerBackend;
+    const perBackend = this.runtime.config.maxPerBackend;
+    const cap = this.backend.maxConnections;
+    return cap > 0 && cap < perBackend ? cap : perBackend;
   }
 
   /** serveWaiters hands free connections to queued clients, in arrival order. */
@@ -127,10 +179,16 @@ export class BackendPool {
         continue;
       }
       const available = c.waitExclusive ? this.takeExclusive() !== null : this.takeShared() !== null;
-      if (!available) return;
+      if (!available) {
+        // A connection opened for this waiter may have gone to shared requests meanwhile.
+        if (c.waitExclusive && this.conns.size >= this.max) this.reserveFor();
+        return;
+      }
       this.waiters.shift();
       this.unwait(c);
+      this.serving = c;
       pump(c);
+      this.serving = null;
       if (c.waiting) return; // it queued again: nothing was really free
     }
   }
@@ -139,6 +197,7 @@ export class BackendPool {
   unwait(c: PoolClient): void {
     c.waiting = false;
     this.waiting--;
+    if (c.waitExclusive && --this.exclusiveWaiting === 0) this.reserved = null;
     const waitedMs = performance.now() - c.waitingSince;
     this.waitsTotal++;
     this.waitTimeMsTotal += waitedMs;
@@ -170,16 +229,20 @@ export class BackendPool {
     const conn = new PooledConn(this);
     this.conns.add(conn);
     this.connecting++;
+    // Backend.active counts pooled connections open or connecting: what the backend sees, as in tunnel mode.
+    this.backend.active++;
     const { host, port } = this.backend.address;
     conn.connectTimer = setTimeout(onConnectTimeout, this.runtime.listener.config.connectTimeoutMs, conn);
     Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
   }
 
   /** onOpen: a connection is ready; it serves waiters first, else stays idle. */
-  onOpen(conn: PooledConn): void {
+  onOpen(_conn: PooledConn): void {
     this.connecting--;
     this.connectionsOpened++;
     this.backoffMs = 0;
+    noteConnectSuccess(this.backend);
+    this.runtime.listener.noteBackendAvailable();
     this.onFree();
   }
 
@@ -194,14 +257,19 @@ export class BackendPool {
    * other connection alive fails the waiters at once (the backend is down:
    * waiting the queue timeout would help nobody); reconnects back off.
    */
-  onLost(conn: PooledConn, wasConnecting: boolean, deliberate: boolean): void {
+  onLost(conn: PooledConn, wasConnecting: boolean, deliberate: boolean, reason: string): void {
     this.conns.delete(conn);
+    this.backend.active--;
+    if (this.reserved === conn) this.reserved = null;
     if (deliberate) {
       if (wasConnecting) this.connecting--;
     } else if (wasConnecting) {
       this.connecting--;
       this.connectFailures++;
-      this.backend.connectFailures++;
+      // Passive health, as for tunnel connects: enough failures in a row take the backend out of rotation.
+      const listener = this.runtime.listener;
+      const health = listener.config.health.passive;
+      noteConnectFailure(this.backend, health, performance.now(), listener.log, { listener: listener.config.name }, reason);
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
       if (this.connecting === 0 && this.openCount() === 0) this.failWaiters("backend unavailable");
     } else {

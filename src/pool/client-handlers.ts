@@ -2,8 +2,8 @@ import type { Socket, SocketHandler } from "bun";
 import { INVALID, NEED_MORE, respCommandName } from "../framing/index.ts";
 import type { ListenerRuntime } from "../proxy/listener.ts";
 import { Outgoing, PoolClient } from "./client.ts";
-import { clientGone, closeClient, errorReply, pump, resumePausedConn } from "./pump.ts";
-import { RULE_NONE, RULE_QUIT, RULE_REFUSE, respRule } from "./resp-rules.ts";
+import { clientGone, closeClient, closeIfIdle, errorReply, pump, resumePausedConn } from "./pump.ts";
+import { RULE_NONE, RULE_QUIT, RULE_REFUSE, clientReplyMode, respRule } from "./resp-rules.ts";
 
 /*
  * The client side of a pooled listener. A request is forwarded only once it is
@@ -15,11 +15,16 @@ import { RULE_NONE, RULE_QUIT, RULE_REFUSE, respRule } from "./resp-rules.ts";
 const OK = new TextEncoder().encode("+OK\r\n");
 const EMPTY = new Uint8Array(0);
 
+/**
+ * onClientOpen applies the listener's admission limits, as acceptClient does in
+ * tunnel mode: listener full, address denied, too many clients from that address.
+ */
 function onClientOpen(socket: Socket<PoolClient>): void {
   const listener = socket.data as unknown as ListenerRuntime;
   const runtime = listener.pool!;
+  const cfg = listener.config;
   const address = socket.remoteAddress;
-  if (runtime.clients.size >= listener.config.maxConnections) {
+  if (listener.liveCount >= cfg.maxConnections) {
     listener.counters.rejectedMaxConnections++;
     return reject(socket);
   }
@@ -27,12 +32,17 @@ function onClientOpen(socket: Socket<PoolClient>): void {
     listener.counters.rejectedDenied++;
     return reject(socket);
   }
-  const c = new PoolClient(runtime, socket, address);
+  if (cfg.maxConnectionsPerClient > 0 && listener.clientCount(address) >= cfg.maxConnectionsPerClient) {
+    listener.counters.rejectedPerClient++;
+    return reject(socket);
+  }
+  const c = new PoolClient(runtime, socket, address, performance.now());
   socket.data = c;
   runtime.clients.add(c);
+  if (cfg.maxConnectionsPerClient > 0) c.countedPerClient = listener.addClient(address);
   listener.counters.sessionsTotal++;
-  if (!listener.config.noDelay) socket.setNoDelay(false);
-  if (listener.config.keepAliveMs > 0) socket.setKeepAlive(true, listener.config.keepAliveMs);
+  if (!cfg.noDelay) socket.setNoDelay(false);
+  if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
 }
 
 function reject(socket: Socket<PoolClient>): void {
@@ -44,6 +54,7 @@ function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
   const c = socket.data;
   if (c === null || c.closed || c.stopReading) return;
   c.runtime.bytesFromClients += chunk.byteLength;
+  c.bytesIn += chunk.byteLength;
   const end = chunk.byteLength;
   let start = 0;
   while (start < end) {
@@ -78,16 +89,25 @@ function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
 
 /** addRequest queues one complete request buf[start, end), merging it into the previous one when possible. */
 function addRequest(c: PoolClient, buf: Uint8Array, start: number, end: number): void {
-  const rule = c.runtime.resp ? respRule(respCommandName(buf, start, end)) : RULE_NONE;
+  const name = c.runtime.resp ? respCommandName(buf, start, end) : null;
+  const rule = respRule(name);
   if (rule === RULE_QUIT) {
     c.stopReading = true;
     push(c, new Outgoing(OK, 0, rule, true, true));
     return;
   }
   if (rule === RULE_REFUSE) {
-    const name = respCommandName(buf, start, end) ?? "this command";
-    push(c, new Outgoing(errorReply(`${name} is not supported in pooled mode`), 0, rule, true, false));
+    push(c, new Outgoing(errorReply(`${name ?? "this command"} is not supported in pooled mode`), 0, rule, true, false));
     return;
+  }
+  if (name === "CLIENT") {
+    const mode = clientReplyMode(buf, start, end);
+    if (mode !== null) {
+      // Replies are routed by counting one per request: a backend that skips replies would break it.
+      const reply = mode === "ON" ? OK : errorReply("CLIENT REPLY is not supported in pooled mode");
+      push(c, new Outgoing(reply, 0, RULE_NONE, true, false));
+      return;
+    }
   }
   const tail = c.tail;
   if (
@@ -126,7 +146,9 @@ function malformed(c: PoolClient): void {
 function onClientDrain(socket: Socket<PoolClient>): void {
   const c = socket.data;
   if (c === null || c.closed || c.toClient.bytes === 0) return;
-  if (c.toClient.flushTo(socket as never) === 0) resumePausedConn(c);
+  if (c.toClient.flushTo(socket as never) !== 0) return;
+  resumePausedConn(c);
+  if (c.runtime.draining) closeIfIdle(c);
 }
 
 function onClientEnd(socket: Socket<PoolClient>): void {

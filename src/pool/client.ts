@@ -58,12 +58,26 @@ export class PoolClient {
   /** The connection paused because this client reads slowly; resumed when toClient drains. */
   pausedConn: PooledConn | null = null;
   readonly scanner: FrameScanner;
+  /** Bytes read from and written to this client, for the idle sweep. */
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly startedAt: number;
+  /** For the idle sweep: the byte total last seen, and since when it has not moved. */
+  lastActivity = 0;
+  idleSince: number;
+  /** Whether this client counts toward its address's maxConnectionsPerClient. */
+  countedPerClient = false;
+  /** How the client ended, counted in the listener's `ends` ("ok" unless a limit or failure closed it). */
+  endCode = "ok";
 
   constructor(
     readonly runtime: PoolRuntime,
     readonly socket: Socket<PoolClient>,
     readonly address: string,
+    now: number,
   ) {
     this.scanner = runtime.framers.request.create();
+    this.startedAt = now;
+    this.idleSince = now;
   }
 }

@@ -131,7 +131,7 @@ export function connLost(conn: PooledConn, reason: string, deliberate: boolean, 
   conn.fifoTail = null;
   conn.toBackend.clear();
   conn.blocked = [];
-  conn.pool.onLost(conn, wasConnecting, deliberate);
+  conn.pool.onLost(conn, wasConnecting, deliberate, reason);
   for (const c of victims) if (c.conn === conn) failClient(c, reason);
 }
 

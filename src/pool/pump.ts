@@ -32,6 +32,11 @@ function needsExclusive(rule: number): boolean {
  * wait (for replies, for a connection, or for the backend to drain).
  */
 export function pump(c: PoolClient): void {
+  pumpOutbox(c);
+  if (c.runtime.draining) closeIfIdle(c);
+}
+
+function pumpOutbox(c: PoolClient): void {
   const multiplex = c.runtime.config.multiplex;
   while (!c.closed && c.outbox.length > 0) {
     const item = c.outbox.peek()!;
@@ -43,8 +48,9 @@ export function pump(c: PoolClient): void {
     }
     const exclusive = !multiplex || c.pin !== 0 || needsExclusive(item.rule);
     let conn = c.conn;
-    if (conn !== null && exclusive && conn.owner !== c) {
-      // A pinning request on a shared connection: wait until this client's replies there are in, then move.
+    if (conn !== null && conn.owner !== c && (exclusive || conn.pool.holdsBack(conn))) {
+      // A pinning request on a shared connection, or a shared connection being drained for an exclusive
+      // waiter: wait until this client's replies there are in, then move.
       if (c.inFlight > 0) return;
       unbind(c);
       conn = null;
@@ -70,6 +76,17 @@ export function pump(c: PoolClient): void {
     c.socket.resume();
   }
   maybeRelease(c);
+}
+
+/**
+ * closeIfIdle closes a client that has nothing in progress: no reply owed, no
+ * request queued or half-read, no reply bytes waiting for it. A draining pool
+ * (graceful shutdown, listener removed) calls it whenever a client may have
+ * become idle, so clients get every reply they asked for and then leave.
+ */
+export function closeIfIdle(c: PoolClient): void {
+  if (c.closed || c.inFlight > 0 || c.outbox.length > 0 || c.partialBytes > 0 || c.toClient.bytes > 0) return;
+  closeClient(c);
 }
 
 /** writeRequest forwards requests and applies their effect on the client's pins. */
@@ -150,6 +167,7 @@ export function errorReply(reason: string): Uint8Array {
 export function rejectQueued(c: PoolClient, reason: string): void {
   c.runtime.countFailure(reason);
   if (!c.runtime.resp) {
+    if (c.endCode === "ok") c.endCode = "POOL_REJECTED";
     closeClient(c);
     return;
   }
@@ -168,12 +186,14 @@ export function rejectQueued(c: PoolClient, reason: string): void {
     c.readPaused = false;
     c.socket.resume();
   }
+  if (c.runtime.draining) closeIfIdle(c);
 }
 
 /** failClient ends a client whose connection failed under it: an error first (RESP), then close. */
 export function failClient(c: PoolClient, reason: string): void {
   if (c.closed) return;
   c.runtime.countFailure(reason);
+  if (c.endCode === "ok") c.endCode = "BACKEND_LOST";
   c.conn = null;
   c.inFlight = 0;
   if (c.runtime.resp) sendToClient(c, errorReply(reason));
@@ -184,6 +204,7 @@ export function failClient(c: PoolClient, reason: string): void {
 export function sendToClient(c: PoolClient, bytes: Uint8Array, from: PooledConn | null = null): void {
   if (c.closed) return;
   c.runtime.bytesToClients += bytes.byteLength;
+  c.bytesOut += bytes.byteLength;
   if (c.toClient.bytes > 0) c.toClient.push(bytes);
   else {
     const written = c.socket.write(bytes);
@@ -215,19 +236,18 @@ export function closeClient(c: PoolClient): void {
 export function clientGone(c: PoolClient): void {
   if (c.closed) return;
   c.closed = true;
-  c.runtime.clients.delete(c);
   if (c.waiting && c.pool !== null) c.pool.unwait(c);
   resumePausedConn(c);
   const conn = c.conn;
-  if (conn === null) return;
   c.conn = null;
-  if (conn.owner !== c) return;
-  if (c.inFlight > 0 || c.pin !== 0 || conn.raw) {
-    destroyConn(conn);
-    return;
+  if (conn !== null && conn.owner === c) {
+    if (c.inFlight > 0 || c.pin !== 0 || conn.raw) destroyConn(conn);
+    else {
+      conn.owner = null;
+      conn.pool.onFree();
+    }
   }
-  conn.owner = null;
-  conn.pool.onFree();
+  c.runtime.onClientGone(c);
 }
 
 /** resumePausedConn resumes a connection this client's slow reading had paused. */

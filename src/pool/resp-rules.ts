@@ -20,9 +20,11 @@
  *   no longer one per request, so they are relayed unframed to their only client.
  * - Refused with `-ERR warren: <NAME> is not supported in pooled mode`: SYNC,
  *   PSYNC and REPLCONF (replication streams are not request/reply).
- * - Not handled: CLIENT REPLY OFF/SKIP (CLIENT pins for life, so only that
- *   client's own connection is affected, but its request/reply count desyncs
- *   and it waits for replies that never come).
+ * - CLIENT REPLY OFF and SKIP are refused with `-ERR warren: CLIENT REPLY is
+ *   not supported in pooled mode`: warren routes replies by counting one per
+ *   request, and a backend told not to reply breaks that count (the client
+ *   would wait for replies that never come, or get another request's).
+ *   CLIENT REPLY ON is answered +OK by warren (it is the only mode there is).
  * - QUIT is answered by warren (+OK, after every earlier reply) and closes the
  *   client; it never reaches a pooled connection, which Redis would close.
  */
@@ -73,3 +75,18 @@ export function respRule(name: string | null): number {
 export const PIN_TXN = 1;
 export const PIN_WATCH = 2;
 export const PIN_LIFE = 4;
+
+const CLIENT_REPLY_ARRAY = /^(?:\s|\*(?:0|-1)\r\n)*\*\d+\r\n\$6\r\nCLIENT\r\n\$5\r\nREPLY\r\n(?:\$\d+\r\n([^\r]*)\r\n)?/i;
+const CLIENT_REPLY_INLINE = /^\s*["']?CLIENT["']?\s+["']?REPLY["']?(?:\s+["']?([^\s"']*))?/i;
+
+/**
+ * clientReplyMode reads a CLIENT request: for CLIENT REPLY it returns the
+ * upper-cased mode argument ("" when there is none), for any other CLIENT
+ * subcommand null. Only CLIENT requests pay for it (a short latin1 string of
+ * the frame's head).
+ */
+export function clientReplyMode(buf: Uint8Array, start: number, end: number): string | null {
+  const head = Buffer.from(buf.buffer, buf.byteOffset + start, Math.min(end - start, 256)).toString("latin1");
+  const m = CLIENT_REPLY_ARRAY.exec(head) ?? CLIENT_REPLY_INLINE.exec(head);
+  return m === null ? null : (m[1] ?? "").toUpperCase();
+}

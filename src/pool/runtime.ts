@@ -4,7 +4,7 @@ import { BackendPool, type BackendPoolStats } from "./backend-pool.ts";
 import type { PoolClient } from "./client.ts";
 import type { PoolConfig } from "./config.ts";
 import { type Framers, framersFor } from "./prepare.ts";
-import { closeClient, rejectQueued } from "./pump.ts";
+import { closeClient, closeIfIdle, rejectQueued } from "./pump.ts";
 
 /** PoolStats is the pooled-mode part of a listener's stats. */
 export interface PoolStats {
@@ -29,6 +29,8 @@ export class PoolRuntime {
   /** Whether the framer is RESP: then failures are answered with `-ERR warren: ...` and pinning rules apply. */
   readonly resp: boolean;
   config: PoolConfig;
+  /** Graceful close or listener removed: idle clients are closed, busy ones once their replies are in. */
+  draining = false;
   closing = false;
   queueTimeouts = 0;
   bytesFromClients = 0;
@@ -49,30 +51,45 @@ export class PoolRuntime {
     this.syncPools();
   }
 
-  /** pick chooses a backend with the listener's balancer; a client finding none gets an error. */
+  /**
+   * pick chooses a backend with the listener's balancer; a client finding none
+   * gets an error. A backend whose pool is at its maxConnections is not
+   * eligible for the balancer (Backend.active counts pooled connections), but
+   * in pool mode a full pool still serves by queueing: when every usable
+   * backend is full, the one with the fewest waiters is chosen.
+   */
   pick(c: PoolClient): BackendPool | null {
-    const backend = this.listener.balancer.pick(c.address);
+    const listener = this.listener;
+    const backend = listener.balancer.pick(c.address) ?? this.leastWaitedFull();
     const pool = backend === null ? undefined : this.pools.get(backend);
     if (pool === undefined || pool.retired) {
-      this.listener.counters.rejectedNoBackend++;
+      listener.counters.rejectedNoBackend++;
+      listener.noteNoBackend();
       rejectQueued(c, "no backend available");
       return null;
     }
-    backend!.sessionsTotal++;
+    pool.backend.sessionsTotal++;
     return pool;
+  }
+
+  private leastWaitedFull(): Backend | null {
+    let best: BackendPool | null = null;
+    for (const pool of this.pools.values()) {
+      const b = pool.backend;
+      if (pool.retired || !b.healthy || b.drain || b.weight <= 0) continue;
+      if (best === null || pool.waiting < best.waiting) best = pool;
+    }
+    return best === null ? null : best.backend;
   }
 
   /**
    * update applies a reload: new pool settings apply at once; removed backends'
-   * pools close their idle connections, busy ones close when released. A
-   * changed framer applies only after a restart (live connections are framed
-   * by the old one), which is logged.
+   * pools close their idle connections, busy ones close when released. The
+   * framer cannot change on reload (ProxyServer.reload rejects that), so the
+   * running factories stay.
    */
   update(): void {
     const config = this.listener.config.pool;
-    if (config !== null && JSON.stringify(config.framer) !== JSON.stringify(this.config.framer)) {
-      this.listener.log.warn("pool framer changed: keeping the running framer until restart", { listener: this.listener.config.name });
-    }
     if (config !== null) this.config = { ...config, framer: this.config.framer };
     this.syncPools();
   }
@@ -103,12 +120,38 @@ export class PoolRuntime {
     this.failures.set(reason, (this.failures.get(reason) ?? 0) + 1);
   }
 
+  /**
+   * drain starts a graceful close: clients with nothing in progress are closed
+   * now, the others as soon as their replies are delivered (closeIfIdle runs
+   * whenever a client may have become idle). Once the last client is gone the
+   * pooled connections close too.
+   */
+  drain(): void {
+    if (this.draining || this.closing) return;
+    this.draining = true;
+    for (const c of [...this.clients]) closeIfIdle(c);
+    if (this.clients.size === 0) this.close();
+  }
+
+  /** onClientGone is clientGone's last step: the client leaves every count it was in. */
+  onClientGone(c: PoolClient): void {
+    this.clients.delete(c);
+    const listener = this.listener;
+    if (c.countedPerClient) listener.removeClient(c.address);
+    listener.counters.countEnd(c.endCode, c.endCode !== "ok");
+    listener.onPoolClientGone();
+    if (this.draining && this.clients.size === 0) this.close();
+  }
+
   /** close ends every client and pooled connection. */
   close(): void {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.sweepTimer);
-    for (const c of [...this.clients]) closeClient(c);
+    for (const c of [...this.clients]) {
+      if (c.endCode === "ok") c.endCode = "SHUTDOWN";
+      closeClient(c);
+    }
     for (const pool of this.pools.values()) pool.close();
   }
 

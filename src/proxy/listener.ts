@@ -46,6 +46,8 @@ export class ListenerRuntime {
     config: ListenerConfig,
     readonly log: Logger,
     private readonly onFinished: (s: Session) => void,
+    /** Called when a pooled client leaves, so the server can see the listener become idle. */
+    private readonly onPoolClientFinished: () => void = () => {},
   ) {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -56,6 +58,16 @@ export class ListenerRuntime {
   get address(): string {
     const s = this.server;
     return s === null ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
+  }
+
+  /** Live clients: tunnel sessions plus pooled clients (each counts as one session). */
+  get liveCount(): number {
+    return this.sessions.size + (this.pool === null ? 0 : this.pool.clients.size);
+  }
+
+  /** A pooled client left (PoolRuntime.onClientGone). */
+  onPoolClientGone(): void {
+    this.onPoolClientFinished();
   }
 
   nextSessionId(): number {
@@ -186,7 +198,7 @@ export class ListenerRuntime {
       name: this.config.name,
       address: this.address,
       accepting: this.accepting,
-      sessions: this.sessions.size,
+      sessions: this.liveCount,
       sessionsTotal: c.sessionsTotal,
       rejected: {
         maxConnections: c.rejectedMaxConnections,

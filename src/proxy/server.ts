@@ -2,6 +2,7 @@ import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
 import { ProxyError } from "../errors.ts";
 import { Logger } from "../log.ts";
+import { unreloadable } from "../pool/reload.ts";
 import { ListenerRuntime } from "./listener.ts";
 import { END_OK, type Session } from "./session.ts";
 import type { ProxyStats } from "./stats.ts";
@@ -27,6 +28,8 @@ export class ProxyServer {
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private sweepEveryMs = 0;
   private closing: Promise<void> | null = null;
+  /** Set when close starts (before `closing`): retired listeners are kept for the final stats. */
+  private stopping = false;
   private idleWaiters: (() => void)[] = [];
 
   private constructor(
@@ -64,7 +67,7 @@ export class ProxyServer {
   /** Live sessions across all listeners, including retired ones. */
   get sessionCount(): number {
     let n = 0;
-    for (const l of this.allListeners()) n += l.sessions.size;
+    for (const l of this.allListeners()) n += l.liveCount;
     return n;
   }
 
@@ -89,11 +92,19 @@ export class ProxyServer {
    * reload applies a new, already validated config: new listeners start,
    * removed ones stop accepting (their sessions continue), kept ones take the
    * new settings and backends for new sessions. If a new listener cannot bind,
+   * or a kept listener's mode or pool framer would change (RELOAD_REJECTED),
    * nothing changes and the error is thrown.
    */
   reload(next: WarrenConfig): void {
     if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
     const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
+    // Reject before changing anything: a kept listener's mode and pool framer are fixed (src/pool/reload.ts).
+    for (const [i, lc] of next.listeners.entries()) {
+      const current = this.listeners.get(lc.name);
+      if (current === undefined || !sameAddress(current.config, lc)) continue;
+      const problem = unreloadable(current.config, lc, i);
+      if (problem !== null) throw new ProxyError("RELOAD_REJECTED", "internal", `reload rejected: ${problem}`);
+    }
     const started: ListenerRuntime[] = [];
     try {
       for (const lc of next.listeners) {
@@ -151,6 +162,9 @@ export class ProxyServer {
       this.listeners.delete(name);
       this.retired.add(l);
     }
+    this.stopping = true;
+    // Pooled clients with nothing in flight leave now; the others once their replies are in.
+    if (graceful) for (const l of this.retired) l.pool?.drain();
     this.closing = (async () => {
       if (graceful && this.sessionCount > 0) {
         this.log.info("draining", { sessions: this.sessionCount, drainTimeoutMs: drainMs });
@@ -172,7 +186,12 @@ export class ProxyServer {
   }
 
   private bind(lc: ListenerConfig): ListenerRuntime {
-    const l = new ListenerRuntime(lc, this.log, (s) => this.onSessionFinished(s));
+    const l: ListenerRuntime = new ListenerRuntime(
+      lc,
+      this.log,
+      (s) => this.onSessionFinished(s),
+      () => this.onIdleMaybe(l),
+    );
     try {
       l.listen();
     } catch (err) {
@@ -185,9 +204,9 @@ export class ProxyServer {
   }
 
   private retire(l: ListenerRuntime): void {
-    if (l.sessions.size > 0) this.retired.add(l);
-    // A removed pooled listener has no sessions to drain: its clients and pooled connections close now.
-    l.pool?.close();
+    if (l.liveCount > 0) this.retired.add(l);
+    // A removed pooled listener drains: its clients get the replies they wait for, then leave.
+    l.pool?.drain();
   }
 
   private *allListeners(): Iterable<ListenerRuntime> {
@@ -213,9 +232,12 @@ export class ProxyServer {
       if (failed) this.log.warn("session failed", fields);
       else this.log.info("session", fields);
     }
-    if (s.listener.sessions.size === 0 && this.retired.has(s.listener) && this.closing === null) {
-      this.retired.delete(s.listener);
-    }
+    this.onIdleMaybe(s.listener);
+  }
+
+  /** onIdleMaybe: a session or pooled client ended; forget a drained retired listener, wake a waiting close. */
+  private onIdleMaybe(l: ListenerRuntime): void {
+    if (l.liveCount === 0 && this.retired.has(l) && !this.stopping) this.retired.delete(l);
     if (this.idleWaiters.length > 0 && this.sessionCount === 0) {
       for (const wake of this.idleWaiters.splice(0)) wake();
     }

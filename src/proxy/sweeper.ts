@@ -1,3 +1,4 @@
+import { sweepPoolClients } from "../pool/sweep.ts";
 import { retryOrFail } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
 import type { ListenerRuntime } from "./listener.ts";
@@ -13,6 +14,7 @@ export function sweepTimeouts(listener: ListenerRuntime, now: number): void {
   const cfg = listener.config;
   listener.health.sweep(now); // passive cool-downs end, group outage/recovery is logged
   if (listener.waiting.length > 0) listener.onSlotFreed(); // a revived backend may take queued clients
+  if (listener.pool !== null) sweepPoolClients(listener.pool, now);
   for (const s of listener.sessions) {
     if (s.state === SessionState.Connecting) {
       if (now - s.phaseStartedAt >= cfg.connectTimeoutMs) retryOrFail(s, "CONNECT_TIMEOUT");

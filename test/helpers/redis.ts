@@ -241,3 +241,44 @@ function decode(buf: Buffer, i: number): [Reply, number] {
       throw new Error(`cannot decode reply type ${JSON.stringify(type)}`);
   }
 }
+
+/**
+ * slowRespServer is a stand-in for a busy Redis: it frames RESP commands and
+ * answers every one with `+OK` (EXEC with an empty array) `delayMs` after the
+ * previous reply on that connection, in order, so replies are always
+ * outstanding while clients keep sending. `connections()` counts open ones.
+ */
+export function slowRespServer(delayMs: number): { port: number; address: string; connections: () => number; stop: () => void } {
+  let connections = 0;
+  const factory = respFramer({});
+  if (!("create" in factory)) throw factory;
+  type State = { scanner: RespScanner; buf: Buffer; chain: Promise<void> };
+  const server = Bun.listen<State>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(s) {
+        s.data = { scanner: factory.create() as RespScanner, buf: Buffer.alloc(0), chain: Promise.resolve() };
+        connections++;
+      },
+      data(s, chunk) {
+        const st = s.data;
+        st.buf = st.buf.length === 0 ? chunk : Buffer.concat([st.buf, chunk]);
+        let start = 0;
+        for (;;) {
+          st.scanner.reset();
+          const end = st.scanner.feed(st.buf, start, st.buf.length);
+          if (end === NEED_MORE || end === INVALID) break;
+          const reply = /EXEC/i.test(st.buf.toString("latin1", start, end)) ? "*0\r\n" : "+OK\r\n";
+          start = end;
+          st.chain = st.chain.then(() => Bun.sleep(delayMs)).then(() => void s.write(reply));
+        }
+        st.buf = st.buf.subarray(start);
+      },
+      close() {
+        connections--;
+      },
+    },
+  });
+  return { port: server.port, address: `127.0.0.1:${server.port}`, connections: () => connections, stop: () => server.stop(true) };
+}

@@ -201,6 +201,25 @@ test("QUIT is answered by warren and never closes a pooled connection; refused c
   expect(poolStats(proxy).backends[0]!.connectionsLost).toBe(0);
 });
 
+test("CLIENT REPLY OFF/SKIP is refused (it would break reply counting); CLIENT REPLY ON is answered by warren; nothing pins", async () => {
+  await using proxy = await poolProxy({ maxPerBackend: 1, multiplex: true });
+  using c = await RespClient.connect(portOf(proxy));
+  const refused = new RespError("ERR warren: CLIENT REPLY is not supported in pooled mode");
+  expect(await c.pipeline([["CLIENT", "REPLY", "OFF"], ["SET", "reply:k", "1"], ["client", "reply", "skip"], ["GET", "reply:k"]])).toEqual([
+    refused,
+    "OK",
+    refused,
+    "1",
+  ]);
+  expect(await c.sendRaw("CLIENT REPLY OFF\r\n", 1)).toEqual([refused]);
+  expect(await c.command("CLIENT", "REPLY", "ON")).toBe("OK");
+  expect(poolStats(proxy).pinnedClients).toBe(0);
+  // Other CLIENT subcommands still go to Redis (and pin for life).
+  expect(await c.command("CLIENT", "SETNAME", "warren-test")).toBe("OK");
+  expect(await c.command("CLIENT", "GETNAME")).toBe("warren-test");
+  expect(poolStats(proxy).pinnedClients).toBe(1);
+});
+
 test("SELECT pins the client for life; its connection is closed, not reused, when it leaves", async () => {
   await using proxy = await poolProxy({ maxPerBackend: 2, minIdlePerBackend: 0 });
   const port = portOf(proxy);
@@ -216,7 +235,12 @@ test("SELECT pins the client for life; its connection is closed, not reused, whe
 
 test("Redis killed and restarted mid-run: in-flight clients get an error, later clients succeed", async () => {
   await using own = await startRedis();
-  await using proxy = await poolProxy({ maxPerBackend: 2 }, own.address);
+  // Failed reconnects while Redis is down feed passive health: a short cooldown lets it back in rotation soon after.
+  await using proxy = await proxyTo([own.address], {
+    mode: "pool",
+    pool: { framer: { kind: "resp" }, maxPerBackend: 2 },
+    health: { passive: { cooldownMs: 200 } },
+  });
   const port = portOf(proxy);
   using warm = await RespClient.connect(port);
   expect(await warm.command("SET", "k", "v")).toBe("OK");

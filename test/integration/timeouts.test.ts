@@ -23,22 +23,24 @@ describe("timeouts", () => {
 
   test("idle timeout: a session where nothing moves is closed; one with traffic is not", async () => {
     using backend = echoBackend();
-    await using proxy = await proxyTo([backend.address], { idleTimeoutMs: 300 });
+    // 500 ms leaves room for event-loop stalls on a loaded CI machine: the busy client's
+    // 50 ms cadence must never look like a 500 ms silence.
+    await using proxy = await proxyTo([backend.address], { idleTimeoutMs: 500 });
     const idle = await connectClient(portOf(proxy));
     const busy = await connectClient(portOf(proxy));
     await idle.send("x");
     await idle.waitFor(1);
     const idleStarted = performance.now();
-    // Keep `busy` moving every 50 ms for 900 ms: three idle periods long.
-    for (let i = 0; i < 18; i++) {
+    // Keep `busy` moving every 50 ms for 1100 ms: more than two idle periods long.
+    for (let i = 0; i < 22; i++) {
       await busy.send("y");
       await Bun.sleep(50);
     }
     await idle.closed;
     const idleFor = performance.now() - idleStarted;
-    expect(idleFor).toBeGreaterThanOrEqual(290);
+    expect(idleFor).toBeGreaterThanOrEqual(490);
     expect(busy.events).toEqual([]);
-    await busy.waitFor(18);
+    await busy.waitFor(22);
     busy.socket.end();
     await waitFor(() => proxy.sessionCount === 0, "sessions to end");
     expect(proxy.stats().listeners[0]!.ends).toEqual({ IDLE_TIMEOUT: 1, ok: 1 });
