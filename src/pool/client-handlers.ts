@@ -3,7 +3,7 @@ import { INVALID, NEED_MORE, respCommandName } from "../framing/index.ts";
 import type { ListenerRuntime } from "../proxy/listener.ts";
 import { Outgoing, PoolClient } from "./client.ts";
 import { clientGone, closeClient, closeIfIdle, errorReply, pump, resumePausedConn } from "./pump.ts";
-import { RULE_NONE, RULE_QUIT, RULE_REFUSE, clientReplyMode, respRule } from "./resp-rules.ts";
+import { RULE_NONE, RULE_QUIT, RULE_REFUSE, clientReplyMode, mayHaveRule, respRule } from "./resp-rules.ts";
 
 /*
  * The client side of a pooled listener. A request is forwarded only once it is
@@ -89,7 +89,7 @@ function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
 
 /** addRequest queues one complete request buf[start, end), merging it into the previous one when possible. */
 function addRequest(c: PoolClient, buf: Uint8Array, start: number, end: number): void {
-  const name = c.runtime.resp ? respCommandName(buf, start, end) : null;
+  const name = c.runtime.resp && mayHaveRule(buf, start, end) ? respCommandName(buf, start, end) : null;
   const rule = respRule(name);
   if (rule === RULE_QUIT) {
     c.stopReading = true;
@@ -126,7 +126,7 @@ function addRequest(c: PoolClient, buf: Uint8Array, start: number, end: number):
     return;
   }
   c.outboxBytes += end - start;
-  push(c, new Outgoing(buf.subarray(start, end), 1, rule, false, false));
+  push(c, new Outgoing(start === 0 && end === buf.byteLength ? buf : buf.subarray(start, end), 1, rule, false, false));
 }
 
 function push(c: PoolClient, item: Outgoing): void {

@@ -1,7 +1,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { INVALID, NEED_MORE } from "../framing/index.ts";
 import type { PoolClient } from "./client.ts";
-import { CONN_CLOSED, CONN_CONNECTING, CONN_OPEN, type PooledConn } from "./conn.ts";
+import { CONN_CLOSED, CONN_CONNECTING, CONN_OPEN, type PooledConn, setFlushHandler } from "./conn.ts";
 import { failClient, pump, sendToClient } from "./pump.ts";
 
 /*
@@ -75,8 +75,13 @@ function onConnData(socket: Socket<PooledConn>, chunk: Buffer): void {
 
 /** The backend took queued requests: flush, then let clients held by backpressure continue. */
 function onConnDrain(socket: Socket<PooledConn>): void {
-  const conn = socket.data;
-  if (conn.state !== CONN_OPEN || conn.toBackend.bytes === 0) return;
+  flushConn(socket.data);
+}
+
+/** flushConn writes a connection's queued requests; once all are out, clients held by backpressure continue. */
+function flushConn(conn: PooledConn): void {
+  const socket = conn.socket;
+  if (conn.state !== CONN_OPEN || socket === null || conn.toBackend.bytes === 0) return;
   if (conn.toBackend.flushTo(socket as never) !== 0) return;
   const blocked = conn.blocked;
   if (blocked.length === 0) return;
@@ -134,6 +139,8 @@ export function connLost(conn: PooledConn, reason: string, deliberate: boolean, 
   conn.pool.onLost(conn, wasConnecting, deliberate, reason);
   for (const c of victims) if (c.conn === conn) failClient(c, reason);
 }
+
+setFlushHandler(flushConn);
 
 export const connHandlers = {
   open: onConnOpen,

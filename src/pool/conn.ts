@@ -9,6 +9,29 @@ export const CONN_CONNECTING = 0;
 export const CONN_OPEN = 1;
 export const CONN_CLOSED = 2;
 
+/** Connections with requests queued in this event-loop pass; flushed by one setImmediate. */
+const batched: PooledConn[] = [];
+let onFlushed: (conn: PooledConn) => void = () => {};
+
+/** setFlushHandler wires what runs after a connection's batch is written (conn-handlers: unblock clients). */
+export function setFlushHandler(fn: (conn: PooledConn) => void): void {
+  onFlushed = fn;
+}
+
+/**
+ * flushBatches writes every batched connection's queued requests, one write
+ * each (PendingBytes merges small chunks). Runs after the pass's socket events,
+ * so everything those events queued goes out together.
+ */
+function flushBatches(): void {
+  for (let i = 0; i < batched.length; i++) {
+    const conn = batched[i]!;
+    conn.batched = false;
+    onFlushed(conn);
+  }
+  batched.length = 0;
+}
+
 /** FifoEntry says that the next `count` replies on a connection belong to `client`. */
 export class FifoEntry {
   constructor(
@@ -55,19 +78,25 @@ export class PooledConn {
     this.fifoTail = entry;
   }
 
-  /** send writes request bytes, queueing what the kernel does not take. Returns false if the socket is closed. */
+  /**
+   * send queues request bytes for the backend. They are written once per
+   * event-loop pass for all clients together (flushBatches): requests of many
+   * clients arriving in one pass leave as one write, as twemproxy's writev does,
+   * instead of one small segment each. Returns false if the socket is closed.
+   */
   send(bytes: Uint8Array): boolean {
-    const socket = this.socket;
-    if (socket === null) return false;
-    if (this.toBackend.bytes > 0) {
-      this.toBackend.push(bytes);
-      return true;
+    if (this.socket === null) return false;
+    this.toBackend.push(bytes);
+    if (!this.batched) {
+      this.batched = true;
+      batched.push(this);
+      if (batched.length === 1) setImmediate(flushBatches);
     }
-    const written = socket.write(bytes);
-    if (written < 0) return false;
-    if (written < bytes.byteLength) this.toBackend.push(written === 0 ? bytes : bytes.subarray(written));
     return true;
   }
+
+  /** Set while this connection is in this pass's batch list. */
+  batched = false;
 
   /** Free for an exclusive binding: open, unowned, nothing in flight. */
   get free(): boolean {

@@ -65,6 +65,43 @@ const RULES = new Map<string, number>([
   ...["SYNC", "PSYNC", "REPLCONF"].map((n) => [n, RULE_REFUSE] as [string, number]),
 ]);
 
+/**
+ * RULE_SHAPES holds (length, first letter, last letter) of every command that
+ * has a rule, so the common case — GET, SET, INCR… — is recognised as rule-free
+ * from three bytes of the frame, without building the command-name string.
+ */
+const RULE_SHAPES = new Set<number>([...RULES.keys()].map((n) => shapeKey(n.length, n.charCodeAt(0), n.charCodeAt(n.length - 1))));
+
+function shapeKey(length: number, first: number, last: number): number {
+  return length * 65536 + (first & 0xdf) * 256 + (last & 0xdf); // & 0xdf: ASCII upper case
+}
+
+/**
+ * mayHaveRule is a fast pre-check on one complete request frame: false means
+ * the command certainly has no rule (RULE_NONE); true means look at its name.
+ * It reads only the array header and the first bulk string's length: a frame
+ * of another shape (inline commands) always answers true.
+ */
+export function mayHaveRule(buf: Uint8Array, start: number, end: number): boolean {
+  if (buf[start] !== 0x2a /* * */) return true;
+  let i = start + 1;
+  while (i < end && buf[i] !== 0x0a) i++;
+  i++;
+  if (i >= end || buf[i] !== 0x24 /* $ */) return true;
+  i++;
+  let length = 0;
+  while (i < end) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) break;
+    length = length * 10 + d;
+    i++;
+  }
+  const nameStart = i + 2; // past CR LF
+  const nameEnd = nameStart + length;
+  if (length === 0 || nameEnd > end) return true;
+  return RULE_SHAPES.has(shapeKey(length, buf[nameStart]!, buf[nameEnd - 1]!));
+}
+
 /** respRule returns the RULE_* for a command name (null: not a command, treated as RULE_NONE). */
 export function respRule(name: string | null): number {
   if (name === null) return RULE_NONE;

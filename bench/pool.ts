@@ -1,0 +1,179 @@
+#!/usr/bin/env bun
+/**
+ * Redis through warren's pooled mode vs twemproxy: `bun bench/pool.ts`
+ * (flags: bench/pool/options.ts).
+ *
+ * One private redis-server; each target (direct, warren 1:1, warren pool
+ * exclusive, warren pool multiplexed on 1 and 2 connections, twemproxy) in
+ * its own process; every measurement by a fresh load-generator process.
+ * Rounds are interleaved and the target order rotates each round, so drift
+ * on a shared machine spreads over every target. While a window is counted
+ * the bench samples Redis's `INFO clients` to see how many connections each
+ * target really holds.
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { installExitHandlers, removeOnExit, sleep, stopAllChildren } from "./children.ts";
+import { describeMachine } from "./machine.ts";
+import { enablePinning } from "./pin.ts";
+import { type Sample, measure } from "./pool/measure.ts";
+import { type PoolBenchOptions, type PoolWorkloadName, parsePoolOptions } from "./pool/options.ts";
+import { startRedis } from "./pool/redis.ts";
+import { type PoolCell, type PoolResults, goals, goalsText, markdown, ratios, ratiosText, toJson, workloadTable } from "./pool/report.ts";
+import { DEFAULT_WARREN_DIR, POOL_TARGETS, type PoolTargetKind, type WarrenRun } from "./pool/targets.ts";
+import type { Probe } from "./targets/target.ts";
+
+const RESULTS_DIR = join(import.meta.dir, "results");
+/** A breath between measurements, so one's CPU tail does not land on the next. */
+const PAUSE_MS = 250;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const o = parsePoolOptions(argv, RESULTS_DIR);
+  if (typeof o === "string") {
+    const help = argv.includes("-h") || argv.includes("--help");
+    (help ? process.stdout : process.stderr).write(`${o}\n`);
+    return help ? 0 : 2;
+  }
+  installExitHandlers();
+  const dir = await mkdtemp(join(tmpdir(), "warren-pool-bench-"));
+  removeOnExit(dir);
+  try {
+    return await bench(o, dir);
+  } finally {
+    await stopAllChildren();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function describeWorkload(name: string, o: PoolBenchOptions): string {
+  const mix = `${Math.round(o.setRatio * 100)}% SET / ${Math.round((1 - o.setRatio) * 100)}% GET, keys key:0..${o.keys - 1}, values ${o.valueMinBytes}–${o.valueMaxBytes} B`;
+  const inFlight = name === "single" ? "1 request in flight each (no pipelining)" : `${o.pipelineDepth} requests in flight each (pipelined)`;
+  return `${o.clients} clients, ${inFlight}; ${o.generator === "bun" ? mix : "redis-benchmark -t get,set"}`;
+}
+
+async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const kinds = POOL_TARGETS.filter((k) => o.targets.includes(k.name));
+  const probes = new Map<string, Probe>();
+  const warrenRun: WarrenRun = { warrenDir: o.warrenDir === null ? DEFAULT_WARREN_DIR : resolve(o.warrenDir), profileDir: o.profileDir === null ? null : resolve(o.profileDir) };
+  for (const k of kinds) probes.set(k.name, await k.probe(warrenRun));
+  const usable = kinds.filter((k) => probes.get(k.name)?.ok === true);
+  if (o.profileDir !== null) await mkdir(o.profileDir, { recursive: true });
+
+  const say = (text = "") => process.stdout.write(`${text}\n`);
+  say(`warren pool bench — ${startedAt.toISOString()}${o.quick ? " (--quick smoke run: numbers are not meaningful)" : ""}`);
+  say(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`);
+  say(`bun ${machine.bun}`);
+  const redis = await startRedis(dir);
+  say(`  redis    ${redis.version} — private redis-server, --save "" --appendonly no`);
+  for (const k of kinds) {
+    const p = probes.get(k.name)!;
+    say(`  ${k.name.padEnd(16)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
+  }
+  if (o.pin) {
+    const pin = enablePinning();
+    if (!pin.ok) throw new Error(pin.text);
+    say(`${pin.text} (Redis runs with the load generator)`);
+  } else say("unpinned: the scheduler places load generator, Redis and target on the 2 cores");
+  say(`generator: ${o.generator === "bun" ? "bench/pool/generator.ts (Bun, replies counted with warren's RESP scanner)" : "redis-benchmark"}, a fresh process per measurement`);
+  say(`rounds: ${o.rounds} × ${o.durationMs / 1000} s counted after ${o.warmupMs / 1000} s warmup (interleaved, order rotated; medians)`);
+  say("each target is started fresh for each measurement and stopped after it, so only it holds Redis connections");
+  say(`Redis conns: INFO clients connected_clients sampled every 100 ms while counting, max, minus the bench's admin connection`);
+  for (const w of o.workloads) say(`  ${w.padEnd(10)} ${describeWorkload(w, o)}`);
+  say();
+
+  await redis.admin.preload(o);
+  const results: PoolResults = new Map();
+  for (const w of o.workloads) results.set(w, new Map(usable.map((k) => [k.name, { rounds: [], errors: [] } as PoolCell])));
+  let instance = 0;
+  // One target at a time, started fresh for each measurement: Redis's client count must be this
+  // target's alone (an idle twemproxy or warren pool would still hold its connections).
+  const measureFresh = async (k: PoolTargetKind, w: PoolWorkloadName): Promise<Sample> => {
+    const sub = join(dir, `${k.name.replace(":", "-")}-${++instance}`);
+    await mkdir(sub, { recursive: true });
+    const t = await k.start(redis.port, sub, warrenRun);
+    try {
+      return await measure(w, t, redis, o);
+    } finally {
+      await t.stop();
+      await redis.admin.waitForClients(1, 2000); // the next target's count starts clean
+    }
+  };
+
+  for (let round = 0; round < o.rounds; round++) {
+    for (const w of o.workloads) {
+      for (const k of rotate(usable, round)) {
+        const cell = results.get(w)!.get(k.name)!;
+        const sample = await measureFresh(k, w).catch((err: Error) => err);
+        await sleep(PAUSE_MS);
+        if (sample instanceof Error) {
+          cell.rounds.push(null);
+          cell.errors.push(`round ${round + 1}: ${sample.message}`);
+          progress(round, o.rounds, w, k.name, `error: ${sample.message.split("\n")[0]}`);
+          continue;
+        }
+        cell.rounds.push(sample);
+        const extra = sample.errorReplies + sample.errors > 0 ? `, ${sample.errorReplies} error replies, ${sample.errors} socket errors` : "";
+        progress(round, o.rounds, w, k.name, `${Math.round(sample.reqPerSec).toLocaleString("en-US")} req/s, ${sample.backendConns} Redis conns${extra}`);
+      }
+    }
+  }
+  await redis.stop();
+
+  say();
+  for (const w of o.workloads) {
+    say(workloadTable(w, describeWorkload(w, o), results.get(w)!));
+    say();
+  }
+  const rs = ratios(results);
+  say("ratios (medians; req/s higher is better, proxy CPU per request lower is better):");
+  say(ratiosText(rs));
+  say();
+  const gs = goals(results);
+  say("goal:");
+  say(goalsText(gs, o.quick));
+  say();
+  say("Markdown (medians):");
+  say();
+  say(markdown(results));
+  say();
+  if (o.profileDir !== null) say(`CPU profiles of the warren targets: ${o.profileDir}`);
+
+  const json = {
+    date: startedAt.toISOString(),
+    quick: o.quick,
+    machine,
+    redis: redis.version,
+    targets: Object.fromEntries(probes),
+    options: { ...o, jsonPath: undefined },
+    workloads: Object.fromEntries(o.workloads.map((w) => [w, describeWorkload(w, o)])),
+    results: toJson(results),
+    ratios: rs,
+    goals: gs,
+  };
+  await mkdir(dirname(o.jsonPath), { recursive: true });
+  await Bun.write(o.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  say(`results written to ${o.jsonPath}`);
+  // A target whose every measurement failed is broken, not slow.
+  const broken = [...results.values()].some((cells) => [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((s) => s === null)));
+  return broken ? 1 : 0;
+}
+
+function rotate<T>(xs: readonly T[], by: number): T[] {
+  if (xs.length === 0) return [];
+  const k = by % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+function progress(round: number, rounds: number, w: string, target: string, text: string): void {
+  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.padEnd(9)} ${target.padEnd(16)} ${text}\n`);
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`bench/pool: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+});
+await stopAllChildren();
+process.exit(process.exitCode);

@@ -1,0 +1,121 @@
+/**
+ * The ways a Redis client reaches the bench's Redis: directly, through warren
+ * (1:1 tunnel, exclusive pool, multiplexed pool) or through twemproxy, each
+ * proxy in a process of its own. They reuse bench/targets' process handling;
+ * a proxy here has one port, passed as both of RunningTarget's ports.
+ */
+import { join } from "node:path";
+import { freePort } from "../net.ts";
+import { run, startProcessTarget } from "../targets/process-target.ts";
+import type { Probe, RunningTarget } from "../targets/target.ts";
+import type { PoolTargetName } from "./options.ts";
+
+const REPO = join(import.meta.dir, "..", "..");
+
+/** How the warren targets are run: from which checkout, and whether profiled. */
+export interface WarrenRun {
+  /** The repository whose src/main.ts runs (default: this one; another checkout compares a patch). */
+  warrenDir: string;
+  /** Write a CPU profile per warren process here (bun --cpu-prof --cpu-prof-md), or null. */
+  profileDir: string | null;
+}
+
+export const DEFAULT_WARREN_DIR = REPO;
+
+export interface PoolTargetKind {
+  readonly name: PoolTargetName;
+  probe(run: WarrenRun): Promise<Probe>;
+  /** start runs the target in front of Redis on `redisPort`, its config in `dir`, and resolves once it accepts. */
+  start(redisPort: number, dir: string, run: WarrenRun): Promise<RunningTarget>;
+}
+
+export const direct: PoolTargetKind = {
+  name: "direct",
+  async probe() {
+    return { ok: true, version: "-", notes: "no proxy: every client has its own Redis connection" };
+  },
+  async start(redisPort) {
+    return { name: "direct", echoPort: redisPort, sinkPort: redisPort, workerPid: () => null, alive: () => true, stop: async () => {} };
+  },
+};
+
+/** WarrenShape is what differs between the warren targets: tunnel, or a pool of some size and mode. */
+type WarrenShape = { mode: "tunnel" } | { mode: "pool"; maxPerBackend: number; multiplex: boolean };
+
+function warrenKind(name: PoolTargetName, shape: WarrenShape): PoolTargetKind {
+  const notes =
+    shape.mode === "tunnel"
+      ? "mode tunnel: one Redis connection per client"
+      : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`;
+  return {
+    name,
+    async probe(w) {
+      const pkg = (await Bun.file(join(w.warrenDir, "package.json")).json()) as { version: string };
+      const from = w.warrenDir === REPO ? "" : ` from ${w.warrenDir}`;
+      return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: `${notes}, access log off${from}` };
+    },
+    async start(redisPort, dir, w) {
+      const port = freePort();
+      const listener: Record<string, unknown> = {
+        name: "redis",
+        listen: `127.0.0.1:${port}`,
+        backends: [`127.0.0.1:${redisPort}`],
+        mode: shape.mode,
+        idleTimeoutMs: 0,
+        maxConnections: 10_000,
+      };
+      if (shape.mode === "pool") {
+        listener.pool = { maxPerBackend: shape.maxPerBackend, multiplex: shape.multiplex, framer: { kind: "resp" } };
+      }
+      const config = { log: { level: "warn", access: false }, shutdown: { drainTimeoutMs: 0 }, listeners: [listener] };
+      const configPath = join(dir, "warren.json");
+      await Bun.write(configPath, JSON.stringify(config, null, 2));
+      const profile = w.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${w.profileDir}`, `--cpu-prof-name=${name.replace(":", "-")}-${port}`];
+      const cmd = [process.execPath, ...profile, join(w.warrenDir, "src", "main.ts"), "--config", configPath, "--log-level", "warn"];
+      return startProcessTarget(name, cmd, { echo: port, sink: port }, join(dir, "warren.stderr"), (p) => p.pid, w.warrenDir);
+    },
+  };
+}
+
+export const warrenTunnel = warrenKind("warren-1:1", { mode: "tunnel" });
+export const warrenPoolExclusive = warrenKind("warren-pool-excl", { mode: "pool", maxPerBackend: 8, multiplex: false });
+export const warrenPoolMux1 = warrenKind("warren-pool-mux1", { mode: "pool", maxPerBackend: 1, multiplex: true });
+export const warrenPoolMux2 = warrenKind("warren-pool-mux2", { mode: "pool", maxPerBackend: 2, multiplex: true });
+
+/** How long twemproxy waits for a server's reply before it fails the request, in ms (its `timeout`). */
+const TWEMPROXY_TIMEOUT_MS = 400;
+
+/**
+ * twemproxy (nutcracker): one pool, one Redis server with one connection,
+ * opened at start (preconnect), default hash/distribution and mbuf size, in
+ * the foreground. Its stats port is moved to a free one: the default 22222
+ * could be taken by another run.
+ */
+export const twemproxy: PoolTargetKind = {
+  name: "twemproxy",
+  async probe() {
+    if (Bun.which("nutcracker") === null) return { ok: false, reason: "nutcracker not installed (apt-get install -y nutcracker) — skipped" };
+    const v = await run(["nutcracker", "-V"]);
+    const version = /nutcracker-(\S+)/.exec(v.out)?.[1] ?? "unknown";
+    return { ok: true, version, notes: `server_connections 1, preconnect, timeout ${TWEMPROXY_TIMEOUT_MS} ms, default mbuf (16 KiB)` };
+  },
+  async start(redisPort, dir) {
+    const port = freePort();
+    const yaml = `# generated by bench/pool/targets.ts
+pool:
+  listen: 127.0.0.1:${port}
+  redis: true
+  servers:
+    - 127.0.0.1:${redisPort}:1
+  server_connections: 1
+  timeout: ${TWEMPROXY_TIMEOUT_MS}
+  preconnect: true
+`;
+    const configPath = join(dir, "nutcracker.yml");
+    await Bun.write(configPath, yaml);
+    const cmd = ["nutcracker", "-c", configPath, "-v", "2", "-o", join(dir, "nutcracker.log"), "-s", String(freePort()), "-a", "127.0.0.1"];
+    return startProcessTarget("twemproxy", cmd, { echo: port, sink: port }, join(dir, "nutcracker.stderr"), (p) => p.pid);
+  },
+};
+
+export const POOL_TARGETS: readonly PoolTargetKind[] = [direct, warrenTunnel, warrenPoolExclusive, warrenPoolMux1, warrenPoolMux2, twemproxy];
