@@ -67,7 +67,8 @@ export class Backend {
     maxConnections = 0,
     drain = false,
   ) {
-    this.key = `${address.host}:${address.port}`;
+    // Same spelling as the config (IPv6 in brackets), so logs and stats match what the user wrote.
+    this.key = address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;

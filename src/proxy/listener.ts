@@ -158,7 +158,7 @@ export class ListenerRuntime {
     const byKey = new Map(previous.map((b) => [b.key, b]));
     this.backends = config.backends.map((bc) => {
       const key = formatHostPort(bc.address);
-      const kept = byKey.get(key) ?? byKey.get(`${bc.address.host}:${bc.address.port}`);
+      const kept = byKey.get(key);
       const b = kept ?? new Backend(bc.address, bc.weight, bc.maxConnections, bc.drain);
       b.weight = bc.weight;
       b.maxConnections = bc.maxConnections;
