@@ -1,17 +1,23 @@
 /**
  * The bench's backend, run as its own process so it never shares an event
- * loop with the load generator or the proxy. Two listeners:
+ * loop with the load generator or the proxy. Two kinds of listener:
  *
  * - echo: writes back every byte it receives (rr, pipelined, connect, idle-rss).
  * - sink: reads an 8-byte little-endian length, discards that many bytes, then
  *   answers with the same 8 bytes (bulk). One direction only: echoing 512 MiB
  *   back would measure both directions at once and halve what each gets.
  *
- * It prints `{"echo":PORT,"sink":PORT}` on stdout when listening and exits
- * when its stdin closes, so it cannot outlive the bench even if the bench is
+ * With a count N (default 1) it opens N echo and N sink listeners, so a proxy
+ * can balance over N backends that all live in this one process: the
+ * single-backend and the N-backend runs then load the machine identically,
+ * and only the proxy's own work differs.
+ *
+ * It prints `{"echo":PORT,"sink":PORT,"echoes":[…],"sinks":[…]}` on stdout
+ * when listening (echo and sink are the first of each list) and exits when
+ * its stdin closes, so it cannot outlive the bench even if the bench is
  * killed with SIGKILL.
  *
- * Run: bun bench/backend-echo.ts
+ * Run: bun bench/backend-echo.ts [N]
  */
 import type { Socket, SocketHandler } from "bun";
 
@@ -96,9 +102,18 @@ const sinkHandlers = {
   error() {},
 } satisfies SocketHandler<SinkConn>;
 
-const echo = Bun.listen<EchoConn>({ hostname: HOST, port: 0, socket: echoHandlers, data: new EchoConn() });
-const sink = Bun.listen<SinkConn>({ hostname: HOST, port: 0, socket: sinkHandlers, data: new SinkConn() });
-process.stdout.write(`${JSON.stringify({ echo: echo.port, sink: sink.port })}\n`);
+const count = Number(process.argv[2] ?? "1");
+if (!Number.isInteger(count) || count < 1 || count > 64) {
+  process.stderr.write(`backend-echo: expected a listener count 1..64, got "${process.argv[2]}"\n`);
+  process.exit(2);
+}
+const echoes: number[] = [];
+const sinks: number[] = [];
+for (let i = 0; i < count; i++) {
+  echoes.push(Bun.listen<EchoConn>({ hostname: HOST, port: 0, socket: echoHandlers, data: new EchoConn() }).port);
+  sinks.push(Bun.listen<SinkConn>({ hostname: HOST, port: 0, socket: sinkHandlers, data: new SinkConn() }).port);
+}
+process.stdout.write(`${JSON.stringify({ echo: echoes[0], sink: sinks[0], echoes, sinks })}\n`);
 
 // Exit when the parent goes away (its end of our stdin closes).
 for await (const _ of Bun.stdin.stream()) {

@@ -2,7 +2,7 @@
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
-export const TARGET_NAMES = ["direct", "warren", "haproxy", "nginx"] as const;
+export const TARGET_NAMES = ["direct", "warren", "warren-lb", "haproxy", "nginx"] as const;
 
 export const BENCH_DEFAULTS = {
   rounds: 3,
@@ -43,13 +43,15 @@ export interface BenchOptions {
 
 export const USAGE = `bun run bench [options]   (= bun bench/run.ts [options])
 
-  --quick              smoke run (~25 s): 1 round, 0.5 s windows, 128 MiB bulk, 200 idle connections,
+  --quick              smoke run (~30 s): 1 round, 0.5 s windows, 128 MiB bulk, 200 idle connections,
                        no micro-benchmarks unless --micro
   --rounds N           interleaved rounds per workload and target (default ${BENCH_DEFAULTS.rounds})
   --duration S         seconds counted per rr/pipelined measurement (default ${BENCH_DEFAULTS.durationMs / 1000});
                        connect uses min(S, ${BENCH_DEFAULTS.connectDurationMs / 1000})
   --only LIST          workloads, comma-separated: ${WORKLOAD_NAMES.join(",")}
   --targets LIST       targets, comma-separated: ${TARGET_NAMES.join(",")}
+                       (warren-lb: warren over 3 backends with active health checks; its
+                       cost against warren is reported for rr, pipelined and connect)
   --bulk-mib N         bytes streamed by bulk, in MiB (default ${BENCH_DEFAULTS.bulkMiB})
   --idle N             connections held by idle-rss (default ${BENCH_DEFAULTS.idleConnections})
   --json PATH          where to write the results (default bench/results/latest.json,

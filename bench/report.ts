@@ -64,6 +64,8 @@ export interface Goal {
   /** null when it could not be measured (e.g. HAProxy not installed). */
   met: boolean | null;
   detail: string;
+  /** A number printed next to the goals for context, with no verdict of its own. */
+  info?: true;
 }
 
 /** goals checks the issue's targets: rr ≥ 1.0× HAProxy, bulk ≥ 1.3× HAProxy, ≤ 3 KiB per idle connection. */
@@ -92,7 +94,7 @@ export function goals(results: Results): Goal[] {
 
 export function goalsText(gs: readonly Goal[], quick: boolean): string {
   const note = quick ? "  (--quick: too short and too few connections for a verdict; run without --quick)\n" : "";
-  return note + gs.map((g) => `  [${g.met === null ? "n/a " : g.met ? "MET " : "MISS"}] ${g.goal}: ${g.detail}`).join("\n");
+  return note + gs.map((g) => `  [${g.info === true ? "info" : g.met === null ? "n/a " : g.met ? "MET " : "MISS"}] ${g.goal}: ${g.detail}`).join("\n");
 }
 
 /** markdown is one table for the README: a row per workload metric, a column per target, then warren ÷ each proxy. */

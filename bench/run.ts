@@ -2,8 +2,9 @@
 /**
  * warren's end-to-end benchmark: `bun run bench` (flags: bench/options.ts).
  *
- * One echo/sink backend process; each target (direct, warren's CLI, HAProxy,
- * nginx stream) in its own process; every measurement by a fresh
+ * One echo/sink backend process (with 3 listeners of each kind, for
+ * warren-lb); each target (direct, warren's CLI over one backend or over
+ * three, HAProxy, nginx stream) in its own process; every measurement by a fresh
  * load-generator process. Rounds are interleaved — round 1 runs every
  * workload on every target, then round 2, … — and the target order rotates
  * each round, so slow drift on a shared machine spreads over all targets
@@ -17,15 +18,17 @@ import { describeMachine } from "./machine.ts";
 import { runMicro } from "./micro.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { enablePinning, withPin } from "./pin.ts";
+import { balancingGoals, balancingText } from "./report-lb.ts";
 import { type Cell, type Results, goals, goalsText, markdown, newCell, toJson, workloadTable, format } from "./report.ts";
 import { direct } from "./targets/direct.ts";
 import { haproxy } from "./targets/haproxy.ts";
 import { nginx } from "./targets/nginx.ts";
 import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/target.ts";
 import { warren } from "./targets/warren.ts";
+import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
-const KINDS: readonly TargetKind[] = [direct, warren, haproxy, nginx];
+const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, haproxy, nginx];
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's TIME_WAIT and CPU tail do not land on the next. */
 const PAUSE_MS = 250;
@@ -63,7 +66,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   say(`bun ${machine.bun}`);
   for (const k of kinds) {
     const p = probes.get(k.name)!;
-    say(`  ${k.name.padEnd(8)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
+    say(`  ${k.name.padEnd(9)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
   }
   if (o.pin) {
     const pin = enablePinning();
@@ -102,6 +105,8 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
         await sleep(PAUSE_MS);
         if (sample instanceof Error) {
           cell.rounds.push(null);
+          // Keep every list one entry per round, so round i of two targets can be paired.
+          for (const e of w.extras) (cell.extras[e.key] ??= []).push(null);
           cell.errors.push(`round ${round + 1}: ${sample.message}`);
           progress(round, o.rounds, w, k.name, `error: ${sample.message.split("\n")[0]}`);
           continue;
@@ -119,8 +124,13 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(workloadTable(w, results.get(w.name)!, w.describe(o)));
     say();
   }
-  const gs = goals(results);
-  say("goals (from the issue):");
+  const lb = balancingText(results, workloads);
+  if (lb !== "") {
+    say(lb);
+    say();
+  }
+  const gs = [...goals(results), ...balancingGoals(results)];
+  say("goals (from the issues):");
   say(goalsText(gs, o.quick));
   say();
   const targetNames = usable.map((k) => k.name);
@@ -185,7 +195,9 @@ async function measureOne(
 
 async function startBackend(): Promise<BackendPorts> {
   // stdin is the backend's lifeline: it exits when the bench goes away, however that happens.
-  const proc = spawnChild(withPin("load", [process.execPath, join(import.meta.dir, "backend-echo.ts")]), { stdin: "pipe", stdout: "pipe" });
+  // Always LB_BACKENDS listeners of each kind: idle ones cost nothing, and every target then sees the same backend process.
+  const cmd = [process.execPath, join(import.meta.dir, "backend-echo.ts"), String(LB_BACKENDS)];
+  const proc = spawnChild(withPin("load", cmd), { stdin: "pipe", stdout: "pipe" });
   const lines = readLines(proc.stdout as ReadableStream<Uint8Array>);
   const first = await withTimeout(lines.next(), 10_000, "echo backend");
   if (first.done === true) throw new Error("echo backend exited before printing its ports");
@@ -199,7 +211,7 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
 }
 
 function progress(round: number, rounds: number, w: Workload, target: string, text: string): void {
-  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.name.padEnd(9)} ${target.padEnd(8)} ${text}\n`);
+  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.name.padEnd(9)} ${target.padEnd(9)} ${text}\n`);
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {

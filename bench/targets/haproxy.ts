@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { freePort } from "../net.ts";
 import { run, startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, type ListenPorts, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
 
 /**
  * haproxy: `mode tcp`, one thread, no logging, default buffers
@@ -25,7 +25,7 @@ export const haproxy: TargetKind = {
   },
 };
 
-function config(ports: BackendPorts, backend: BackendPorts): string {
+function config(ports: ListenPorts, backend: ListenPorts): string {
   const pair = (name: string, port: number, to: number) => `
 frontend ${name}_in
     bind 127.0.0.1:${port}

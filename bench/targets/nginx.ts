@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childPids, freePort } from "../net.ts";
 import { run, startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, type ListenPorts, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
 
 /** Where Debian's libnginx-mod-stream puts the module. */
 const STREAM_MODULE_PATHS = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/share/nginx/modules/ngx_stream_module.so"];
@@ -49,7 +49,7 @@ function loadModule(): string {
   return path === undefined ? "" : `load_module ${path};`;
 }
 
-function config(ports: BackendPorts, backend: BackendPorts, dir: string): string {
+function config(ports: ListenPorts, backend: ListenPorts, dir: string): string {
   const server = (port: number, to: number) => `
     server {
         listen 127.0.0.1:${port};

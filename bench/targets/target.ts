@@ -4,10 +4,20 @@
  * listeners, one in front of the echo backend and one in front of the sink.
  */
 
-/** The backend process's two ports. */
-export interface BackendPorts {
+/** A pair of ports: one echo, one sink (a proxy's two listeners, or a backend's first two). */
+export interface ListenPorts {
   echo: number;
   sink: number;
+}
+
+/**
+ * The backend process's ports: `echo` and `sink` are the single backend most
+ * targets use; `echoes` and `sinks` list every listener (the first of each is
+ * `echo`/`sink`), for targets that balance over several backends.
+ */
+export interface BackendPorts extends ListenPorts {
+  echoes: readonly number[];
+  sinks: readonly number[];
 }
 
 export interface RunningTarget {

@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import { freePort } from "../net.ts";
+import { startProcessTarget } from "./process-target.ts";
+import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+
+const REPO = join(import.meta.dir, "..", "..");
+
+/** Backends each warren-lb listener balances over; the backend process opens this many of each kind. */
+export const LB_BACKENDS = 3;
+
+/**
+ * Active health checks on purpose, so their timers and probe connections run
+ * during the measurement: a plain TCP connect check of every backend each
+ * second (HAProxy's rise 2 / fall 3 thresholds).
+ */
+const ACTIVE_HEALTH = { enabled: true, intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 } as const;
+
+/**
+ * warren-lb: the same CLI and settings as the `warren` target, but each
+ * listener forwards to LB_BACKENDS backends (all in the one backend process,
+ * so the machine does the same work behind the proxy), round-robin with
+ * weight 1 each, passive health at its default and active checks on. Its
+ * distance from `warren` is what balancing and health cost (issue 3).
+ */
+export const warrenLb: TargetKind = {
+  name: "warren-lb",
+  isProxy: true,
+  async probe() {
+    const pkg = (await Bun.file(join(REPO, "package.json")).json()) as { version: string };
+    return {
+      ok: true,
+      version: `${pkg.version} (bun ${Bun.version})`,
+      notes: `CLI, ${LB_BACKENDS} backends round-robin (weight 1), passive + active health (every ${ACTIVE_HEALTH.intervalMs} ms), access log off`,
+    };
+  },
+  async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
+    if (backend.echoes.length < LB_BACKENDS || backend.sinks.length < LB_BACKENDS) {
+      throw new Error(`warren-lb needs ${LB_BACKENDS} echo and sink backends, the backend process has ${backend.echoes.length}`);
+    }
+    const ports = { echo: freePort(), sink: freePort() };
+    const listener = (name: string, port: number, to: readonly number[]) => ({
+      name,
+      listen: `127.0.0.1:${port}`,
+      backends: to.slice(0, LB_BACKENDS).map((p) => ({ address: `127.0.0.1:${p}`, weight: 1 })),
+      balance: "round-robin",
+      health: { active: ACTIVE_HEALTH },
+      connectTimeoutMs: CONNECT_TIMEOUT_S * 1000,
+      idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
+      maxConnections: MAX_SESSIONS,
+    });
+    const config = {
+      log: { level: "warn", access: false },
+      shutdown: { drainTimeoutMs: 0 },
+      listeners: [listener("echo", ports.echo, backend.echoes), listener("sink", ports.sink, backend.sinks)],
+    };
+    const configPath = join(dir, "warren-lb.json");
+    await Bun.write(configPath, JSON.stringify(config, null, 2));
+    const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
+    return startProcessTarget("warren-lb", cmd, ports, join(dir, "warren-lb.stderr"), (p) => p.pid, REPO);
+  },
+};
