@@ -140,6 +140,7 @@ function malformed(c: PoolClient): void {
   c.partial = [];
   c.partialBytes = 0;
   c.runtime.countFailure("malformed request");
+  c.endCode = "MALFORMED_REQUEST"; // counted in the listener's errors, like any other failed session
   push(c, new Outgoing(c.runtime.resp ? errorReply("malformed request") : EMPTY, 0, RULE_NONE, true, true));
 }
 

@@ -139,7 +139,7 @@ export class PoolRuntime {
     const listener = this.listener;
     if (c.countedPerClient) listener.removeClient(c.address);
     listener.counters.countEnd(c.endCode, c.endCode !== "ok");
-    listener.onPoolClientGone();
+    listener.onPoolClientGone(c);
     if (this.draining && this.clients.size === 0) this.close();
   }
 

@@ -15,6 +15,7 @@ import { WaitQueue } from "./wait-queue.ts";
 import { Counters, type ListenerStats } from "./stats.ts";
 import { poolClientHandlers } from "../pool/client-handlers.ts";
 import { PoolRuntime } from "../pool/runtime.ts";
+import type { PoolClient } from "../pool/client.ts";
 
 /**
  * ListenerRuntime is one listening socket with its live config, backends,
@@ -47,7 +48,7 @@ export class ListenerRuntime {
     readonly log: Logger,
     private readonly onFinished: (s: Session) => void,
     /** Called when a pooled client leaves, so the server can see the listener become idle. */
-    private readonly onPoolClientFinished: () => void = () => {},
+    private readonly onPoolClientFinished: (c: PoolClient) => void = () => {},
   ) {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -66,8 +67,8 @@ export class ListenerRuntime {
   }
 
   /** A pooled client left (PoolRuntime.onClientGone). */
-  onPoolClientGone(): void {
-    this.onPoolClientFinished();
+  onPoolClientGone(c: PoolClient): void {
+    this.onPoolClientFinished(c);
   }
 
   nextSessionId(): number {

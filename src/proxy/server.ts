@@ -2,6 +2,7 @@ import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
 import { ProxyError } from "../errors.ts";
 import { Logger } from "../log.ts";
+import type { PoolClient } from "../pool/client.ts";
 import { unreloadable } from "../pool/reload.ts";
 import { ListenerRuntime } from "./listener.ts";
 import { END_OK, type Session } from "./session.ts";
@@ -190,7 +191,7 @@ export class ProxyServer {
       lc,
       this.log,
       (s) => this.onSessionFinished(s),
-      () => this.onIdleMaybe(l),
+      (c) => this.onPoolClientFinished(l, c),
     );
     try {
       l.listen();
@@ -233,6 +234,24 @@ export class ProxyServer {
       else this.log.info("session", fields);
     }
     this.onIdleMaybe(s.listener);
+  }
+
+  /** A pooled client left: one access-log line, as for a tunnel session, then the idle check. */
+  private onPoolClientFinished(l: ListenerRuntime, c: PoolClient): void {
+    if (this.config.log.access) {
+      const fields = {
+        listener: l.config.name,
+        mode: "pool",
+        client: c.address,
+        bytesFromClient: c.bytesIn,
+        bytesToClient: c.bytesOut,
+        durationMs: Math.round(performance.now() - c.startedAt),
+        end: c.endCode,
+      };
+      if (c.endCode === END_OK) this.log.info("pooled session", fields);
+      else this.log.warn("pooled session failed", fields);
+    }
+    this.onIdleMaybe(l);
   }
 
   /** onIdleMaybe: a session or pooled client ended; forget a drained retired listener, wake a waiting close. */

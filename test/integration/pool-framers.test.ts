@@ -6,7 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { portOf, proxyTo } from "../helpers/proxy.ts";
+import { memoryLogger, portOf, proxyTo, waitFor } from "../helpers/proxy.ts";
 import { connectClient } from "../helpers/client.ts";
 
 /** frame encodes a 4-byte big-endian length and the payload. */
@@ -186,6 +186,34 @@ test("delimiter framer: pipelined lines from many clients; a line over maxFrameB
     await good.waitFor(11);
     expect(good.received().toString()).toBe("enif llits\n");
     good.socket.end();
+  } finally {
+    backend.stop();
+  }
+});
+
+test("each pooled client that leaves writes one access-log line: bytes each way, duration, how it ended", async () => {
+  const backend = lengthServer();
+  try {
+    const log = memoryLogger();
+    await using proxy = await proxyTo(
+      [`127.0.0.1:${backend.port}`],
+      { name: "lp", mode: "pool", pool: { framer: { kind: "length", maxFrameBytes: 64 }, maxPerBackend: 1 } },
+      log,
+    );
+    const good = await connectClient(portOf(proxy));
+    await good.send(frame("hello"));
+    await good.waitFor(9);
+    good.socket.end();
+    const bad = await connectClient(portOf(proxy));
+    await bad.send(Buffer.from([0, 0, 3, 232]));
+    await bad.closed;
+    await waitFor(() => log.lines.filter((l) => String(l.msg).startsWith("pooled session")).length === 2, "two access lines");
+    const lines = log.lines.filter((l) => String(l.msg).startsWith("pooled session"));
+    expect(lines[0]).toMatchObject({ msg: "pooled session", level: "info", listener: "lp", mode: "pool", bytesFromClient: 9, bytesToClient: 9, end: "ok" });
+    expect(lines[0]!.client).toBe("127.0.0.1");
+    expect(lines[1]).toMatchObject({ level: "warn", listener: "lp", bytesFromClient: 4, bytesToClient: 0 });
+    expect(lines[1]!.end).toBe("MALFORMED_REQUEST");
+    expect(proxy.stats().listeners[0]!.errors).toEqual({ MALFORMED_REQUEST: 1 });
   } finally {
     backend.stop();
   }
