@@ -1,8 +1,9 @@
 #!/usr/bin/env bun
 /**
  * Makes sure the programs the integration tests run are on this machine:
- * redis-server (pooled RESP mode against a real Redis) and python3 (a
- * listener with a full accept queue, for real connect timeouts). Runs first in
+ * redis-server (pooled RESP mode against a real Redis), python3 (a
+ * listener with a full accept queue, for real connect timeouts) and ss
+ * (iproute2: the kernel's view of socket options). Runs first in
  * `bun run test`, so the README's one test command works on a fresh Debian
  * machine: when something is missing and apt-get is usable (root), it installs
  * the Debian packages; otherwise it says exactly what to install and fails.
@@ -10,6 +11,7 @@
 const NEEDED: { command: string; aptPackage: string; why: string }[] = [
   { command: "redis-server", aptPackage: "redis-server", why: "pooled-mode tests run against a real Redis" },
   { command: "python3", aptPackage: "python3", why: "connect-timeout tests use a listener that never accepts" },
+  { command: "ss", aptPackage: "iproute2", why: "socket-option tests read the kernel's keepalive timers" },
 ];
 
 const missing = NEEDED.filter((n) => Bun.which(n.command) === null);
