@@ -101,7 +101,7 @@ function connectBackend(s: Session, target: Backend): void {
   }).catch(ignore);
 }
 
-/** onBackendOpen adopts the socket if it is the attempt the session waits for. */
+/** onConnectOpen adopts the socket if it is the attempt the session waits for. */
 export function onConnectOpen(attempt: ConnectAttempt, backend: Socket<Session>): void {
   const s = attempt.session;
   if (s.state !== SessionState.Connecting || s.attempts !== attempt.attempt) {

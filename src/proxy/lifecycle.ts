@@ -92,7 +92,7 @@ export function finishSession(s: Session, code: string, side: Side, reset = fals
   if (target !== null) listener.onSlotFreed();
 }
 
-/** finishOnSocketClose maps a socket's unexpected close to the session's end. */
+/** failFromError ends a session after a socket error; a reset is passed on as a reset. */
 export function failFromError(s: Session, err: Error, side: Side): void {
   const code = errorCode(err);
   finishSession(s, code, side, code === "ECONNRESET" || code === "EPIPE");
