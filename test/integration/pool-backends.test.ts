@@ -101,3 +101,25 @@ test("least-connections spreads pooled connections over the backends", async () 
   await Promise.all(pops);
   for (const c of held) c.close();
 });
+
+test("minIdlePerBackend connections are opened before any client comes, and replaced when they die", async () => {
+  await using proxy = await proxyTo([redis.address], {
+    mode: "pool",
+    pool: { framer: { kind: "resp" }, minIdlePerBackend: 2, maxPerBackend: 4 },
+  });
+  const pool = () => listenerStats(proxy).pool!.backends[0]!;
+  await waitFor(() => pool().idle === 2, "two idle connections");
+  const deadline = performance.now() + 5000;
+  // Redis's own count (connectedClients leaves out its admin connection): the pool's two.
+  while ((await redis.connectedClients()) !== 2) {
+    if (performance.now() > deadline) throw new Error("Redis never saw the two idle pooled connections");
+    await Bun.sleep(20);
+  }
+  // Redis closes every other normal client: the pool's idle connections die under it.
+  using admin = await RespClient.connect(redis.port);
+  expect(await admin.command("CLIENT", "KILL", "TYPE", "normal")).toBeGreaterThanOrEqual(2);
+  await waitFor(() => pool().connectionsLost >= 2, "the pool to notice");
+  await waitFor(() => pool().idle === 2, "two fresh idle connections");
+  using client = await RespClient.connect(portOf(proxy));
+  expect(await client.command("PING")).toBe("PONG");
+});
