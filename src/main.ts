@@ -121,6 +121,9 @@ process.on("uncaughtException", (err) => {
   // Peer input must never crash the process; anything reaching here is a bug, so say so loudly and keep serving.
   process.stderr.write(`warren: uncaught exception (bug): ${err.stack ?? String(err)}\n`);
 });
+process.on("unhandledRejection", (reason) => {
+  process.stderr.write(`warren: unhandled rejection (bug): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
