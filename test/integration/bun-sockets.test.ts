@@ -133,6 +133,19 @@ describe("Bun sockets, as warren uses them", () => {
     expect(seen).toEqual(["connectError:ECONNREFUSED", "rejected"]);
   });
 
+  test("with a connectError handler, a refused connect's promise needs no .catch (nothing unhandled)", async () => {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    let errors = 0;
+    for (let i = 0; i < 5; ) {
+      void Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, connectError: () => void errors++ } });
+      i++;
+    }
+    await Bun.sleep(100); // an unhandled rejection would fail this test file here
+    expect(errors).toBe(5);
+  });
+
   test("listener data becomes each accepted socket's data; stop(false) keeps live sockets", async () => {
     const ctx = { name: "ctx" };
     const seen: unknown[] = [];
