@@ -133,3 +133,34 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     clearTimeout(timer);
   }
 }
+
+/**
+ * benchMain is the shared entry of a bench command: parse the flags (a string
+ * is help or a usage error), install the exit handlers, run in a fresh temp
+ * dir, and always stop every child and remove the dir.
+ */
+export async function benchMain<O>(
+  argv: readonly string[],
+  parse: (argv: readonly string[]) => O | string,
+  run: (options: O, dir: string) => Promise<number>,
+  tmpPrefix: string,
+): Promise<number> {
+  const o = parse(argv);
+  if (typeof o === "string") {
+    const help = argv.includes("-h") || argv.includes("--help");
+    (help ? process.stdout : process.stderr).write(`${o}\n`);
+    return help ? 0 : 2;
+  }
+  installExitHandlers();
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), tmpPrefix));
+  removeOnExit(dir);
+  try {
+    return await run(o, dir);
+  } finally {
+    await stopAllChildren();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

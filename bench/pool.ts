@@ -11,10 +11,9 @@
  * the bench samples Redis's `INFO clients` to see how many connections each
  * target really holds.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { installExitHandlers, removeOnExit, sleep, stopAllChildren } from "./children.ts";
+import { benchMain, sleep, stopAllChildren } from "./children.ts";
 import { describeMachine } from "./machine.ts";
 import { enablePinning } from "./pin.ts";
 import { type Sample, measure } from "./pool/measure.ts";
@@ -29,21 +28,7 @@ const RESULTS_DIR = join(import.meta.dir, "results");
 const PAUSE_MS = 250;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const o = parsePoolOptions(argv, RESULTS_DIR);
-  if (typeof o === "string") {
-    const help = argv.includes("-h") || argv.includes("--help");
-    (help ? process.stdout : process.stderr).write(`${o}\n`);
-    return help ? 0 : 2;
-  }
-  installExitHandlers();
-  const dir = await mkdtemp(join(tmpdir(), "warren-pool-bench-"));
-  removeOnExit(dir);
-  try {
-    return await bench(o, dir);
-  } finally {
-    await stopAllChildren();
-    await rm(dir, { recursive: true, force: true });
-  }
+  return benchMain(argv, (a) => parsePoolOptions(a, RESULTS_DIR), bench, "warren-pool-bench-");
 }
 
 function describeWorkload(name: string, o: PoolBenchOptions): string {

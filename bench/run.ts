@@ -10,10 +10,9 @@
  * each round, so slow drift on a shared machine spreads over all targets
  * instead of landing on one. Medians are reported.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { installExitHandlers, readLines, removeOnExit, sleep, spawnChild, stopAllChildren, withTimeout } from "./children.ts";
+import { benchMain, readLines, sleep, spawnChild, stopAllChildren, withTimeout } from "./children.ts";
 import { describeMachine } from "./machine.ts";
 import { runMicro } from "./micro.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
@@ -34,21 +33,7 @@ const RESULTS_DIR = join(import.meta.dir, "results");
 const PAUSE_MS = 250;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const o = parseOptions(argv, RESULTS_DIR);
-  if (typeof o === "string") {
-    const help = argv.includes("-h") || argv.includes("--help");
-    (help ? process.stdout : process.stderr).write(`${o}\n`);
-    return help ? 0 : 2;
-  }
-  installExitHandlers();
-  const dir = await mkdtemp(join(tmpdir(), "warren-bench-"));
-  removeOnExit(dir);
-  try {
-    return await bench(o, dir);
-  } finally {
-    await stopAllChildren();
-    await rm(dir, { recursive: true, force: true });
-  }
+  return benchMain(argv, (a) => parseOptions(a, RESULTS_DIR), bench, "warren-bench-");
 }
 
 async function bench(o: BenchOptions, dir: string): Promise<number> {
