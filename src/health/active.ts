@@ -1,7 +1,7 @@
 import type { Backend } from "../balance/backend.ts";
 import type { Logger } from "../log.ts";
 import type { ActiveHealthConfig } from "./config.ts";
-import type { HealthContext } from "./passive.ts";
+import { type HealthContext, logDown } from "./passive.ts";
 import type { ProbeResult } from "./probe.ts";
 import { nextState } from "./thresholds.ts";
 
@@ -49,15 +49,7 @@ export function applyProbeResult(
   }
   if (!b.healthy) {
     const reason = result.ok ? (b.downReason ?? "marked down") : result.reason;
-    b.downReason = reason;
-    b.downSince = now;
-    log.warn("backend down", {
-      listener: context.listener,
-      backend: b.key,
-      reason,
-      source: "active",
-      consecutive: state.failures,
-    });
+    logDown(b, now, reason, log, context, { source: "active", consecutive: state.failures });
     return;
   }
   log.info("backend up", {

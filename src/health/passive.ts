@@ -22,6 +22,23 @@ export interface HealthContext {
  * `consecutiveFailures++`. While the backend is already down, failures of
  * connects that started before the mark-down are counted but change nothing.
  */
+/**
+ * logDown records why and since when a backend went down and writes the one
+ * "backend down" line for that transition; passive and active marks share it.
+ */
+export function logDown(
+  b: Backend,
+  now: number,
+  reason: string,
+  log: Logger,
+  context: HealthContext,
+  fields: Record<string, unknown>,
+): void {
+  b.downReason = reason;
+  b.downSince = now;
+  log.warn("backend down", { listener: context.listener, backend: b.key, reason, ...fields });
+}
+
 export function noteConnectFailure(
   b: Backend,
   cfg: PassiveHealthConfig,
@@ -40,12 +57,7 @@ export function noteConnectFailure(
   const wasHealthy = b.healthy;
   b.refreshHealthy();
   if (!wasHealthy) return; // the checker already holds it down and logged why
-  b.downReason = reason;
-  b.downSince = now;
-  log.warn("backend down", {
-    listener: context.listener,
-    backend: b.key,
-    reason,
+  logDown(b, now, reason, log, context, {
     source: "passive",
     consecutive: b.consecutiveFailures,
     retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms`,
