@@ -1,7 +1,6 @@
 import { join } from "node:path";
-import { freePort } from "../net.ts";
-import { startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+import type { BackendPorts, RunningTarget, TargetKind } from "./target.ts";
+import { startWarrenCli } from "./warren.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
 
@@ -37,25 +36,11 @@ export const warrenLb: TargetKind = {
     if (backend.echoes.length < LB_BACKENDS || backend.sinks.length < LB_BACKENDS) {
       throw new Error(`warren-lb needs ${LB_BACKENDS} echo and sink backends, the backend process has ${backend.echoes.length}`);
     }
-    const ports = { echo: freePort(), sink: freePort() };
-    const listener = (name: string, port: number, to: readonly number[]) => ({
-      name,
-      listen: `127.0.0.1:${port}`,
+    const group = (to: readonly number[]) => ({
       backends: to.slice(0, LB_BACKENDS).map((p) => ({ address: `127.0.0.1:${p}`, weight: 1 })),
       balance: "round-robin",
       health: { active: ACTIVE_HEALTH },
-      connectTimeoutMs: CONNECT_TIMEOUT_S * 1000,
-      idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
-      maxConnections: MAX_SESSIONS,
     });
-    const config = {
-      log: { level: "warn", access: false },
-      shutdown: { drainTimeoutMs: 0 },
-      listeners: [listener("echo", ports.echo, backend.echoes), listener("sink", ports.sink, backend.sinks)],
-    };
-    const configPath = join(dir, "warren-lb.json");
-    await Bun.write(configPath, JSON.stringify(config, null, 2));
-    const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
-    return startProcessTarget("warren-lb", cmd, ports, join(dir, "warren-lb.stderr"), (p) => p.pid, REPO);
+    return startWarrenCli("warren-lb", dir, group, backend.echoes, backend.sinks);
   },
 };

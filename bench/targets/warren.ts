@@ -18,23 +18,38 @@ export const warren: TargetKind = {
     return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: "CLI, access log off, other settings default" };
   },
   async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
-    const ports = { echo: freePort(), sink: freePort() };
-    const listener = (name: string, port: number, to: number) => ({
-      name,
-      listen: `127.0.0.1:${port}`,
-      backends: [`127.0.0.1:${to}`],
-      connectTimeoutMs: CONNECT_TIMEOUT_S * 1000,
-      idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
-      maxConnections: MAX_SESSIONS,
-    });
-    const config = {
-      log: { level: "warn", access: false },
-      shutdown: { drainTimeoutMs: 0 },
-      listeners: [listener("echo", ports.echo, backend.echo), listener("sink", ports.sink, backend.sink)],
-    };
-    const configPath = join(dir, "warren.json");
-    await Bun.write(configPath, JSON.stringify(config, null, 2));
-    const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
-    return startProcessTarget("warren", cmd, ports, join(dir, "warren.stderr"), (p) => p.pid, REPO);
+    return startWarrenCli("warren", dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink]);
   },
 };
+
+/**
+ * startWarrenCli runs warren's CLI with an echo and a sink listener; `group`
+ * gives each listener's backend settings from its backend ports. Every other
+ * setting is the one all warren targets share (access log off, bench limits).
+ */
+export async function startWarrenCli(
+  name: string,
+  dir: string,
+  group: (to: readonly number[]) => Record<string, unknown>,
+  echoes: readonly number[],
+  sinks: readonly number[],
+): Promise<RunningTarget> {
+  const ports = { echo: freePort(), sink: freePort() };
+  const listener = (listenerName: string, port: number, to: readonly number[]) => ({
+    name: listenerName,
+    listen: `127.0.0.1:${port}`,
+    ...group(to),
+    connectTimeoutMs: CONNECT_TIMEOUT_S * 1000,
+    idleTimeoutMs: IDLE_TIMEOUT_S * 1000,
+    maxConnections: MAX_SESSIONS,
+  });
+  const config = {
+    log: { level: "warn", access: false },
+    shutdown: { drainTimeoutMs: 0 },
+    listeners: [listener("echo", ports.echo, echoes), listener("sink", ports.sink, sinks)],
+  };
+  const configPath = join(dir, `${name}.json`);
+  await Bun.write(configPath, JSON.stringify(config, null, 2));
+  const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
+  return startProcessTarget(name, cmd, ports, join(dir, `${name}.stderr`), (p) => p.pid, REPO);
+}
