@@ -1,8 +1,9 @@
 /**
- * Byte constants and lookup tables for the RESP scanner and respCommandName,
- * kept apart so resp.ts holds only the state machine.
+ * Byte constants and lookup tables for the RESP scanners, the inline-command
+ * parser and respCommandName, kept apart so each file holds only its algorithm.
  */
 
+export const NUL = 0;
 export const CR = 13;
 export const LF = 10;
 export const PLUS = 0x2b; // +
@@ -14,6 +15,9 @@ export const STAR = 0x2a; // *
 export const DOLLAR = 0x24; // $
 export const DIGIT_0 = 0x30;
 export const DIGIT_9 = 0x39;
+export const DOUBLE_QUOTE = 0x22; // "
+export const SINGLE_QUOTE = 0x27; // '
+export const BACKSLASH = 0x5c;
 
 /**
  * What a value's first byte announces; 0 means "not a RESP type byte". Plain
