@@ -16,7 +16,9 @@ export { FramerError, type FramerErrorCode } from "./errors.ts";
 export { type FrameScanner, type FramerFactory, INVALID, NEED_MORE } from "./framer.ts";
 export { type LengthFramerOptions, LengthScanner, lengthFramer } from "./length.ts";
 export { type DelimiterFramerOptions, DelimiterScanner, delimiterFramer } from "./delimiter.ts";
-export { type RespFramerOptions, RespScanner, respCommandName, respFramer } from "./resp.ts";
+export {
+  type RespFramerOptions, RespRequestScanner, RespScanner, UNBALANCED_QUOTES, encodeCommand, parseInlineFrame, respCommandName, respFramer,
+} from "./resp.ts";
 export { type CreateFramer, GuardedScanner, loadCustomFramer } from "./custom.ts";
 
 /**

@@ -1,37 +1,46 @@
 /**
  * The RESP framer for Redis-compatible backends: options, their validation and the
- * factory. The scanner itself is in resp-scanner.ts.
+ * factory. The scanners are in resp-request.ts (a client's requests, as Redis's
+ * server parses them) and resp-scanner.ts (a server's replies).
  */
 import { DEFAULT_FRAMER_OPTIONS } from "./defaults.ts";
 import type { FramerError } from "./errors.ts";
 import type { FramerFactory } from "./framer.ts";
+import { RespRequestScanner } from "./resp-request.ts";
 import { RespScanner } from "./resp-scanner.ts";
 import { checkKnownKeys, checkInteger, checkOneOf, checkSize, dropUndefined, firstError } from "./validate.ts";
 
 export { respCommandName } from "./resp-command.ts";
+export { UNBALANCED_QUOTES, encodeCommand, parseInlineFrame } from "./resp-inline.ts";
+export { RespRequestScanner } from "./resp-request.ts";
 export { RespScanner } from "./resp-scanner.ts";
 
 /** RespFramerOptions bound what a RESP scanner accepts; defaults are in DEFAULT_FRAMER_OPTIONS.resp. */
 export interface RespFramerOptions {
-  /** Largest whole frame (default 1 GiB); Infinity for no limit, e.g. for replies. */
+  /** Largest whole frame (default 1 GiB, Redis's client-query-buffer-limit); Infinity for no limit, e.g. for replies. */
   maxFrameBytes: number;
-  /** Largest bulk string, blob error, verbatim string or streamed-string chunk (default 512 MiB). */
+  /** Largest bulk string, blob error, verbatim string or streamed-string chunk (default 512 MiB, Redis's proto-max-bulk-len). */
   maxBulkBytes: number;
-  /** Deepest nesting of aggregates, attributes included (default 64). */
+  /** Deepest nesting of aggregates, attributes included (default 64); requests do not nest. */
   maxDepth: number;
-  /** Longest line (default 64 KiB): a simple string, error or number without CR LF, an inline command up to its LF. */
+  /**
+   * Longest line (default 64 KiB, Redis's PROTO_INLINE_MAX_SIZE): a simple string, error
+   * or number without CR LF in a reply; in a request, an inline command up to its LF or
+   * a count or bulk line up to its CR, counted from the line's first byte.
+   */
   maxLineBytes: number;
   /**
-   * Read a client's requests (default true): `*` arrays of `$` bulk strings and
-   * inline commands like `PING\r\n`, as Redis's server parses them. Set false for a
-   * scanner that reads replies (every RESP2/RESP3 type, no inline commands).
+   * Read a client's requests (default true) with a RespRequestScanner: multibulk
+   * requests and inline commands like `PING\r\n`, exactly as Redis 7.0's server parses
+   * them. Set false for a RespScanner, which reads replies (every RESP2/RESP3 type).
    */
   inline: boolean;
 }
 
 /**
  * respFramer validates options (undefined fields take their defaults) and returns a
- * factory of RespScanners, or a FramerError naming the bad option.
+ * factory of RespRequestScanners (`inline: true`) or RespScanners (`inline: false`),
+ * or a FramerError naming the bad option.
  */
 export function respFramer(options: Partial<RespFramerOptions> = {}): FramerFactory | FramerError {
   const unknown = checkKnownKeys(options, Object.keys(DEFAULT_FRAMER_OPTIONS.resp));
@@ -46,5 +55,5 @@ export function respFramer(options: Partial<RespFramerOptions> = {}): FramerFact
   );
   if (error !== null) return error;
   const frozen = Object.freeze(o);
-  return { create: () => new RespScanner(frozen) };
+  return o.inline ? { create: () => new RespRequestScanner(frozen) } : { create: () => new RespScanner(frozen) };
 }

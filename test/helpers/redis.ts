@@ -4,7 +4,7 @@
  * restarts it on the same port (for backend-failure tests).
  */
 import type { Socket, Subprocess } from "bun";
-import { INVALID, NEED_MORE, RespScanner, respFramer } from "../../src/framing/index.ts";
+import { type FrameScanner, INVALID, NEED_MORE, respFramer } from "../../src/framing/index.ts";
 
 export interface TestRedis extends AsyncDisposable {
   readonly port: number;
@@ -98,7 +98,7 @@ export function encodeCommand(...args: (string | number)[]): Buffer {
  */
 export class RespClient {
   private buffered: Buffer = Buffer.alloc(0);
-  private readonly scanner: RespScanner;
+  private readonly scanner: FrameScanner;
   private readonly waiters: ((r: Reply) => void)[] = [];
   readonly pushes: Reply[] = [];
   private pushWaiter: (() => void) | null = null;
@@ -108,7 +108,7 @@ export class RespClient {
   private constructor(private socket: Socket<RespClient> | null) {
     const f = respFramer({ inline: false, maxFrameBytes: Number.POSITIVE_INFINITY });
     if (!("create" in f)) throw f;
-    this.scanner = f.create() as RespScanner;
+    this.scanner = f.create();
   }
 
   static async connect(port: number): Promise<RespClient> {
@@ -252,13 +252,13 @@ export function slowRespServer(delayMs: number): { port: number; address: string
   let connections = 0;
   const factory = respFramer({});
   if (!("create" in factory)) throw factory;
-  type State = { scanner: RespScanner; buf: Buffer; chain: Promise<void> };
+  type State = { scanner: FrameScanner; buf: Buffer; chain: Promise<void> };
   const server = Bun.listen<State>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       open(s) {
-        s.data = { scanner: factory.create() as RespScanner, buf: Buffer.alloc(0), chain: Promise.resolve() };
+        s.data = { scanner: factory.create(), buf: Buffer.alloc(0), chain: Promise.resolve() };
         connections++;
       },
       data(s, chunk) {

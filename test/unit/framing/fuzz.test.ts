@@ -8,7 +8,9 @@ import { type LengthFramerOptions, lengthFramer } from "../../../src/framing/len
 import { type RespFramerOptions, respFramer } from "../../../src/framing/resp.ts";
 import { DEFAULT_FRAMER_OPTIONS } from "../../../src/framing/defaults.ts";
 import { assertInContract, bytes, type Outcome, text } from "./harness.ts";
+import { prng, mutate, randomCuts } from "./random.ts";
 import { delimiterReference, lengthReference, respReference } from "./references.ts";
+import { requestReference } from "./request-reference.ts";
 
 /**
  * Fuzzing: over a million inputs in total — random bytes, bytes from each
@@ -20,18 +22,6 @@ import { delimiterReference, lengthReference, respReference } from "./references
  */
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 console.log(`framing fuzz seed ${SEED} (reproduce: FUZZ_SEED=${SEED} bun test test/unit/framing/fuzz.test.ts)`);
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   name: string;
@@ -52,6 +42,7 @@ function must<T>(factory: T | FramerError): T {
 const REQUEST_CORPUS = [
   "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
   "*0\r\n", "*-1\r\n", "PING\r\n", "SET a b\n", "\r\n", " \r\nGET a\r\n", "$5\r\nhello\r\n",
+  "*1\rX$4\r.PINGxy", "*-7\r\n", "PING\0\r\n", "*1\r\n:1\r\n",
 ];
 
 const REPLY_CORPUS = [
@@ -69,7 +60,7 @@ function respTarget(name: string, options: Partial<RespFramerOptions>, inputs: n
     inputs,
     alphabet: "+-:$*_,#!=(%~>|.;?0123456789-\r\n\r\n\r\n\r\nabtf P",
     corpus: full.inline ? REQUEST_CORPUS : REPLY_CORPUS,
-    reference: (s) => respReference(s, full),
+    reference: full.inline ? (s) => requestReference(s, full, false) : (s) => respReference(s, full),
   };
 }
 
@@ -141,27 +132,9 @@ function generate(t: Target, random: () => number): Uint8Array {
   } else {
     const frames = 1 + Math.floor(random() * 3);
     for (let k = 0; k < frames; k++) s += t.corpus[Math.floor(random() * t.corpus.length)]!;
-    const mutations = Math.floor(random() * 4);
-    for (let k = 0; k < mutations && s.length > 0; k++) {
-      const at = Math.floor(random() * s.length);
-      const kind = random();
-      if (kind < 0.3) s = s.slice(0, at) + pick(t.alphabet) + s.slice(at + 1);
-      else if (kind < 0.55) s = s.slice(0, at) + pick(t.alphabet) + s.slice(at);
-      else if (kind < 0.75) s = s.slice(0, at) + s.slice(at + 1);
-      else if (kind < 0.9) s = s.slice(0, at) + s.slice(at, at + 8) + s.slice(at);
-      else s = s.slice(0, at);
-    }
+    s = mutate(s, t.alphabet, random);
   }
   return bytes(s);
-}
-
-/** randomCuts splits [0, n) into chunks: byte by byte, or at 1-4 random points (empty chunks allowed). */
-function randomCuts(n: number, random: () => number): number[] {
-  if (random() < 0.1) return Array.from({ length: n + 1 }, (_, i) => i);
-  const cuts = [0, n];
-  const count = 1 + Math.floor(random() * 4);
-  for (let k = 0; k < count; k++) cuts.push(Math.floor(random() * (n + 1)));
-  return cuts.sort((a, b) => a - b);
 }
 
 /** scan feeds stream[cuts[k], cuts[k+1]) in place (absolute indices, no copies), checking every answer. */

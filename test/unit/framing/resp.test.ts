@@ -18,14 +18,8 @@ function specify(title: string, factory: FramerFactory, cases: Case[]): void {
   });
 }
 
-/** The two modes of one scanner: a client's requests (the default) and a server's replies. */
-const requests = resp();
+/** RespScanner reads a server's replies; a client's requests (the default) are RespRequestScanner's, in resp-request.test.ts. */
 const replies = resp({ inline: false });
-
-framerConformance("RespScanner reading requests", requests, {
-  frames: ["*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "PING\r\n", "*1\r\n$4\r\nPING\r\n"],
-  invalid: "*1\r\n:1\r\n",
-});
 
 framerConformance("RespScanner reading replies", replies, {
   frames: ["*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "+OK\r\n", "%1\r\n+a\r\n:1\r\n"],
@@ -91,51 +85,6 @@ specify("replies: RESP3 values", replies, [
   { name: "streamed array inside a counted one", input: "*2\r\n*?\r\n.\r\n+x\r\n" },
 ]);
 
-specify("requests: command arrays", requests, [
-  { name: "GET", input: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" },
-  { name: "an empty argument", input: "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n" },
-  { name: "payload bytes are counted, not scanned", input: "*2\r\n$4\r\nECHO\r\n$6\r\n\r\n*1\r\n\r\n" },
-  {
-    name: "pipelined commands are separate frames",
-    input: "*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
-    frames: ["*1\r\n$4\r\nPING\r\n", "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"],
-  },
-  { name: "an incomplete command is pending", input: "*2\r\n$3\r\nGET\r\n", frames: [], rest: "*2\r\n$3\r\nGET\r\n" },
-  { name: "*0 gets no reply from Redis, so it joins the next frame", input: "*0\r\n*1\r\n$4\r\nPING\r\n" },
-  { name: "so does *-1", input: "*-1\r\nPING\r\n" },
-  { name: "a trailing *0 is pending", input: "PING\r\n*0\r\n", frames: ["PING\r\n"], rest: "*0\r\n" },
-]);
-
-specify("requests: inline commands", requests, [
-  { name: "PING", input: "PING\r\n" },
-  { name: "command with arguments", input: "SET a b\r\n" },
-  { name: "LF alone ends a line, as Redis accepts", input: "PING\n" },
-  { name: "inline commands back to back", input: "GET a\r\nGET b\nPING\r\n", frames: ["GET a\r\n", "GET b\n", "PING\r\n"] },
-  { name: "inline then RESP", input: "PING\r\n*1\r\n$4\r\nPING\r\n", frames: ["PING\r\n", "*1\r\n$4\r\nPING\r\n"] },
-  { name: "blank lines get no reply, so they join the next frame", input: "\r\n \t\r\n\nPING\r\n" },
-  { name: "blank line before a RESP array joins it", input: "\r\n*1\r\n$4\r\nPING\r\n" },
-  { name: "a trailing blank line is pending", input: "PING\r\n\r\n", frames: ["PING\r\n"], rest: "\r\n" },
-  { name: "a byte that is no RESP type starts an inline command", input: ".\r\n;3\r\n", frames: [".\r\n", ";3\r\n"] },
-  { name: "so does any first byte but *, as in Redis", input: "+PING\r\n:1\r\n", frames: ["+PING\r\n", ":1\r\n"] },
-  { name: "a bulk string is two inline lines to Redis, so two frames", input: "$5\r\nhello\r\n", frames: ["$5\r\n", "hello\r\n"] },
-  { name: "an unterminated inline command is pending", input: "GET a", frames: [], rest: "GET a" },
-  { name: "a long inline command", input: `SET k ${"v".repeat(200)}\r\nPING\r\n`, frames: [`SET k ${"v".repeat(200)}\r\n`, "PING\r\n"] },
-]);
-
-specify("requests Redis would refuse", requests, [
-  { name: "an element that is not a bulk string", input: "*1\r\n:1\r\n", frames: [], invalid: true },
-  { name: "a nested array", input: "*1\r\n*1\r\n$1\r\na\r\n", frames: [], invalid: true },
-  { name: "a null bulk string", input: "*1\r\n$-1\r\n", frames: [], invalid: true },
-  { name: "a streamed array", input: "*?\r\n$1\r\na\r\n.\r\n", frames: [], invalid: true },
-  { name: "a streamed bulk string", input: "*1\r\n$?\r\n;1\r\na\r\n;0\r\n", frames: [], invalid: true },
-  { name: "non-numeric count", input: "*abc\r\n", frames: [], invalid: true },
-  { name: "negative count other than -1", input: "*-2\r\n", frames: [], invalid: true },
-  { name: "count beyond 2^53", input: "*99999999999999999999\r\n", frames: [], invalid: true },
-  { name: "non-numeric bulk length", input: "*1\r\n$abc\r\n", frames: [], invalid: true },
-  { name: "bulk longer than its length", input: "*1\r\n$1\r\nab\r\n", frames: [], invalid: true },
-  { name: "valid commands, then garbage", input: "PING\r\n*1\r\n$x\r\n", frames: ["PING\r\n"], invalid: true },
-]);
-
 specify("replies: invalid RESP", replies, [
   { name: "non-numeric length $abc", input: "$abc\r\n", frames: [], invalid: true },
   { name: "negative length other than -1", input: "$-2\r\n", frames: [], invalid: true },
@@ -193,13 +142,6 @@ specify("replies with maxFrameBytes: 16", resp({ inline: false, maxFrameBytes: 1
   { name: "the limit is per frame", input: "$6\r\nabcdef\r\n$6\r\nabcdef\r\n", frames: ["$6\r\nabcdef\r\n", "$6\r\nabcdef\r\n"] },
 ]);
 
-specify("requests with maxFrameBytes: 16", resp({ maxFrameBytes: 16 }), [
-  { name: "a command of exactly 16 bytes", input: "*1\r\n$6\r\nSELECT\r\n" },
-  { name: "a bulk whose header announces too much", input: "*2\r\n$3\r\nGET\r\n$2\r\n", frames: [], invalid: true },
-  { name: "a 17-byte inline command", input: "GET 0123456789ab\r\n", frames: [], invalid: true },
-  { name: "folded blank lines count toward the frame they join", input: "\r\n\r\n\r\n\r\n\r\n\r\nPING\r\n", frames: [], invalid: true },
-]);
-
 specify("replies with maxBulkBytes: 4", resp({ inline: false, maxBulkBytes: 4 }), [
   { name: "a 4-byte bulk", input: "$4\r\nabcd\r\n" },
   { name: "a 5-byte bulk", input: "$5\r\nabcde\r\n", frames: [], invalid: true },
@@ -209,12 +151,6 @@ specify("replies with maxBulkBytes: 4", resp({ inline: false, maxBulkBytes: 4 })
 specify("replies with maxLineBytes: 8", resp({ inline: false, maxLineBytes: 8 }), [
   { name: "an 8-byte simple string", input: "+12345678\r\n" },
   { name: "a 9-byte simple string", input: "+123456789\r\n", frames: [], invalid: true },
-]);
-
-specify("requests with maxLineBytes: 8", resp({ maxLineBytes: 8 }), [
-  { name: "an inline command of 8 bytes before its LF (CR included)", input: "1234567\r\n" },
-  { name: "an inline command of 9 bytes before its LF", input: "12345678\r\n", frames: [], invalid: true },
-  { name: "a long inline command with no LF in sight", input: "x".repeat(100), frames: [], invalid: true },
 ]);
 
 describe("large bulk strings", () => {
@@ -236,16 +172,6 @@ describe("large bulk strings", () => {
     expect(scanCuts(replies, stream, whole(stream.length))).toEqual(expected);
     expect(scanCuts(replies, stream, everyBytes(stream.length, 65537))).toEqual(expected);
     expect(scanCuts(replies, stream, everyBytes(stream.length, 7))).toEqual(expected);
-  });
-
-  test("a SET with a 1 MiB value split into 64 KiB chunks is one request", () => {
-    const head = bytes(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${size}\r\n`);
-    const request = new Uint8Array(head.length + size + 2);
-    request.set(head, 0);
-    request.set(payload, head.length);
-    request.set(bytes("\r\n"), head.length + size);
-    const cuts = everyBytes(request.length, 64 * 1024);
-    expect(scanCuts(requests, request, cuts)).toEqual({ ends: [request.length], invalid: false, pending: 0 });
   });
 
   test("a 100 MB reply with maxFrameBytes: Infinity is counted through 64 KiB chunks", () => {
