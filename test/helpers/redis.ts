@@ -25,12 +25,14 @@ export function freePort(): number {
   return port;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** startRedis starts redis-server with test defaults; `args` adds configuration, e.g. ["--requirepass", "pw"]. */
+export async function startRedis(args: string[] = []): Promise<TestRedis> {
   const port = freePort();
   let proc: Subprocess | null = null;
   let admin: RespClient | null = null;
   const spawn = async (): Promise<void> => {
-    proc = Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"], {
+    const config = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", ...args];
+    proc = Bun.spawn(["redis-server", ...config], {
       stdout: "ignore",
       stderr: "ignore",
     });
@@ -40,7 +42,8 @@ export async function startRedis(): Promise<TestRedis> {
         const probe = await RespClient.connect(port);
         const pong = await probe.command("PING");
         probe.close();
-        if (pong === "PONG") return;
+        // With requirepass, NOAUTH is the answer of a server that is up.
+        if (pong === "PONG" || (pong instanceof RespError && pong.message.startsWith("NOAUTH"))) return;
       } catch {}
       if (performance.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
       await Bun.sleep(20);
