@@ -12,7 +12,8 @@ import { delimiterFramer } from "../../src/framing/delimiter.ts";
 import { FramerError } from "../../src/framing/errors.ts";
 import { type FrameScanner, type FramerFactory, NEED_MORE } from "../../src/framing/framer.ts";
 import { lengthFramer } from "../../src/framing/length.ts";
-import { respCommandName, respFramer } from "../../src/framing/resp.ts";
+import { DEFAULT_FRAMER_OPTIONS } from "../../src/framing/defaults.ts";
+import { RespScanner, respCommandName, respFramer } from "../../src/framing/resp.ts";
 
 const CHUNK_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
@@ -68,8 +69,10 @@ const getFrames = fill((k) => encoder.encode(`*2\r\n$3\r\nGET\r\n$12\r\nkey:${pa
 const inlineFrames = fill((k) => encoder.encode(`GET key:${pad(k, 8)}\r\n`));
 const replyFrames = fill((k) => encoder.encode(k % 2 === 0 ? "+OK\r\n" : `$16\r\n${pad(k, 16)}\r\n`));
 const arrayReplies = fill((k) => encoder.encode(`*10\r\n${`$12\r\nkey:${pad(k, 8)}\r\n`.repeat(10)}`));
-// As the pool uses them: requests with the default limits, replies without a frame limit.
+// As the pool uses them: requests with the default limits (RespRequestScanner), replies without a frame limit.
 const requests = must(respFramer());
+// RespScanner's request mode, which RespRequestScanner replaced: the baseline for the common path.
+const strictRequests: FramerFactory = { create: () => new RespScanner({ ...DEFAULT_FRAMER_OPTIONS.resp, inline: true }) };
 const replies = must(respFramer({ inline: false, maxFrameBytes: Infinity }));
 
 group("RESP", () => {
@@ -77,6 +80,9 @@ group("RESP", () => {
     scanCase(`64 KiB of SET requests (${setFrames.frames} frames)`, requests, setFrames.buf, setFrames.frames);
     scanCase(`64 KiB of GET requests (${getFrames.frames} frames)`, requests, getFrames.buf, getFrames.frames);
     scanCase(`64 KiB of inline GETs (${inlineFrames.frames} frames)`, requests, inlineFrames.buf, inlineFrames.frames);
+    scanCase(`64 KiB of SET requests, RespScanner (before)`, strictRequests, setFrames.buf, setFrames.frames);
+    scanCase(`64 KiB of GET requests, RespScanner (before)`, strictRequests, getFrames.buf, getFrames.frames);
+    scanCase(`64 KiB of inline GETs, RespScanner (before)`, strictRequests, inlineFrames.buf, inlineFrames.frames);
     scanCase(`64 KiB of +OK / 16 B bulk replies (${replyFrames.frames} frames)`, replies, replyFrames.buf, replyFrames.frames);
     scanCase(`64 KiB of 10-key array replies (${arrayReplies.frames} frames)`, replies, arrayReplies.buf, arrayReplies.frames);
   });
@@ -88,6 +94,11 @@ group("RESP", () => {
   const s = replies.create();
   throughput.push({ name: "1 MiB bulk reply in 64 KiB chunks", bytes: head.length + bulkBytes + 2, frames: 1 });
   bench("1 MiB bulk reply in 64 KiB chunks", () => do_not_optimize(scanChunks(s, head, chunk, bulkBytes / CHUNK_BYTES, tail)));
+
+  const setHead = encoder.encode(`*3\r\n$3\r\nSET\r\n$12\r\nkey:00000000\r\n$${bulkBytes}\r\n`);
+  const r = requests.create();
+  throughput.push({ name: "1 MiB SET request in 64 KiB chunks", bytes: setHead.length + bulkBytes + 2, frames: 1 });
+  bench("1 MiB SET request in 64 KiB chunks", () => do_not_optimize(scanChunks(r, setHead, chunk, bulkBytes / CHUNK_BYTES, tail)));
 
   const frame = setFrames.buf.subarray(0, 45);
   bench("respCommandName of one SET frame", () => do_not_optimize(respCommandName(frame, 0, frame.length)));
