@@ -12,8 +12,7 @@ import { delimiterFramer } from "../../src/framing/delimiter.ts";
 import { FramerError } from "../../src/framing/errors.ts";
 import { type FrameScanner, type FramerFactory, NEED_MORE } from "../../src/framing/framer.ts";
 import { lengthFramer } from "../../src/framing/length.ts";
-import { DEFAULT_FRAMER_OPTIONS } from "../../src/framing/defaults.ts";
-import { RespScanner, respCommandName, respFramer } from "../../src/framing/resp.ts";
+import { respCommandName, respFramer } from "../../src/framing/resp.ts";
 
 const CHUNK_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
@@ -71,8 +70,6 @@ const replyFrames = fill((k) => encoder.encode(k % 2 === 0 ? "+OK\r\n" : `$16\r\
 const arrayReplies = fill((k) => encoder.encode(`*10\r\n${`$12\r\nkey:${pad(k, 8)}\r\n`.repeat(10)}`));
 // As the pool uses them: requests with the default limits (RespRequestScanner), replies without a frame limit.
 const requests = must(respFramer());
-// RespScanner's request mode, which RespRequestScanner replaced: the baseline for the common path.
-const strictRequests: FramerFactory = { create: () => new RespScanner({ ...DEFAULT_FRAMER_OPTIONS.resp, inline: true }) };
 const replies = must(respFramer({ inline: false, maxFrameBytes: Infinity }));
 
 group("RESP", () => {
@@ -80,9 +77,6 @@ group("RESP", () => {
     scanCase(`64 KiB of SET requests (${setFrames.frames} frames)`, requests, setFrames.buf, setFrames.frames);
     scanCase(`64 KiB of GET requests (${getFrames.frames} frames)`, requests, getFrames.buf, getFrames.frames);
     scanCase(`64 KiB of inline GETs (${inlineFrames.frames} frames)`, requests, inlineFrames.buf, inlineFrames.frames);
-    scanCase(`64 KiB of SET requests, RespScanner (before)`, strictRequests, setFrames.buf, setFrames.frames);
-    scanCase(`64 KiB of GET requests, RespScanner (before)`, strictRequests, getFrames.buf, getFrames.frames);
-    scanCase(`64 KiB of inline GETs, RespScanner (before)`, strictRequests, inlineFrames.buf, inlineFrames.frames);
     scanCase(`64 KiB of +OK / 16 B bulk replies (${replyFrames.frames} frames)`, replies, replyFrames.buf, replyFrames.frames);
     scanCase(`64 KiB of 10-key array replies (${arrayReplies.frames} frames)`, replies, arrayReplies.buf, arrayReplies.frames);
   });

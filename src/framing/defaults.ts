@@ -28,9 +28,9 @@ export const DEFAULT_FRAMER_OPTIONS = {
     maxBulkBytes: 512 * 1024 * 1024,
     /** Nesting depth of aggregates; Redis replies rarely exceed 5 (e.g. XREAD, COMMAND DOCS). */
     maxDepth: 64,
-    /** 64 KiB, Redis's PROTO_INLINE_MAX_SIZE, bounds inline commands and simple lines alike. */
+    /** 64 KiB, Redis's PROTO_INLINE_MAX_SIZE, bounds inline commands, request count and length lines, and reply lines alike. */
     maxLineBytes: 64 * 1024,
-    /** Read requests (`*` arrays of bulks, inline commands); set false for a scanner that reads replies. */
+    /** Read a client's requests as Redis's server does (RespRequestScanner); set false for a scanner that reads replies (RespScanner). */
     inline: true,
   },
 } as const;

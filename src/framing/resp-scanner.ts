@@ -1,6 +1,6 @@
 import { INVALID, NEED_MORE, type FrameScanner } from "./framer.ts";
 import {
-  CR, DIGIT_0, DIGIT_9, DOLLAR, DOT, LF, STAR, MINUS, PLUS, QUESTION, SEMICOLON, DOUBLE_BYTE, KIND_OF,
+  CR, DIGIT_0, DIGIT_9, DOT, LF, MINUS, PLUS, QUESTION, SEMICOLON, DOUBLE_BYTE, KIND_OF,
   K_ARRAY, K_ATTRIBUTE, K_BOOLEAN, K_BULK, K_CHUNK, K_DOUBLE, K_END, K_INTEGER, K_MAP, K_SET,
   K_SIMPLE, K_VERBATIM,
 } from "./resp-bytes.ts";
@@ -16,9 +16,8 @@ const S_PAYLOAD = 5; // skipping payload bytes by count, never looking at them
 const S_PAYLOAD_CR = 6;
 const S_PAYLOAD_LF = 7;
 const S_CHUNK = 8; // inside a streamed string, expecting the ';' of its next chunk
-const S_INLINE = 9; // inside an inline command, up to its LF
-const S_DONE = 10; // the frame just completed (transient)
-const S_FAILED = 11; // INVALID was returned; sticky until reset
+const S_DONE = 9; // the frame just completed (transient)
+const S_FAILED = 10; // INVALID was returned; sticky until reset
 
 // What preceded the digits of a length line.
 const SIGN_NONE = 0;
@@ -33,22 +32,17 @@ const MAX_AGGREGATE_COUNT = 2 ** 32 - 1;
 const MIN_VALUE_BYTES = 3;
 
 /**
- * RespScanner finds where each RESP message ends, in one of two modes (chosen by
- * the `inline` option, since only requests have inline commands):
- *
- * - Replies (`inline: false`): any RESP2/RESP3 value — simple, error, integer,
- *   bulk (and `$-1`), array (and `*-1`), null, double, boolean, blob error,
- *   verbatim, big number, map, set, push, an attribute together with the value it
- *   annotates — nested to maxDepth. Streamed strings (`$?`, `;len` chunks, `;0`)
- *   and streamed aggregates (`*?`, `%?`, `~?` ending at `.`) are supported; a
- *   streamed map's entry count is not checked for evenness.
- * - Requests (`inline: true`, the default): the grammar Redis's server parses — a
- *   `*` array of `$` bulk strings, or else an inline command up to LF, whatever its
- *   first byte. Inputs Redis answers with nothing (blank lines, `*0`, `*-1`) are
- *   folded into the frame that follows, so every frame gets exactly one reply.
+ * RespScanner finds where each RESP reply ends: any RESP2/RESP3 value — simple,
+ * error, integer, bulk (and `$-1`), array (and `*-1`), null, double, boolean, blob
+ * error, verbatim, big number, map, set, push, an attribute together with the value
+ * it annotates — nested to maxDepth. Streamed strings (`$?`, `;len` chunks, `;0`)
+ * and streamed aggregates (`*?`, `%?`, `~?` ending at `.`) are supported; a
+ * streamed map's entry count is not checked for evenness.
  *
  * Framing (type bytes, lengths, CR LF) is validated strictly, contents are not, and
  * payloads are skipped by counting. Nesting is a stack of remaining value counts.
+ * A client's requests follow Redis's server grammar instead, with its quirks: they
+ * are RespRequestScanner's (resp-request.ts), whatever `options.inline` says here.
  */
 export class RespScanner implements FrameScanner {
   /** Bytes of the current frame seen so far. */
@@ -67,16 +61,12 @@ export class RespScanner implements FrameScanner {
   private remaining = 0;
   /** Inside a `$?` string: after a chunk's CR LF comes another `;` chunk. */
   private streamingString = false;
-  /** The inline line read so far is only whitespace. */
-  private inlineBlank = true;
   /** Open aggregates; stack[depth - 1] is the values the innermost one still expects. */
   private depth = 0;
   private readonly stack: Float64Array;
   private readonly maxFrameBytes: number;
   private readonly maxBulkBytes: number;
   private readonly maxLineBytes: number;
-  /** options.inline: this scanner reads a client's requests, as Redis's server parses them. */
-  private readonly requests: boolean;
 
   /** The options must have passed respFramer's validation. */
   constructor(options: Readonly<RespFramerOptions>) {
@@ -84,7 +74,6 @@ export class RespScanner implements FrameScanner {
     this.maxFrameBytes = options.maxFrameBytes;
     this.maxBulkBytes = options.maxBulkBytes;
     this.maxLineBytes = options.maxLineBytes;
-    this.requests = options.inline;
   }
 
   feed(buf: Uint8Array, start: number, end: number): number {
@@ -97,7 +86,7 @@ export class RespScanner implements FrameScanner {
           const b = buf[i++]!;
           // Fast path: a whole "$12\r\n" or "+OK\r\n" line in this chunk is taken in one step.
           // Anything unusual (signs, "?", a line cut by the chunk end) goes byte by byte below.
-          const kind = this.requests ? this.requestKind(b) : KIND_OF[b]!;
+          const kind = KIND_OF[b]!;
           if (kind >= K_BULK) {
             const cr = this.countLineEnd(buf, i, end);
             if (cr >= 0) {
@@ -131,7 +120,6 @@ export class RespScanner implements FrameScanner {
             }
           }
           state = this.startValue(b, kind);
-          if (state === S_INLINE) state = this.inlineByte(b); // the type byte was the line's first byte
           break;
         }
         case S_PAYLOAD: {
@@ -149,26 +137,6 @@ export class RespScanner implements FrameScanner {
           } else {
             state = S_PAYLOAD_CR;
           }
-          break;
-        }
-        case S_INLINE: {
-          // Inline commands are whole lines: find the LF, then check only length and blankness.
-          // Most are short, where a plain loop beats the native indexOf call; past 64 bytes, native.
-          const quick = end - i < 64 ? end : i + 64;
-          let lf = i;
-          while (lf < quick && buf[lf] !== LF) lf++;
-          if (lf === quick && quick < end) {
-            lf = buf.indexOf(LF, quick);
-            if (lf < 0 || lf >= end) lf = end;
-          }
-          this.lineBytes += lf - i;
-          if (this.lineBytes > this.maxLineBytes) {
-            state = S_FAILED;
-            break;
-          }
-          if (this.inlineBlank) this.inlineBlank = this.isBlank(buf, i, lf);
-          i = lf;
-          if (i < end) state = this.inlineByte(buf[i++]!);
           break;
         }
         case S_LINE: {
@@ -225,26 +193,9 @@ export class RespScanner implements FrameScanner {
     return INVALID;
   }
 
-  /**
-   * requestKind is KIND_OF for a client's requests, read the way Redis's server reads
-   * them: at the top level `*` starts a command array and any other byte an inline
-   * command; inside the array only `$` bulk strings may follow. Anything Redis would
-   * parse differently is refused here, so the pool never counts requests differently
-   * from the server (which would hand one client another client's reply).
-   */
-  private requestKind(b: number): number {
-    if (this.depth === 0) return b === STAR ? K_ARRAY : 0;
-    return b === DOLLAR ? K_BULK : 0;
-  }
-
   /** startValue dispatches on a value's first byte, of the kind feed found for it. */
   private startValue(b: number, kind: number): number {
     if (kind !== 0) return kind < K_BULK ? this.startLine(kind) : this.startLength(kind);
-    if (this.depth === 0 && this.requests) {
-      this.lineBytes = 0;
-      this.inlineBlank = true;
-      return S_INLINE;
-    }
     if (b === DOT && this.depth > 0 && this.stack[this.depth - 1] === STREAMED) return this.startLine(K_END);
     return S_FAILED;
   }
@@ -308,12 +259,11 @@ export class RespScanner implements FrameScanner {
     }
     if (this.digits > 0 || this.sign !== SIGN_NONE) return S_FAILED;
     const kind = this.kind;
-    // Redis refuses "$-1" and any "?" in a request; replies use both.
-    if (b === MINUS && (kind === K_ARRAY || (kind === K_BULK && !this.requests))) {
+    if (b === MINUS && (kind === K_ARRAY || kind === K_BULK)) {
       this.sign = SIGN_MINUS;
       return S_LENGTH;
     }
-    if (b === QUESTION && !this.requests && (kind === K_BULK || kind === K_ARRAY || kind === K_MAP || kind === K_SET)) {
+    if (b === QUESTION && (kind === K_BULK || kind === K_ARRAY || kind === K_MAP || kind === K_SET)) {
       this.sign = SIGN_QUESTION;
       return S_LENGTH;
     }
@@ -333,9 +283,7 @@ export class RespScanner implements FrameScanner {
   /** applyLength acts on a complete length line; frameBytes is the frame's size up to its LF. */
   private applyLength(frameBytes: number): number {
     const kind = this.kind;
-    // Redis runs no command for an empty or null request array and sends no reply, so
-    // such an array joins the next frame instead of being one (as blank lines do).
-    if (this.sign === SIGN_MINUS) return this.requests ? S_TYPE : this.endValue(); // $-1 or *-1: a RESP2 null
+    if (this.sign === SIGN_MINUS) return this.endValue(); // $-1 or *-1: a RESP2 null
     const n = this.value;
     if (kind < K_ARRAY) {
       if (this.sign === SIGN_QUESTION) {
@@ -354,7 +302,7 @@ export class RespScanner implements FrameScanner {
     if (n > MAX_AGGREGATE_COUNT) return S_FAILED;
     // An attribute's entries are followed by the value it annotates, in the same frame.
     const values = kind === K_MAP ? 2 * n : kind === K_ATTRIBUTE ? 2 * n + 1 : n;
-    if (values === 0) return this.requests ? S_TYPE : this.endValue();
+    if (values === 0) return this.endValue();
     if (frameBytes + values * MIN_VALUE_BYTES > this.maxFrameBytes) return S_FAILED;
     return this.push(values);
   }
@@ -430,24 +378,5 @@ export class RespScanner implements FrameScanner {
     const digitsFrom = j;
     while (j < end && buf[j]! >= DIGIT_0 && buf[j]! <= DIGIT_9) j++;
     return j > digitsFrom && j - i <= this.maxLineBytes && j + 1 < end && buf[j] === CR && buf[j + 1] === LF ? j : -1;
-  }
-
-  /** isBlank says whether buf[from, to) is only whitespace, as Redis's argument splitter sees it. */
-  private isBlank(buf: Uint8Array, from: number, to: number): boolean {
-    for (let k = from; k < to; k++) if (!this.isSpace(buf[k]!)) return false;
-    return true;
-  }
-
-  /** isSpace is C's isspace, which Redis uses to split inline commands into words. */
-  private isSpace(b: number): boolean {
-    return b === 0x20 || (b >= 0x09 && b <= 0x0d);
-  }
-
-  /** inlineByte reads an inline command up to its LF; Redis also accepts LF without CR. */
-  private inlineByte(b: number): number {
-    if (b === LF) return this.inlineBlank ? S_TYPE : S_DONE;
-    if (++this.lineBytes > this.maxLineBytes) return S_FAILED;
-    if (this.inlineBlank && !this.isSpace(b)) this.inlineBlank = false;
-    return S_INLINE;
   }
 }

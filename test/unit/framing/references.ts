@@ -66,20 +66,19 @@ const STREAMABLE = "$*%~";
 
 const grammars = new Map<string, [RegExp, RegExp]>();
 
-/** lengthGrammar is the [complete, prefix] grammar of a length line after `type`; requests allow only "*-1". */
-function lengthGrammar(type: string, requests: boolean): [RegExp, RegExp] {
-  const key = `${type}${requests}`;
-  let g = grammars.get(key);
+/** lengthGrammar is the [complete, prefix] grammar of a length line after `type`. */
+function lengthGrammar(type: string): [RegExp, RegExp] {
+  let g = grammars.get(type);
   if (g === undefined) {
-    const nullable = NULLABLE.includes(type) && !(requests && type === "$") ? "|-1" : "";
-    const streamable = STREAMABLE.includes(type) && !requests ? "|\\?" : "";
+    const nullable = NULLABLE.includes(type) ? "|-1" : "";
+    const streamable = STREAMABLE.includes(type) ? "|\\?" : "";
     g = [new RegExp(`^(0|[1-9]\\d*${nullable}${streamable})$`), new RegExp(`^(|0|[1-9]\\d*${nullable ? "|-|-1" : ""}${streamable})$`)];
-    grammars.set(key, g);
+    grammars.set(type, g);
   }
   return g;
 }
 
-/** respReference parses each frame recursively with the same rules and limits as RespScanner. */
+/** respReference parses each reply recursively with the same rules and limits as RespScanner (requests: request-reference.ts). */
 export function respReference(stream: Uint8Array, o: RespFramerOptions): Outcome {
   const n = stream.length;
   const chr = (i: number): string => String.fromCharCode(stream[i]!);
@@ -100,7 +99,7 @@ export function respReference(stream: Uint8Array, o: RespFramerOptions): Outcome
 
   /** length reads a length line after a type byte at p; returns [value ("?" = -3, "-1" = -1), next] or a status. */
   function length(p: number, type: string): number | [number, number] {
-    const [full, prefix] = lengthGrammar(type, o.inline);
+    const [full, prefix] = lengthGrammar(type);
     const r = line(p + 1, full, /^[\s\S]*$/, Infinity);
     let cr = p + 1;
     while (cr < n && stream[cr] !== 13) cr++;
@@ -163,44 +162,10 @@ export function respReference(stream: Uint8Array, o: RespFramerOptions): Outcome
     return q;
   }
 
-  /** request parses a `*` command array at p: a count, then that many `$` bulk strings; 0 and -1 mean "no command". */
-  function request(p: number): number | "none" {
-    const r = length(p, "*");
-    if (typeof r === "number") return r;
-    const [count, h] = r;
-    if (count <= 0) return "none";
-    if (count > 2 ** 32 - 1 || h - frameStart + count * 3 > o.maxFrameBytes) return INVALID;
-    let q = h;
-    for (let k = 0; k < count; k++) {
-      if (q >= n) return NEED;
-      if (chr(q) !== "$") return INVALID;
-      const b = length(q, "$");
-      if (typeof b === "number") return b;
-      q = payload(b[1], b[0]);
-      if (q < 0) return q;
-    }
-    return q;
-  }
-
-  /** frame parses one top-level frame: what gets no reply (blank lines, *0, *-1), then a request or a value. */
+  /** frame parses one top-level value. */
   function frame(p: number): number {
     frameStart = p;
-    for (;;) {
-      if (p >= n) return NEED;
-      if (!o.inline) return value(p, 0, false);
-      if (chr(p) === "*") {
-        const r = request(p);
-        if (r !== "none") return r;
-        p = (length(p, "*") as [number, number])[1];
-        continue;
-      }
-      let lf = p;
-      while (lf < n && stream[lf] !== 10) lf++;
-      if (lf - p > o.maxLineBytes) return INVALID;
-      if (lf === n) return NEED;
-      if (!/^[ \t\n\v\f\r]*$/.test(str(p, lf))) return lf + 1;
-      p = lf + 1;
-    }
+    return value(p, 0, false);
   }
 
   return outcomeOf(stream, (p) => {
