@@ -38,8 +38,6 @@ export function parseInlineFrame(buf: Uint8Array, start: number, end: number): U
   const out = new Uint8Array(to - from);
   const args: Uint8Array[] = [];
   let w = 0;
-  // at reads the line as the C string sdssplitargs sees: 0 past its end.
-  const at = (k: number): number => (k < to ? buf[k]! : NUL);
   let p = from;
   for (;;) {
     while (p < to && isSpace(buf[p]!)) p++;
@@ -47,24 +45,24 @@ export function parseInlineFrame(buf: Uint8Array, start: number, end: number): U
     const token = w;
     let quote = 0; // the quote character we are inside, or 0
     for (let done = false; !done; ) {
-      const c = at(p);
+      const c = at(buf, p, to);
       if (quote === DOUBLE_QUOTE) {
-        if (c === BACKSLASH && at(p + 1) === 0x78 /* x */ && hexValue(at(p + 2)) >= 0 && hexValue(at(p + 3)) >= 0) {
-          out[w++] = hexValue(at(p + 2)) * 16 + hexValue(at(p + 3));
+        if (c === BACKSLASH && at(buf, p + 1, to) === 0x78 /* x */ && hexValue(at(buf, p + 2, to)) >= 0 && hexValue(at(buf, p + 3, to)) >= 0) {
+          out[w++] = hexValue(at(buf, p + 2, to)) * 16 + hexValue(at(buf, p + 3, to));
           p += 3;
-        } else if (c === BACKSLASH && at(p + 1) !== NUL) {
-          out[w++] = unescape(at(++p));
+        } else if (c === BACKSLASH && at(buf, p + 1, to) !== NUL) {
+          out[w++] = unescape(at(buf, ++p, to));
         } else if (c === DOUBLE_QUOTE) {
-          if (!closes(at(p + 1))) return null;
+          if (!closes(at(buf, p + 1, to))) return null;
           done = true;
         } else if (c === NUL) return null;
         else out[w++] = c;
       } else if (quote === SINGLE_QUOTE) {
-        if (c === BACKSLASH && at(p + 1) === SINGLE_QUOTE) {
+        if (c === BACKSLASH && at(buf, p + 1, to) === SINGLE_QUOTE) {
           out[w++] = SINGLE_QUOTE;
           p++;
         } else if (c === SINGLE_QUOTE) {
-          if (!closes(at(p + 1))) return null;
+          if (!closes(at(buf, p + 1, to))) return null;
           done = true;
         } else if (c === NUL) return null;
         else out[w++] = c;
@@ -75,6 +73,11 @@ export function parseInlineFrame(buf: Uint8Array, start: number, end: number): U
     }
     args.push(out.subarray(token, w));
   }
+}
+
+/** at reads the line buf[.., to) as the C string sdssplitargs sees: NUL past its end. */
+function at(buf: Uint8Array, k: number, to: number): number {
+  return k < to ? buf[k]! : NUL;
 }
 
 /** A closing quote must be followed by a blank or the end of the line. */
