@@ -381,3 +381,17 @@ test("the 64 KiB line limits and large arguments, where every way Redis may read
   }
   expect(predict(`${big(16385)}\r\n`, true).error).toBe("Protocol error: unauthenticated bulk length");
 }, 20_000);
+
+test("before AUTH, Redis limits multibulk requests but not inline ones", async () => {
+  const stream = bytes(`EVAL x 0 ${"a ".repeat(12)}${"b".repeat(20_000)}\r\n*11\r\n`); // 15 arguments, one of 20 KB
+  const p = predict(text(stream), true);
+  expect(p.error).toBe("Protocol error: unauthenticated multibulk length");
+  const raw = await RawConnection.open(locked.port);
+  raw.send(stream);
+  await waitUntil(() => raw.closed); // Redis closes after its error, so every reply is in by then
+  expect(text(Uint8Array.from(raw.received))).toBe("-NOAUTH Authentication required.\r\n-ERR Protocol error: unauthenticated multibulk length\r\n");
+});
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (const deadline = performance.now() + 2000; !done() && performance.now() < deadline; ) await Bun.sleep(5);
+}
