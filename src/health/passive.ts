@@ -98,3 +98,42 @@ export function reviveExpired(backends: readonly Backend[], now: number, log: Lo
   }
   return revived;
 }
+
+/**
+ * endCooldown lifts a passive mark-down at once. A pooled listener keeps reconnecting in the background,
+ * so a connection that just connected and set up is proof the backend serves again: waiting out the
+ * rest of the cool-down would refuse clients for nothing. (A tunnel connect cannot be taken as such
+ * proof: it may have started before the mark-down.)
+ */
+export function endCooldown(b: Backend, now: number, log: Logger, context: HealthContext): void {
+  if (!b.passiveDown) return;
+  b.passiveDown = false;
+  b.passiveDownUntil = 0;
+  if (!b.refreshHealthy()) return; // still held down by the active checker
+  log.info("backend up", {
+    listener: context.listener,
+    backend: b.key,
+    reason: "pooled connection established",
+    source: "passive",
+    downForMs: Math.round(now - b.downSince),
+  });
+  b.downReason = null;
+}
+
+/**
+ * markDownNow takes a backend out of rotation for `cfg.cooldownMs` at once, without waiting for
+ * `cfg.failures` in a row: used when the failure is not a blip (a pooled connection's AUTH was refused),
+ * so every further attempt would fail the same way.
+ */
+export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, log: Logger, context: HealthContext, reason: string): void {
+  b.connectFailures++;
+  b.consecutiveFailures++;
+  b.passiveDownUntil = now + cfg.cooldownMs;
+  if (b.passiveDown) return;
+  b.passiveDown = true;
+  if (b.activeChecks) b.checkSuccesses = 0;
+  const wasHealthy = b.healthy;
+  b.refreshHealthy();
+  if (!wasHealthy) return;
+  logDown(b, now, reason, log, context, { source: "passive", retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms` });
+}
