@@ -1,11 +1,25 @@
 import { delimiterFramer, FRAMER_KINDS, type FramerConfig, lengthFramer, respFramer } from "../framing/index.ts";
 import { DEFAULT_FRAMER_OPTIONS } from "../framing/defaults.ts";
 import { FramerError } from "../framing/errors.ts";
-import { POOL_DEFAULTS, type PoolConfig } from "../pool/config.ts";
+import { POOL_DEFAULTS, type PoolAuth, type PoolConfig } from "../pool/config.ts";
 import { describe, join, type Reader } from "./reader.ts";
 
 export const POOL_LISTENER_KEYS = ["mode", "pool"] as const;
-const POOL_KEYS = ["framer", "maxPerBackend", "minIdlePerBackend", "queueSize", "queueTimeoutMs", "multiplex"] as const;
+const POOL_KEYS = [
+  "framer",
+  "maxPerBackend",
+  "minIdlePerBackend",
+  "queueSize",
+  "queueTimeoutMs",
+  "multiplex",
+  "maxPinnedPerBackend",
+  "maxPinnedPerClient",
+  "pinnedIdleTimeoutMs",
+  "replyTimeoutMs",
+  "auth",
+  "clientPassword",
+] as const;
+const AUTH_KEYS = ["username", "password"] as const;
 /** Every framer option of every built-in kind, plus `kind` and the custom framer's `module` and `options`. */
 const FRAMER_KEYS = [
   "kind",
@@ -52,6 +66,17 @@ export function readPoolSettings(
   if (minIdlePerBackend > maxPerBackend) {
     r.fail(join(poolPath, "minIdlePerBackend"), `expected at most maxPerBackend (${maxPerBackend}), got ${minIdlePerBackend}`);
   }
+  // At least one connection stays for shared traffic unless the user says otherwise.
+  const maxPinnedPerBackend = r.int(p, "maxPinnedPerBackend", poolPath, Math.max(0, maxPerBackend - 1), 0, 10_000);
+  if (maxPinnedPerBackend > maxPerBackend) {
+    r.fail(join(poolPath, "maxPinnedPerBackend"), `expected at most maxPerBackend (${maxPerBackend}), got ${maxPinnedPerBackend}`);
+  }
+  const resp = framer === undefined || framer.kind === "resp";
+  const auth = readAuth(r, p.auth, join(poolPath, "auth"));
+  const clientPassword = p.clientPassword === undefined ? POOL_DEFAULTS.clientPassword : r.string(p, "clientPassword", poolPath, "");
+  if (!resp && (auth !== null || clientPassword !== null)) {
+    r.fail(join(poolPath, auth !== null ? "auth" : "clientPassword"), `only supported with the resp framer (Redis AUTH), but the framer is "${framer?.kind}"`);
+  }
   const pool: PoolConfig = {
     framer: framer ?? { kind: "resp" },
     maxPerBackend,
@@ -59,8 +84,28 @@ export function readPoolSettings(
     queueSize: r.int(p, "queueSize", poolPath, POOL_DEFAULTS.queueSize, 0, 1_000_000),
     queueTimeoutMs: r.int(p, "queueTimeoutMs", poolPath, POOL_DEFAULTS.queueTimeoutMs, 1, DAY_MS),
     multiplex: r.bool(p, "multiplex", poolPath, POOL_DEFAULTS.multiplex),
+    maxPinnedPerBackend,
+    maxPinnedPerClient: r.int(p, "maxPinnedPerClient", poolPath, POOL_DEFAULTS.maxPinnedPerClient, 0, 10_000),
+    pinnedIdleTimeoutMs: r.int(p, "pinnedIdleTimeoutMs", poolPath, POOL_DEFAULTS.pinnedIdleTimeoutMs, 0, DAY_MS),
+    replyTimeoutMs: r.int(p, "replyTimeoutMs", poolPath, POOL_DEFAULTS.replyTimeoutMs, 0, DAY_MS),
+    auth,
+    clientPassword,
   };
   return { mode, pool };
+}
+
+/** readAuth checks `auth = { username?, password }`: the credentials of warren's own pooled connections. */
+function readAuth(r: Reader, value: unknown, path: string): PoolAuth | null {
+  if (value === undefined) return null;
+  const a = r.object(value, path, AUTH_KEYS);
+  if (a === undefined) return null;
+  if (a.password === undefined) {
+    r.fail(join(path, "password"), "expected a non-empty string, got nothing");
+    return null;
+  }
+  const password = r.string(a, "password", path, "");
+  const username = a.username === undefined ? null : r.string(a, "username", path, "");
+  return password === "" ? null : { username, password };
 }
 
 /**

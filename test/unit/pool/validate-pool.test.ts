@@ -3,7 +3,6 @@ import { expect, test } from "bun:test";
 import { validateConfig } from "../../../src/config/validate.ts";
 import { ConfigErrors } from "../../../src/errors.ts";
 import { POOL_DEFAULTS } from "../../../src/pool/config.ts";
-import { RULE_BLOCKING, RULE_MULTI, RULE_NONE, RULE_PASS_THROUGH, RULE_PIN_LIFE, RULE_QUIT, RULE_REFUSE, respRule } from "../../../src/pool/resp-rules.ts";
 
 function listener(extra: Record<string, unknown>): unknown {
   return { listeners: [{ listen: "127.0.0.1:0", backends: ["127.0.0.1:6379"], ...extra }] };
@@ -17,7 +16,7 @@ function errors(input: unknown): string[] {
 test("mode = pool with a framer takes every other pool default", () => {
   const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" } } }));
   if (config instanceof ConfigErrors) throw config;
-  expect(config.listeners[0]!.pool).toEqual({ framer: { kind: "resp" }, ...POOL_DEFAULTS });
+  expect(config.listeners[0]!.pool).toEqual({ framer: { kind: "resp" }, ...POOL_DEFAULTS, maxPinnedPerBackend: POOL_DEFAULTS.maxPerBackend - 1 });
 });
 
 test("delimiter and length framers keep their options", () => {
@@ -62,13 +61,29 @@ test("bad pool keys and framer options are reported with their full key path", (
   ]);
 });
 
-test("RESP pinning rules by command name", () => {
-  expect(respRule("GET")).toBe(RULE_NONE);
-  expect(respRule(null)).toBe(RULE_NONE);
-  expect(respRule("MULTI")).toBe(RULE_MULTI);
-  for (const name of ["BLPOP", "BRPOP", "BLMOVE", "BZPOPMIN", "BZPOPMAX", "BRPOPLPUSH", "XREAD", "XREADGROUP", "WAIT"]) expect(respRule(name)).toBe(RULE_BLOCKING);
-  for (const name of ["SELECT", "AUTH", "HELLO", "CLIENT", "RESET"]) expect(respRule(name)).toBe(RULE_PIN_LIFE);
-  for (const name of ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR"]) expect(respRule(name)).toBe(RULE_PASS_THROUGH);
-  expect(respRule("QUIT")).toBe(RULE_QUIT);
-  expect(respRule("PSYNC")).toBe(RULE_REFUSE);
+test("pin caps and timeouts: maxPinnedPerBackend defaults to maxPerBackend - 1 and may not exceed it", () => {
+  const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 4 } }));
+  if (config instanceof ConfigErrors) throw config;
+  expect(config.listeners[0]!.pool!.maxPinnedPerBackend).toBe(3);
+  const one = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 1 } }));
+  if (one instanceof ConfigErrors) throw one;
+  expect(one.listeners[0]!.pool!.maxPinnedPerBackend).toBe(0);
+  expect(errors(listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2, maxPinnedPerBackend: 3, pinnedIdleTimeoutMs: -1 } }))).toEqual([
+    "listeners[0].pool.maxPinnedPerBackend: expected at most maxPerBackend (2), got 3",
+    "listeners[0].pool.pinnedIdleTimeoutMs: expected an integer 0..86400000, got -1",
+  ]);
+});
+
+test("auth and clientPassword: strings, RESP only", () => {
+  const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" }, auth: { username: "warren", password: "pw" }, clientPassword: "c" } }));
+  if (config instanceof ConfigErrors) throw config;
+  expect(config.listeners[0]!.pool!.auth).toEqual({ username: "warren", password: "pw" });
+  expect(config.listeners[0]!.pool!.clientPassword).toBe("c");
+  expect(errors(listener({ mode: "pool", pool: { framer: { kind: "resp" }, auth: { usernme: "x" } } }))).toEqual([
+    'listeners[0].pool.auth.usernme: unknown key, did you mean "username"?',
+    "listeners[0].pool.auth.password: expected a non-empty string, got nothing",
+  ]);
+  expect(errors(listener({ mode: "pool", pool: { framer: { kind: "length" }, clientPassword: "c" } }))).toEqual([
+    'listeners[0].pool.clientPassword: only supported with the resp framer (Redis AUTH), but the framer is "length"',
+  ]);
 });
