@@ -1,28 +1,30 @@
 import type { Backend } from "../balance/backend.ts";
-import { noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import { endCooldown, noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
 import type { PoolClient } from "./client.ts";
-import { CONN_CLOSED, CONN_CONNECTING, CONN_OPEN, PooledConn } from "./conn.ts";
-import { connHandlers, connLost } from "./conn-handlers.ts";
-import { pump, rejectQueued } from "./pump.ts";
+import { PooledConn } from "./conn.ts";
+import { Lane } from "./lane.ts";
+import { pump, refusePinnedWait, rejectQueued } from "./pump.ts";
+import { WaitQueue } from "../proxy/wait-queue.ts";
 import type { PoolRuntime } from "./runtime.ts";
+import type { ServerInfo } from "./setup.ts";
+import { connectPooled, destroyConn } from "./conn-lifecycle.ts";
 
 /** Longest pause between reconnect attempts while a backend refuses. */
 const MAX_BACKOFF_MS = 2000;
 const MIN_BACKOFF_MS = 50;
 
-/** Swallows the rejection of a connect whose failure connectError already handled. */
-function ignore(): void {}
-
 /** BackendPoolStats is the live view of one backend's pool. */
 export interface BackendPoolStats {
   address: string;
-  /** Connections open or connecting. */
+  /** Connections open or connecting, and of those the RESP3 ones. */
   size: number;
+  resp3: number;
   connecting: number;
   /** Open connections bound to a client or with replies outstanding. */
   inUse: number;
   idle: number;
+  /** Connections pinned to a client now. */
+  pinned: number;
   /** Clients waiting for a connection now. */
   waiters: number;
   pinnedClients: number;
@@ -31,6 +33,7 @@ export interface BackendPoolStats {
   waitTimeMsMax: number;
   queueTimeouts: number;
   queueFull: number;
+  pinRefused: number;
   requests: number;
   connectFailures: number;
   connectionsOpened: number;
@@ -38,36 +41,31 @@ export interface BackendPoolStats {
 }
 
 /**
- * BackendPool holds the pooled connections to one backend (at most
- * maxPerBackend, at least minIdlePerBackend idle ones kept open) and the FIFO of
- * clients waiting for one. It has at most a handful of connections, so finding
- * a free one is a scan, not an index.
+ * BackendPool holds the pooled connections to one backend — at most maxPerBackend in all, of which at
+ * most maxPinnedPerBackend pinned to a client, at least minIdlePerBackend idle RESP2 ones kept open —
+ * in one Lane per RESP protocol version, each with the FIFO of clients waiting for one. It has at most a
+ * handful of connections, so finding one is a scan, not an index.
  */
 export class BackendPool {
-  readonly conns = new Set<PooledConn>();
-  connecting = 0;
-  readonly waiters = new WaitQueue<PoolClient>();
-  /** Live waiters (the queue may hold clients that left or were served). */
-  waiting = 0;
+  readonly lanes: readonly [Lane, Lane] = [new Lane(2), new Lane(3)];
+  /** Connections pinned to a client now (counted by setPinned). */
+  pinned = 0;
+  /** Clients whose pinning request waits for the caps to allow it, in arrival order. */
+  readonly pinWaiters = new WaitQueue<PoolClient>();
+  private pinWaiting = 0;
+  private servingPins = false;
   /** No new bindings: the backend left the config (or the listener closed). */
   retired = false;
   backoffMs = 0;
-  /**
-   * Multiplexed pools at their size limit: the connection kept from new shared
-   * requests so it drains and can be handed to a waiter that needs one of its
-   * own (see reserveFor). Null when no exclusive waiter is queued.
-   */
-  reserved: PooledConn | null = null;
-  /** Live waiters whose request needs an exclusive connection. */
-  exclusiveWaiting = 0;
-  /** The waiter serveWaiters is handing a connection to now (it may pass other exclusive waiters: it is first). */
-  private serving: PoolClient | null = null;
+  /** What the backend said about itself in its HELLO reply, for answering clients' HELLO. */
+  serverInfo: ServerInfo | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   waitsTotal = 0;
   waitTimeMsTotal = 0;
   waitTimeMsMax = 0;
   queueTimeouts = 0;
   queueFull = 0;
+  pinRefused = 0;
   requests = 0;
   connectFailures = 0;
   connectionsOpened = 0;
@@ -78,89 +76,18 @@ export class BackendPool {
     readonly backend: Backend,
   ) {}
 
-  /** takeExclusive returns a free connection (none in flight, unowned), or null. */
-  takeExclusive(): PooledConn | null {
-    for (const conn of this.conns) if (conn.free) return conn;
-    return null;
+  lane(proto: number): Lane {
+    return proto === 3 ? this.lanes[1] : this.lanes[0];
   }
 
-  /**
-   * takeShared returns the open unowned connection with the fewest replies
-   * outstanding, or null. The reserved connection is skipped while an exclusive
-   * waiter needs it.
-   */
-  takeShared(): PooledConn | null {
-    const reserved = this.reserved;
-    let best: PooledConn | null = null;
-    for (const conn of this.conns) {
-      if (conn.state !== CONN_OPEN || conn.owner !== null || conn === reserved) continue;
-      if (best === null || conn.fifo.length < best.fifo.length) best = conn;
-      if (conn.fifo.length === 0) break;
-    }
-    return best;
+  /** Connections open or connecting, both lanes. */
+  get size(): number {
+    return this.lanes[0].conns.size + this.lanes[1].conns.size;
   }
 
-  /**
-   * acquire binds `client` to a connection (exclusively when asked), or queues
-   * it; returns the connection, or null when the client waits or was refused.
-   */
-  acquire(client: PoolClient, exclusive: boolean): PooledConn | null {
-    // An exclusive request queues behind earlier exclusive waiters instead of taking the connection drained for them.
-    const queueFirst = exclusive && this.exclusiveWaiting > 0 && this.serving !== client;
-    const conn = queueFirst ? null : exclusive ? this.takeExclusive() : this.takeShared();
-    if (conn !== null) {
-      client.conn = conn;
-      client.pool = this;
-      if (exclusive) {
-        conn.owner = client;
-        if (conn === this.reserved) this.reserved = null;
-      }
-      // Multiplexed: a busy connection still serves now, but a spare one is opened for the next burst.
-      else if (conn.fifo.length > 0 && this.conns.size < this.max) this.open();
-      return conn;
-    }
-    const cfg = this.runtime.config;
-    if (this.waiting >= cfg.queueSize) {
-      this.queueFull++;
-      rejectQueued(client, "pool queue full");
-      return null;
-    }
-    client.pool = this;
-    client.waiting = true;
-    client.waitExclusive = exclusive;
-    client.waitingSince = performance.now();
-    this.waiters.push(client);
-    this.waiting++;
-    if (this.conns.size < this.max && this.connecting < this.waiting) this.open();
-    else if (exclusive) this.reserveFor();
-    if (exclusive) this.exclusiveWaiting++;
-    return null;
-  }
-
-  /**
-   * reserveFor keeps an exclusive waiter from starving when the pool is at its
-   * limit and every connection is shared: under sustained multiplexed load a
-   * connection's reply queue may never empty, so the least-loaded shared
-   * connection stops taking new shared requests (takeShared skips it, and
-   * clients bound to it move elsewhere once their replies are in, see pump)
-   * and is handed over, in queue order, when it drains. Shared clients lose
-   * one connection's worth of capacity for that long, which is the price of
-   * the exclusive request being served at all.
-   */
-  private reserveFor(): void {
-    if (this.reserved !== null && this.reserved.state === CONN_OPEN) return;
-    this.reserved = null;
-    let best: PooledConn | null = null;
-    for (const conn of this.conns) {
-      if (conn.state !== CONN_OPEN || conn.owner !== null) continue;
-      if (best === null || conn.fifo.length < best.fifo.length) best = conn;
-    }
-    this.reserved = best;
-  }
-
-  /** Whether `conn` is being drained for an exclusive waiter: no new shared requests may go to it. */
-  holdsBack(conn: PooledConn): boolean {
-    return conn === this.reserved;
+  /** Clients waiting, both lanes and the pin queue. */
+  get waiting(): number {
+    return this.lanes[0].waiting + this.lanes[1].waiting + this.pinWaiting;
   }
 
   /** The pool's size limit: maxPerBackend, or the backend's own maxConnections when that is lower. */
@@ -170,34 +97,166 @@ export class BackendPool {
     return cap > 0 && cap < perBackend ? cap : perBackend;
   }
 
-  /** serveWaiters hands free connections to queued clients, in arrival order. */
-  serveWaiters(): void {
-    while (this.waiters.length > 0) {
-      const c = this.waiters.peek()!;
-      if (c.closed || !c.waiting) {
-        this.waiters.shift();
+  /**
+   * pinRefusal says why `client` may not pin one more connection here, or null when it may: the
+   * backend's pinned connections are at maxPinnedPerBackend (at least one stays for shared traffic), or
+   * its address holds maxPinnedPerClient.
+   */
+  pinRefusal(client: PoolClient): string | null {
+    const cfg = this.runtime.config;
+    if (this.pinned >= cfg.maxPinnedPerBackend) return `too many pinned connections (maxPinnedPerBackend = ${cfg.maxPinnedPerBackend})`;
+    if (cfg.maxPinnedPerClient > 0 && this.runtime.pinnedBy(client.address) >= cfg.maxPinnedPerClient) {
+      return `too many pinned connections for this client address (maxPinnedPerClient = ${cfg.maxPinnedPerClient})`;
+    }
+    return null;
+  }
+
+  /** setPinned counts `conn` as pinned to `client` (or no longer pinned, with null), once per change. */
+  setPinned(conn: PooledConn, client: PoolClient | null): void {
+    if (client !== null) {
+      if (conn.pinned) return;
+      conn.pinned = true;
+      this.pinned++;
+      client.pinnedHeld++;
+      this.runtime.addPinned(client.address);
+      return;
+    }
+    if (!conn.pinned) return;
+    conn.pinned = false;
+    this.pinned--;
+    const holder = conn.owner;
+    if (holder !== null) {
+      holder.pinnedHeld--;
+      this.runtime.removePinned(holder.address);
+    }
+    // Served after the current handler: a pin frees inside unbinds and losses that are not done yet.
+    if (this.pinWaiting > 0 && !this.servingPins) {
+      this.servingPins = true;
+      queueMicrotask(() => this.servePinWaiters());
+    }
+  }
+
+  /**
+   * waitForPin queues a client whose pinning request the caps refuse for now: pins end (transactions
+   * finish, blocking commands return, clients leave), and a transaction should wait its turn, like any
+   * request waits for a connection, rather than fail. It fails with the cap's reason after queueTimeoutMs.
+   */
+  waitForPin(c: PoolClient): void {
+    if (c.waitingPin) return;
+    c.waitingPin = true;
+    c.waitingSince = performance.now();
+    this.pinWaiters.push(c);
+    this.pinWaiting++;
+  }
+
+  /** unwaitPin takes a client out of the pin queue (served, expired, or gone). */
+  unwaitPin(c: PoolClient): void {
+    if (!c.waitingPin) return;
+    c.waitingPin = false;
+    this.pinWaiting--;
+  }
+
+  /** servePinWaiters lets queued pinning requests go on, in arrival order, while the caps allow. */
+  private servePinWaiters(): void {
+    this.servingPins = false;
+    const q = this.pinWaiters;
+    let passes = q.length;
+    while (q.length > 0 && passes-- > 0) {
+      const c = q.shift()!;
+      if (c.closed || !c.waitingPin) continue;
+      if (this.pinRefusal(c) !== null) {
+        q.push(c); // its address is at maxPinnedPerClient, or the backend is full again: keep its place
+        if (this.pinned >= this.runtime.config.maxPinnedPerBackend) break;
         continue;
       }
-      const available = c.waitExclusive ? this.takeExclusive() !== null : this.takeShared() !== null;
+      this.unwaitPin(c);
+      pump(c);
+    }
+  }
+
+  /**
+   * acquire binds `client` to a connection of protocol `proto` (exclusively when asked), or queues it;
+   * returns the connection, or null when the client waits or was refused.
+   */
+  acquire(client: PoolClient, exclusive: boolean, proto: number): PooledConn | null {
+    const lane = this.lane(proto);
+    // An exclusive request queues behind earlier exclusive waiters instead of taking the connection drained for them.
+    const queueFirst = exclusive && lane.exclusiveWaiting > 0 && lane.serving !== client;
+    const conn = queueFirst ? null : exclusive ? lane.takeExclusive() : lane.takeShared();
+    if (conn !== null) {
+      client.conn = conn;
+      client.pool = this;
+      if (exclusive) {
+        conn.owner = client;
+        if (conn === lane.reserved) lane.reserved = null;
+      }
+      // Multiplexed: a busy connection still serves now, but a spare one is opened for the next burst.
+      else if (conn.fifo.length > 0) this.grow(lane);
+      return conn;
+    }
+    if (this.waiting >= this.runtime.config.queueSize) {
+      this.queueFull++;
+      rejectQueued(client, "QUEUE_FULL", "pool queue full");
+      return null;
+    }
+    client.pool = this;
+    client.waiting = true;
+    client.waitExclusive = exclusive;
+    client.waitProto = lane.proto;
+    client.waitingSince = performance.now();
+    lane.waiters.push(client);
+    lane.waiting++;
+    if (exclusive) lane.exclusiveWaiting++;
+    const opened = lane.connecting < lane.waiting && this.grow(lane);
+    if (!opened && exclusive) lane.reserveFor();
+    return null;
+  }
+
+  /**
+   * grow opens one more connection in `lane` if the pool has room, making room by closing an idle
+   * connection of the other lane when it is full; returns whether one was opened.
+   */
+  private grow(lane: Lane): boolean {
+    if (this.retired || this.runtime.closing) return false;
+    if (this.size >= this.max) {
+      const other = lane === this.lanes[0] ? this.lanes[1] : this.lanes[0];
+      const idle = other.idleConn();
+      if (idle === null) return false;
+      destroyConn(idle, "idle connection of the other protocol closed to make room");
+    }
+    this.open(lane);
+    return true;
+  }
+
+  /** serveWaiters hands connections to a lane's queued clients, in arrival order. */
+  serveWaiters(lane: Lane): void {
+    while (lane.waiters.length > 0) {
+      const c = lane.waiters.peek()!;
+      if (c.closed || !c.waiting) {
+        lane.waiters.shift();
+        continue;
+      }
+      const available = c.waitExclusive ? lane.takeExclusive() !== null : lane.takeShared() !== null;
       if (!available) {
         // A connection opened for this waiter may have gone to shared requests meanwhile.
-        if (c.waitExclusive && this.conns.size >= this.max) this.reserveFor();
+        if (c.waitExclusive && this.size >= this.max) lane.reserveFor();
         return;
       }
-      this.waiters.shift();
+      lane.waiters.shift();
       this.unwait(c);
-      this.serving = c;
+      lane.serving = c;
       pump(c);
-      this.serving = null;
+      lane.serving = null;
       if (c.waiting) return; // it queued again: nothing was really free
     }
   }
 
   /** unwait takes a client out of the waiting count and records how long it waited. */
   unwait(c: PoolClient): void {
+    const lane = this.lane(c.waitProto);
     c.waiting = false;
-    this.waiting--;
-    if (c.waitExclusive && --this.exclusiveWaiting === 0) this.reserved = null;
+    lane.waiting--;
+    if (c.waitExclusive && --lane.exclusiveWaiting === 0) lane.reserved = null;
     const waitedMs = performance.now() - c.waitingSince;
     this.waitsTotal++;
     this.waitTimeMsTotal += waitedMs;
@@ -207,102 +266,119 @@ export class BackendPool {
   /** expireWaiters fails the requests of clients that waited longer than queueTimeoutMs. */
   expireWaiters(now: number): void {
     const timeoutMs = this.runtime.config.queueTimeoutMs;
-    while (this.waiters.length > 0) {
-      const c = this.waiters.peek()!;
-      if (c.closed || !c.waiting) {
-        this.waiters.shift();
+    while (this.pinWaiters.length > 0) {
+      const c = this.pinWaiters.peek()!;
+      if (c.closed || !c.waitingPin) {
+        this.pinWaiters.shift();
         continue;
       }
-      if (now - c.waitingSince < timeoutMs) return;
-      this.waiters.shift();
-      this.unwait(c);
-      this.queueTimeouts++;
-      this.runtime.queueTimeouts++;
-      c.pool = null;
-      rejectQueued(c, `pool queue timeout after ${timeoutMs} ms`);
+      if (now - c.waitingSince < timeoutMs) break;
+      this.pinWaiters.shift();
+      this.unwaitPin(c);
+      this.pinRefused++;
+      refusePinnedWait(c, this.pinRefusal(c) ?? `pool queue timeout after ${timeoutMs} ms`);
+    }
+    for (const lane of this.lanes) {
+      while (lane.waiters.length > 0) {
+        const c = lane.waiters.peek()!;
+        if (c.closed || !c.waiting) {
+          lane.waiters.shift();
+          continue;
+        }
+        if (now - c.waitingSince < timeoutMs) break;
+        lane.waiters.shift();
+        this.unwait(c);
+        this.queueTimeouts++;
+        this.runtime.queueTimeouts++;
+        c.pool = null;
+        rejectQueued(c, "QUEUE_TIMEOUT", `pool queue timeout after ${timeoutMs} ms`);
+      }
     }
   }
 
-  /** open starts one more connection. */
-  open(): void {
+  /** open starts one more connection in `lane`. */
+  open(lane: Lane): void {
     if (this.retired || this.runtime.closing) return;
-    const conn = new PooledConn(this);
-    this.conns.add(conn);
-    this.connecting++;
+    const conn = new PooledConn(this, lane.proto, performance.now());
+    lane.conns.add(conn);
+    lane.connecting++;
     // Backend.active counts pooled connections open or connecting: what the backend sees, as in tunnel mode.
     this.backend.active++;
-    const { host, port } = this.backend.address;
-    conn.connectTimer = setTimeout(onConnectTimeout, this.runtime.listener.config.connectTimeoutMs, conn);
-    Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
+    connectPooled(conn);
   }
 
-  /** onOpen: a connection is ready; it serves waiters first, else stays idle. */
-  onOpen(_conn: PooledConn): void {
-    this.connecting--;
+  /** onReady: a connection finished connecting and setup; it serves waiters first, else stays idle. */
+  onReady(conn: PooledConn): void {
+    const lane = this.lane(conn.proto);
+    lane.connecting--;
     this.connectionsOpened++;
     this.backoffMs = 0;
+    // A pooled connection that works is proof the backend is back: end its passive cool-down now.
     noteConnectSuccess(this.backend);
+    endCooldown(this.backend, performance.now(), this.runtime.listener.log, { listener: this.runtime.listener.config.name });
     this.runtime.listener.noteBackendAvailable();
-    this.onFree();
+    this.runtime.onServerInfo(this);
+    this.onFree(lane);
   }
 
-  /** onFree: a connection may be free for someone: serve waiters, then keep the idle count right. */
-  onFree(): void {
-    this.serveWaiters();
+  /** onFree: a connection of `lane` may be free for someone: serve waiters, then keep the idle count right. */
+  onFree(lane: Lane): void {
+    this.serveWaiters(lane);
     this.replenish();
   }
 
   /**
-   * onLost: a connection closed or failed to connect. A refused connect with no
-   * other connection alive fails the waiters at once (the backend is down:
-   * waiting the queue timeout would help nobody); reconnects back off.
+   * onLost: a connection closed or failed to connect (or set up). A failed connect with no other
+   * connection alive fails the waiters at once (the backend is down: waiting the queue timeout would
+   * help nobody); reconnects back off.
    */
-  onLost(conn: PooledConn, wasConnecting: boolean, deliberate: boolean, reason: string): void {
-    this.conns.delete(conn);
+  onLost(conn: PooledConn, wasReady: boolean, deliberate: boolean, reason: string): void {
+    const lane = this.lane(conn.proto);
+    lane.conns.delete(conn);
     this.backend.active--;
-    if (this.reserved === conn) this.reserved = null;
+    if (lane.reserved === conn) lane.reserved = null;
+    if (!wasReady) lane.connecting--;
     if (deliberate) {
-      if (wasConnecting) this.connecting--;
-    } else if (wasConnecting) {
-      this.connecting--;
+      // Closed on purpose: not the backend's fault.
+    } else if (!wasReady) {
       this.connectFailures++;
       // Passive health, as for tunnel connects: enough failures in a row take the backend out of rotation.
       const listener = this.runtime.listener;
-      const health = listener.config.health.passive;
-      noteConnectFailure(this.backend, health, performance.now(), listener.log, { listener: listener.config.name }, reason);
+      noteConnectFailure(this.backend, listener.config.health.passive, performance.now(), listener.log, { listener: listener.config.name }, reason);
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
-      if (this.connecting === 0 && this.openCount() === 0) this.failWaiters("backend unavailable");
+      if (lane.connecting === 0 && this.readyCount(lane) === 0) this.failWaiters(lane, "backend unavailable");
     } else {
       this.connectionsLost++;
     }
     if (this.retired || this.runtime.closing) return;
-    if (this.waiting > 0 && this.conns.size < this.max && this.backoffMs === 0) this.open();
+    if (lane.waiting > 0 && this.backoffMs === 0 && lane.connecting < lane.waiting) this.grow(lane);
     this.scheduleReplenish();
   }
 
-  openCount(): number {
+  readyCount(lane: Lane): number {
     let n = 0;
-    for (const conn of this.conns) if (conn.state === CONN_OPEN) n++;
+    for (const conn of lane.conns) if (conn.state === "ready") n++;
     return n;
   }
 
-  private failWaiters(reason: string): void {
-    while (this.waiters.length > 0) {
-      const c = this.waiters.shift()!;
+  private failWaiters(lane: Lane, reason: string): void {
+    while (lane.waiters.length > 0) {
+      const c = lane.waiters.shift()!;
       if (c.closed || !c.waiting) continue;
       this.unwait(c);
       c.pool = null;
-      rejectQueued(c, reason);
+      rejectQueued(c, "NO_BACKEND", reason);
     }
   }
 
-  /** replenish opens connections until minIdlePerBackend are idle or connecting (now, or after the backoff). */
+  /** replenish opens RESP2 connections until minIdlePerBackend are idle or connecting (now, or after the backoff). */
   replenish(): void {
     if (this.retired || this.runtime.closing || this.retryTimer !== null) return;
-    let spare = this.connecting;
-    for (const conn of this.conns) if (conn.free) spare++;
-    const want = Math.min(this.runtime.config.minIdlePerBackend - spare, this.max - this.conns.size);
-    for (let i = 0; i < want; i++) this.open();
+    const lane = this.lanes[0];
+    let spare = lane.connecting;
+    for (const conn of lane.conns) if (conn.free) spare++;
+    const want = Math.min(this.runtime.config.minIdlePerBackend - spare, this.max - this.size);
+    for (let i = 0; i < want; i++) this.open(lane);
   }
 
   private scheduleReplenish(): void {
@@ -314,7 +390,7 @@ export class BackendPool {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.replenish();
-      if (this.waiting > 0 && this.conns.size < this.max && this.connecting === 0) this.open();
+      for (const lane of this.lanes) if (lane.waiting > 0 && lane.connecting === 0) this.grow(lane);
     }, this.backoffMs);
   }
 
@@ -323,29 +399,47 @@ export class BackendPool {
     this.retired = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    this.failWaiters("listener closing");
-    for (const conn of [...this.conns]) destroyConn(conn);
+    while (this.pinWaiters.length > 0) {
+      const c = this.pinWaiters.shift()!;
+      if (c.closed || !c.waitingPin) continue;
+      this.unwaitPin(c);
+      rejectQueued(c, "NO_BACKEND", "listener closing");
+    }
+    for (const lane of this.lanes) {
+      this.failWaiters(lane, "listener closing");
+      for (const conn of [...lane.conns]) destroyConn(conn, "listener closing");
+    }
   }
 
   /** retireIdle closes the connections nobody uses; used ones close when released. */
   retireIdle(): void {
     this.retired = true;
-    for (const conn of [...this.conns]) if (conn.free || conn.state === CONN_CONNECTING) destroyConn(conn);
+    for (const lane of this.lanes) {
+      for (const conn of [...lane.conns]) if (conn.free || conn.state !== "ready") destroyConn(conn, "backend removed");
+    }
+  }
+
+  /** conns iterates every connection of both lanes. */
+  *conns(): Iterable<PooledConn> {
+    yield* this.lanes[0].conns;
+    yield* this.lanes[1].conns;
   }
 
   stats(pinnedClients: number): BackendPoolStats {
     let idle = 0;
     let inUse = 0;
-    for (const conn of this.conns) {
+    for (const conn of this.conns()) {
       if (conn.free) idle++;
-      else if (conn.state === CONN_OPEN) inUse++;
+      else if (conn.state === "ready") inUse++;
     }
     return {
       address: this.backend.key,
-      size: this.conns.size,
-      connecting: this.connecting,
+      size: this.size,
+      resp3: this.lanes[1].conns.size,
+      connecting: this.lanes[0].connecting + this.lanes[1].connecting,
       inUse,
       idle,
+      pinned: this.pinned,
       waiters: this.waiting,
       pinnedClients,
       waitsTotal: this.waitsTotal,
@@ -353,25 +447,11 @@ export class BackendPool {
       waitTimeMsMax: Math.round(this.waitTimeMsMax),
       queueTimeouts: this.queueTimeouts,
       queueFull: this.queueFull,
+      pinRefused: this.pinRefused,
       requests: this.requests,
       connectFailures: this.connectFailures,
       connectionsOpened: this.connectionsOpened,
       connectionsLost: this.connectionsLost,
     };
   }
-}
-
-/** A connect that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */
-function onConnectTimeout(conn: PooledConn): void {
-  conn.connectTimer = null;
-  if (conn.state !== CONN_CONNECTING) return;
-  connLost(conn, "backend connect timeout", false);
-}
-
-/** destroyConn closes a connection on purpose (dirty, retired, or closing); clients still on it are failed. */
-export function destroyConn(conn: PooledConn): void {
-  if (conn.state === CONN_CLOSED) return;
-  const socket = conn.socket;
-  connLost(conn, "backend connection closed", true);
-  socket?.terminate();
 }

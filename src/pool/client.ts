@@ -4,61 +4,135 @@ import { PendingBytes } from "../proxy/pending.ts";
 import { WaitQueue } from "../proxy/wait-queue.ts";
 import type { BackendPool } from "./backend-pool.ts";
 import type { PooledConn } from "./conn.ts";
+import { PartialRequest } from "./partial.ts";
 import type { PoolRuntime } from "./runtime.ts";
 
 /**
- * Outgoing is one entry of a client's ordered outbox: either request bytes to
- * forward (`count` complete requests, so `count` replies are expected) or a
- * reply warren makes itself (`local`), emitted only once every earlier request
- * has been answered, so the client sees replies in request order.
+ * Where a pooled client is in its life:
+ * - `open`: requests are read and forwarded;
+ * - `draining`: no more input is read (QUIT, a malformed request, the client's FIN, shutdown): the replies
+ *   it is owed are delivered, then it is closed;
+ * - `closed`: gone; every count it was in has been left.
+ * It moves only forward: open → draining → closed, or open → closed.
+ */
+export type ClientState = "open" | "draining" | "closed";
+
+/** Pin bits: while any is set the client keeps its connection to itself. */
+export const PIN_TXN = 1;
+export const PIN_WATCH = 2;
+export const PIN_LIFE = 4;
+
+/** FIFO flags of a request: how its replies are counted and what its connection must do. */
+export const F_ERROR_ENDS = 1; // a first reply that is an error is the only reply (UNSUBSCRIBE family)
+export const F_PUSH = 2; // its replies may be RESP3 pushes (UNSUBSCRIBE family)
+export const F_BLOCKING = 4; // may block: exempt from the reply timeout; its client leaving closes the connection
+export const F_RETIRE = 8; // the connection is closed once this reply is in
+export const F_ENDS_PIN = 16; // EXEC, DISCARD, UNWATCH: an error reply leaves the connection's state unknown (retired)
+
+/**
+ * Outgoing is one entry of a client's ordered outbox: request bytes to forward (`count` replies expected)
+ * or a reply warren makes itself (`isLocal`), emitted once every earlier reply has been delivered, so the
+ * client sees replies in request order. What a request does to pins is decided when it is read (in order,
+ * as Redis applies it) and carried here, so the pump only has to place it.
  */
 export class Outgoing {
+  /** For a request too large to buffer: its pieces not yet written, in order (chunk views, no copy). */
+  pieces: WaitQueue<Uint8Array> | null = null;
+  /** For a streamed request: its last byte has been read. */
+  complete = true;
+  /** For a streamed request: its replies are in the connection's FIFO (done with its first piece). */
+  registered = false;
+  /** Close the client after this local reply (QUIT, a malformed request, the client's FIN). */
+  closeAfter = false;
+  /** A successful HELLO: the reply (the server's facts in this protocol) is made when it is emitted. */
+  helloProto = 0;
+  /** RESET: the client's pinned connection is dropped when the reply is emitted. */
+  resetsPins = false;
   constructor(
+    readonly isLocal: boolean,
     public bytes: Uint8Array,
+    /** Replies expected (requests; 0 in pass-through). */
     public count: number,
-    /** RULE_* from resp-rules.ts (RULE_NONE for non-RESP framers). */
-    readonly rule: number,
-    readonly local: boolean,
-    /** Close the client after this local reply (QUIT, malformed request). */
-    readonly closeAfter: boolean,
+    /** F_* flags of its replies. */
+    readonly flags: number,
+    /** Pin bits in effect after this request (the client's pins as it was read). */
+    readonly pinAfter: number,
+    /** The connection turns pass-through when this request is written (SUBSCRIBE, a dirty EXEC…). */
+    readonly rawAfter: boolean,
+    /** Needs a connection of its own for its duration (blocking, retiring, streamed). */
+    readonly exclusive: boolean,
+    /** The RESP protocol of the connection it must go to (2 or 3). */
+    readonly proto: number,
   ) {}
 }
 
+/** localEntry is an outbox entry for a reply warren makes itself. */
+export function localEntry(bytes: Uint8Array, closeAfter = false): Outgoing {
+  const item = new Outgoing(true, bytes, 0, 0, 0, false, false, 2);
+  item.closeAfter = closeAfter;
+  return item;
+}
+
 /**
- * PoolClient is one client connection of a pooled listener: the `data` of its
- * socket. Requests are framed as they arrive and queued in `outbox` until they
- * are written, whole, to the connection the client is bound to.
+ * PoolClient is one client connection of a pooled listener: the `data` of its socket. Requests are framed
+ * as they arrive and queued in `outbox` until they are written, whole or streamed, to the connection the
+ * client is bound to; replies come back by the connection's FIFO.
  */
 export class PoolClient {
-  /** Pieces of a request that is not complete yet (kept chunks, no copy until it completes). */
-  partial: Uint8Array[] = [];
-  partialBytes = 0;
+  state: ClientState = "open";
   readonly outbox = new WaitQueue<Outgoing>();
   /** The last entry pushed to the outbox, for merging back-to-back requests into one write. */
   tail: Outgoing | null = null;
   outboxBytes = 0;
+  /** The bytes of a request that is not complete yet (copied, bounded; see PartialRequest). */
+  readonly partial = new PartialRequest();
+  /** The outbox entry being streamed (a request too large to buffer), until its last byte. */
+  stream: Outgoing | null = null;
+
+  // What the client has asked for so far, as Redis would apply it: updated as requests are read.
+  /** RESP protocol version (HELLO). */
+  proto = 2;
+  /** CLIENT SETNAME, CLIENT SETINFO, answered by warren. */
+  name = "";
+  libName = "";
+  libVer = "";
+  /** AUTH succeeded, or no clientPassword is configured. */
+  authenticated: boolean;
+  /** Pin bits after the last request read. */
+  readPin = 0;
+  /** After a pass-through request was read: everything after it is forwarded as-is. */
+  readRaw = false;
+  /** Inside MULTI, a command warren would otherwise interpret was queued: EXEC turns the connection pass-through. */
+  readTxnDirty = false;
+
+  // Where the client's requests are now.
   /** The pooled connection this client is bound to, or null. */
   conn: PooledConn | null = null;
   /** The backend pool the client is bound to or waits in. */
   pool: BackendPool | null = null;
   /** Replies expected from the bound connection. */
   inFlight = 0;
-  /** PIN_* bits: while non-zero the client keeps its connection exclusively. */
+  /** Blocking commands of this client in flight (their connection is closed if the client leaves). */
+  blockingInFlight = 0;
+  /** Pin bits in effect on the bound connection. */
   pin = 0;
   waiting = false;
+  /** Waiting for the pin caps to allow one more pinned connection (BackendPool.pinWaiters). */
+  waitingPin = false;
   waitingSince = 0;
-  /** Whether the request being waited for needs a connection of its own. */
+  /** Whether the request being waited for needs a connection of its own, and of which protocol. */
   waitExclusive = false;
-  /** Input after QUIT or a malformed request is ignored. */
-  stopReading = false;
+  waitProto = 2;
   readPaused = false;
-  closed = false;
+
   /** Reply bytes the client has not accepted yet. */
   readonly toClient = new PendingBytes();
-  /** The connection paused because this client reads slowly; resumed when toClient drains. */
-  pausedConn: PooledConn | null = null;
+  /** Connections this client's slow reading paused; each is resumed when the last client that paused it drains. */
+  pausedConns: PooledConn[] = [];
+  pausedSince = 0;
+
   readonly scanner: FrameScanner;
-  /** Bytes read from and written to this client, for the idle sweep. */
+  /** Bytes read from and written to this client, for the idle sweep and the access log. */
   bytesIn = 0;
   bytesOut = 0;
   readonly startedAt: number;
@@ -67,17 +141,30 @@ export class PoolClient {
   idleSince: number;
   /** Whether this client counts toward its address's maxConnectionsPerClient. */
   countedPerClient = false;
-  /** How the client ended, counted in the listener's `ends` ("ok" unless a limit or failure closed it). */
+  /** Pinned connections this client holds, counted toward its address's maxPinnedPerClient. */
+  pinnedHeld = 0;
+  /** How the client ended ("ok" unless a limit or failure closed it), and who was at fault. */
   endCode = "ok";
+  endSide: "client" | "backend" | "internal" = "client";
+  /** Requests of this client that warren failed (queue timeout, connection lost, refused…), and the last code. */
+  failedRequests = 0;
+  lastFailure: string | null = null;
 
   constructor(
+    readonly id: number,
     readonly runtime: PoolRuntime,
     readonly socket: Socket<PoolClient>,
     readonly address: string,
+    readonly port: number,
     now: number,
   ) {
     this.scanner = runtime.framers.request.create();
+    this.authenticated = runtime.config.clientPassword === null;
     this.startedAt = now;
     this.idleSince = now;
+  }
+
+  get closed(): boolean {
+    return this.state === "closed";
   }
 }

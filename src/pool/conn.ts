@@ -5,101 +5,102 @@ import { WaitQueue } from "../proxy/wait-queue.ts";
 import type { BackendPool } from "./backend-pool.ts";
 import type { PoolClient } from "./client.ts";
 
-export const CONN_CONNECTING = 0;
-export const CONN_OPEN = 1;
-export const CONN_CLOSED = 2;
-
-/** Connections with requests queued in this event-loop pass; flushed by one setImmediate. */
-const batched: PooledConn[] = [];
-let onFlushed: (conn: PooledConn) => void = () => {};
-
-/** setFlushHandler wires what runs after a connection's batch is written (conn-handlers: unblock clients). */
-export function setFlushHandler(fn: (conn: PooledConn) => void): void {
-  onFlushed = fn;
-}
-
 /**
- * flushBatches writes every batched connection's queued requests, one write
- * each (PendingBytes merges small chunks). Runs after the pass's socket events,
- * so everything those events queued goes out together.
+ * Where a pooled connection is in its life:
+ * - `connecting`: the TCP connect is in flight (bounded by connectTimeoutMs);
+ * - `setup`: open, and warren's own HELLO/AUTH is in flight (RESP; the same deadline);
+ * - `ready`: serving clients;
+ * - `closed`: gone (failed, lost, or closed on purpose); never reused.
+ * It moves only forward; a connection that fails setup goes straight to closed.
  */
-function flushBatches(): void {
-  for (let i = 0; i < batched.length; i++) {
-    const conn = batched[i]!;
-    conn.batched = false;
-    onFlushed(conn);
-  }
-  batched.length = 0;
-}
+export type ConnState = "connecting" | "setup" | "ready" | "closed";
 
-/** FifoEntry says that the next `count` replies on a connection belong to `client`. */
+/** FifoEntry says that the next `count` replies on a connection belong to `client` (null: warren's own setup). */
 export class FifoEntry {
+  /** The replies this entry started with (for F_ERROR_ENDS: is this its first reply?). */
+  readonly total: number;
   constructor(
-    readonly client: PoolClient,
+    readonly client: PoolClient | null,
     public count: number,
-  ) {}
+    /** F_* flags from client.ts. */
+    readonly flags: number,
+  ) {
+    this.total = count;
+  }
 }
 
 /**
- * PooledConn is one backend connection of a pool: the `data` of its socket.
- * Replies are routed by `fifo`, in the order requests were written (twemproxy's
- * model), so a reply can only reach the client whose request it answers.
+ * PooledConn is one backend connection of a pool: the `data` of its socket. Replies are routed by `fifo`,
+ * in the order requests were written (twemproxy's model), so a reply can only reach the client whose
+ * request it answers.
  */
 export class PooledConn {
   socket: Socket<PooledConn> | null = null;
-  state = CONN_CONNECTING;
-  /** The client holding this connection exclusively (exclusive mode, or a pinned client), or null. */
+  state: ConnState = "connecting";
+  /** The client holding this connection to itself (exclusive mode, a pin, a blocking or streamed request), or null. */
   owner: PoolClient | null = null;
   readonly fifo = new WaitQueue<FifoEntry>();
   fifoTail: FifoEntry | null = null;
-  /** Pass-through (after SUBSCRIBE/MONITOR): every byte goes to the owner unframed. */
+  /** Pass-through (after SUBSCRIBE/MONITOR, a dirty EXEC): every byte goes to the owner unframed, uncounted. */
   raw = false;
   /** Request bytes the backend has not accepted yet. */
   readonly toBackend = new PendingBytes();
   /** Clients that stopped writing because toBackend is over the high-water mark. */
   blocked: PoolClient[] = [];
   connectTimer: ReturnType<typeof setTimeout> | null = null;
-  paused = false;
+  /** Clients whose slow reading paused this connection; it reads again when the last one drains or leaves. */
+  pausedBy = 0;
+  /** Blocking commands in flight here. */
+  blockingInFlight = 0;
+  /** Close the connection once no reply is outstanding (CLIENT KILL, SHUTDOWN, DEBUG ran here). */
+  retire = false;
+  /** Counted in the pool's pinned connections (owner pinned, raw, or a blocking command in flight). */
+  pinned = false;
+  /** Set while this connection is in this pass's batch list (backend-writes.ts). */
+  batched = false;
+  /** The reply frame being read is an out-of-band RESP3 push no request asked for: dropped. */
+  dropping = false;
+  /** First byte of the reply frame being read (for F_ERROR_ENDS). */
+  frameFirst = 0;
+  /** Bytes received, and what the last sweep saw with when it last moved: the reply timeout. */
+  bytesIn = 0;
+  sweptBytes = 0;
+  progressAt = 0;
+  /** The bytes of warren's setup reply read so far (setup state only). */
+  setupReply: Uint8Array[] = [];
+  /** Setup fell back to a plain AUTH (a server without HELLO). */
+  legacySetup = false;
   readonly scanner: FrameScanner;
 
-  constructor(readonly pool: BackendPool) {
+  constructor(
+    readonly pool: BackendPool,
+    /** RESP protocol version the connection speaks (2 or 3; 2 for other framers). */
+    readonly proto: number,
+    now: number,
+  ) {
     this.scanner = pool.runtime.framers.response.create();
+    this.progressAt = now;
   }
 
   /** expect records that `count` more replies on this connection belong to `client`. */
-  expect(client: PoolClient, count: number): void {
+  expect(client: PoolClient, count: number, flags: number): void {
     const tail = this.fifoTail;
-    if (tail !== null && this.fifo.length > 0 && tail.client === client) {
+    if (flags === 0 && tail !== null && tail.flags === 0 && this.fifo.length > 0 && tail.client === client) {
       tail.count += count;
       return;
     }
-    const entry = new FifoEntry(client, count);
+    const entry = new FifoEntry(client, count, flags);
     this.fifo.push(entry);
     this.fifoTail = entry;
   }
 
-  /**
-   * send queues request bytes for the backend. They are written once per
-   * event-loop pass for all clients together (flushBatches): requests of many
-   * clients arriving in one pass leave as one write, as twemproxy's writev does,
-   * instead of one small segment each. Returns false if the socket is closed.
-   */
-  send(bytes: Uint8Array): boolean {
-    if (this.socket === null) return false;
-    this.toBackend.push(bytes);
-    if (!this.batched) {
-      this.batched = true;
-      batched.push(this);
-      if (batched.length === 1) setImmediate(flushBatches);
-    }
-    return true;
+  /** Free for an exclusive binding: ready, unowned, nothing in flight, not paused. */
+  get free(): boolean {
+    return this.state === "ready" && this.owner === null && this.fifo.length === 0 && this.pausedBy === 0 && !this.retire;
   }
 
-  /** Set while this connection is in this pass's batch list. */
-  batched = false;
-
-  /** Free for an exclusive binding: open, unowned, nothing in flight. */
-  get free(): boolean {
-    return this.state === CONN_OPEN && this.owner === null && this.fifo.length === 0;
+  /** Usable for shared requests: ready, unowned, not paused, not retiring. */
+  get shareable(): boolean {
+    return this.state === "ready" && this.owner === null && this.pausedBy === 0 && !this.retire;
   }
 }

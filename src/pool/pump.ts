@@ -1,209 +1,344 @@
-import { destroyConn } from "./backend-pool.ts";
-import type { Outgoing, PoolClient } from "./client.ts";
+import { sendToConn } from "./backend-writes.ts";
+import { F_BLOCKING, F_RETIRE, type Outgoing, type PoolClient } from "./client.ts";
 import type { PooledConn } from "./conn.ts";
-import {
-  PIN_LIFE,
-  PIN_TXN,
-  PIN_WATCH,
-  RULE_BLOCKING,
-  RULE_MULTI,
-  RULE_PASS_THROUGH,
-  RULE_PIN_LIFE,
-  RULE_TXN_END,
-  RULE_UNWATCH,
-  RULE_WATCH,
-} from "./resp-rules.ts";
+import { destroyConn } from "./conn-lifecycle.ts";
+import { helloReply, warrenError } from "./local-commands.ts";
 
 /*
- * The request side of the pool: moving a client's outbox onto a connection in
- * order, binding and releasing, and the error paths. Everything here runs from
- * socket handlers and timers; nothing allocates per chunk beyond the outbox entries.
+ * The request side of the pool: moving a client's outbox onto a connection in order, binding and
+ * releasing, and the error paths. Everything here runs from socket handlers and timers; nothing
+ * allocates per chunk beyond the outbox entries.
  */
 
-/** Whether a request with this rule needs a connection no other client uses. */
-function needsExclusive(rule: number): boolean {
-  return rule === RULE_MULTI || rule === RULE_WATCH || rule === RULE_BLOCKING || rule === RULE_PIN_LIFE || rule === RULE_PASS_THROUGH;
-}
-
 /**
- * pump moves the client's outbox forward: local replies once every earlier
- * request is answered, requests onto the bound connection (binding one first,
- * exclusively when the mode or a pin needs it). It stops when the client must
- * wait (for replies, for a connection, or for the backend to drain).
+ * pump moves the client's outbox forward: local replies once every earlier reply is delivered, requests
+ * onto the bound connection (binding one first, exclusively when the mode, a pin or the request needs
+ * it). It stops when the client must wait (for replies, for a connection, or for the backend to drain).
  */
 export function pump(c: PoolClient): void {
   pumpOutbox(c);
-  if (c.runtime.draining) closeIfIdle(c);
+  if (c.closed) return;
+  if (c.readPaused && c.outboxBytes < c.runtime.listener.config.highWaterBytes && c.state === "open") {
+    c.readPaused = false;
+    c.socket.resume();
+  }
+  if (c.state === "draining" || c.runtime.draining) closeIfIdle(c);
+  else if (c.readPaused && c.blockingInFlight > 0) pauseReading(c);
+}
+
+/**
+ * pauseReading stops reading a client whose queued requests cannot move, so it cannot grow this
+ * process's memory. Not while a blocking command of its is outstanding, though: a paused socket shows
+ * no FIN (Bun holds it until resume), and a client that left during BLPOP must be noticed at once (its
+ * connection closed, so Redis does not pop an element for nobody). Redis itself keeps reading a blocked
+ * client, up to its query-buffer limit, and then drops it; warren's limit is highWaterBytes.
+ */
+export function pauseReading(c: PoolClient): void {
+  if (c.blockingInFlight > 0) {
+    c.endCode = "QUERY_BUFFER_FULL";
+    c.endSide = "client";
+    closeClient(c);
+    return;
+  }
+  if (c.readPaused) return;
+  c.readPaused = true;
+  c.socket.pause();
+}
+
+/**
+ * needsOwn says whether `item` must go to a connection the client holds alone: always in exclusive
+ * mode; in multiplexed mode while the client is pinned, when the request pins, and for requests that
+ * need a connection of their own (blocking, retiring, streamed).
+ */
+function needsOwn(c: PoolClient, item: Outgoing): boolean {
+  return !c.runtime.config.multiplex || c.pin !== 0 || item.pinAfter !== 0 || item.rawAfter || item.exclusive;
+}
+
+/** pinning says whether writing `item` makes the connection pinned (a pin that starts, or a blocking command). */
+function pinning(c: PoolClient, item: Outgoing): boolean {
+  return (c.pin === 0 && item.pinAfter !== 0) || item.rawAfter || (item.flags & F_BLOCKING) !== 0;
 }
 
 function pumpOutbox(c: PoolClient): void {
-  const multiplex = c.runtime.config.multiplex;
+  const highWater = c.runtime.listener.config.highWaterBytes;
   while (!c.closed && c.outbox.length > 0) {
     const item = c.outbox.peek()!;
-    if (item.local) {
+    if (item.isLocal) {
       if (c.inFlight > 0) return; // emitted in order, after the replies before it
-      c.outbox.shift();
-      emitLocal(c, item);
+      if (!emitLocal(c, item)) return;
       continue;
     }
-    const exclusive = !multiplex || c.pin !== 0 || needsExclusive(item.rule);
+    const own = needsOwn(c, item);
     let conn = c.conn;
-    if (conn !== null && conn.owner !== c && (exclusive || conn.pool.holdsBack(conn))) {
-      // A pinning request on a shared connection, or a shared connection being drained for an exclusive
-      // waiter: wait until this client's replies there are in, then move.
+    if (
+      conn !== null &&
+      (conn.proto !== item.proto || conn.retire || (own && conn.owner !== c) || (conn.owner !== c && conn.pool.lane(conn.proto).reserved === conn))
+    ) {
+      // The request needs another connection: move once this client's replies on this one are in.
       if (c.inFlight > 0) return;
       unbind(c);
       conn = null;
     }
+    const pins = pinning(c, item) && (conn === null || !conn.pinned);
     if (conn === null) {
-      if (c.waiting) return;
+      if (c.waiting || c.waitingPin) return;
       const pool = c.pool ?? c.runtime.pick(c);
       if (pool === null) return;
-      conn = pool.acquire(c, exclusive);
+      if (pins && pool.pinRefusal(c) !== null) {
+        // Over the pin caps for now: wait for a pin to end, as a request waits for a connection.
+        c.pool = pool;
+        pool.waitForPin(c);
+        return;
+      }
+      conn = pool.acquire(c, own, item.proto);
       if (conn === null) return;
     }
-    if (conn.toBackend.bytes >= c.runtime.listener.config.highWaterBytes) {
+    if (pins && !conn.pinned) {
+      const pool = conn.pool;
+      if (pool.pinRefusal(c) !== null) {
+        if (c.inFlight > 0) return;
+        unbind(c);
+        c.pool = pool;
+        pool.waitForPin(c);
+        return;
+      }
+      pool.setPinned(conn, c);
+    }
+    if (conn.toBackend.bytes >= highWater) {
       // The backend reads slower than clients write: hold this client until the connection drains.
       if (!conn.blocked.includes(c)) conn.blocked.push(c);
       return;
+    }
+    if (item.pieces !== null) {
+      if (!writeStream(c, conn, item)) return;
+      continue;
     }
     c.outbox.shift();
     c.outboxBytes -= item.bytes.byteLength;
     writeRequest(c, conn, item);
   }
-  if (c.readPaused && c.outboxBytes < c.runtime.listener.config.highWaterBytes && !c.closed) {
-    c.readPaused = false;
-    c.socket.resume();
-  }
   maybeRelease(c);
 }
 
-/**
- * closeIfIdle closes a client that has nothing in progress: no reply owed, no
- * request queued or half-read, no reply bytes waiting for it. A draining pool
- * (graceful shutdown, listener removed) calls it whenever a client may have
- * become idle, so clients get every reply they asked for and then leave.
- */
-export function closeIfIdle(c: PoolClient): void {
-  if (c.closed || c.inFlight > 0 || c.outbox.length > 0 || c.partialBytes > 0 || c.toClient.bytes > 0) return;
-  closeClient(c);
+/** writeRequest forwards one request and applies its effect on the client's pins and the connection. */
+function writeRequest(c: PoolClient, conn: PooledConn, item: Outgoing): void {
+  register(c, conn, item);
+  conn.pool.backend.bytesToBackend += item.bytes.byteLength;
+  sendToConn(conn, item.bytes);
 }
 
-/** writeRequest forwards requests and applies their effect on the client's pins. */
-function writeRequest(c: PoolClient, conn: PooledConn, item: Outgoing): void {
-  switch (item.rule) {
-    case RULE_MULTI:
-      c.pin |= PIN_TXN;
-      break;
-    case RULE_TXN_END:
-      c.pin &= ~(PIN_TXN | PIN_WATCH);
-      break;
-    case RULE_WATCH:
-      c.pin |= PIN_WATCH;
-      break;
-    case RULE_UNWATCH:
-      c.pin &= ~PIN_WATCH;
-      break;
-    case RULE_PIN_LIFE:
-      c.pin |= PIN_LIFE;
-      break;
-    case RULE_PASS_THROUGH:
-      c.pin |= PIN_LIFE;
-      break;
-  }
-  if (!conn.raw) {
-    c.inFlight += item.count;
-    conn.expect(c, item.count);
-  }
-  if (item.rule === RULE_PASS_THROUGH) {
-    // From here on replies are pushes, not one per request: relay everything unframed to the
-    // connection's only client (its earlier replies included), and stop counting.
+/** register records a request's replies in the connection's FIFO and its effects, before its bytes are sent. */
+function register(c: PoolClient, conn: PooledConn, item: Outgoing): void {
+  c.pin = item.pinAfter;
+  if (item.rawAfter && !conn.raw) {
+    // From here on replies are not one per request (pushes, MONITOR lines): relay everything unframed
+    // to the connection's only client, its earlier replies included, and stop counting.
     conn.raw = true;
     c.inFlight = 0;
     while (conn.fifo.length > 0) conn.fifo.shift();
     conn.fifoTail = null;
   }
+  if (!conn.raw && item.count > 0) {
+    c.inFlight += item.count;
+    conn.expect(c, item.count, item.flags);
+    if ((item.flags & F_BLOCKING) !== 0) {
+      conn.blockingInFlight++;
+      c.blockingInFlight++;
+    }
+  }
+  if ((item.flags & F_RETIRE) !== 0) conn.retire = true;
   conn.pool.requests += item.count;
-  conn.pool.backend.bytesToBackend += item.bytes.byteLength;
-  conn.send(item.bytes);
+}
+
+/**
+ * writeStream moves the pieces of a streamed request onto its connection as they arrive; returns true
+ * once the whole request is written (the entry leaves the outbox), false while more is to come.
+ */
+function writeStream(c: PoolClient, conn: PooledConn, item: Outgoing): boolean {
+  const pieces = item.pieces!;
+  if (!item.registered) {
+    item.registered = true;
+    register(c, conn, item);
+  }
+  while (pieces.length > 0) {
+    const piece = pieces.shift()!;
+    c.outboxBytes -= piece.byteLength;
+    conn.pool.backend.bytesToBackend += piece.byteLength;
+    sendToConn(conn, piece);
+    if (conn.toBackend.bytes >= c.runtime.listener.config.highWaterBytes && pieces.length > 0) {
+      if (!conn.blocked.includes(c)) conn.blocked.push(c);
+      return false;
+    }
+  }
+  if (!item.complete) return false;
+  c.outbox.shift();
+  // Multiplexed: once the last byte is out, other clients may share the connection again.
+  if (c.runtime.config.multiplex && c.pin === 0 && !conn.raw && conn.owner === c) {
+    conn.owner = null;
+  }
+  return true;
+}
+
+/** onReplyDone: a reply entry of `c` completed on `conn`; the client moves on, the connection may be free. */
+export function onReplyDone(c: PoolClient, conn: PooledConn): void {
+  if (c.inFlight === 0 && !c.closed) pump(c);
+  if (conn.state !== "ready") return;
+  if (conn.fifo.length === 0) {
+    if (conn.retire && conn.owner === null) {
+      destroyConn(conn, "retired after a command that may have changed it");
+      return;
+    }
+    if (conn.owner === null) conn.pool.onFree(conn.pool.lane(conn.proto));
+  }
 }
 
 /** maybeRelease returns the client's connection to the pool once nothing ties the client to it. */
 export function maybeRelease(c: PoolClient): void {
   const conn = c.conn;
-  if (conn === null || c.inFlight > 0 || c.pin !== 0 || conn.raw) return;
-  if (c.outbox.length > 0 && !c.outbox.peek()!.local) return;
+  if (conn === null || c.inFlight > 0 || c.pin !== 0 || conn.raw || c.stream !== null) return;
+  if (c.outbox.length > 0 && !c.outbox.peek()!.isLocal) return;
   unbind(c);
-  conn.pool.onFree();
+  if (conn.state === "ready") conn.pool.onFree(conn.pool.lane(conn.proto));
 }
 
 /** unbind detaches the client from its connection; an owned connection becomes free (or is closed if retired). */
 function unbind(c: PoolClient): void {
   const conn = c.conn!;
+  const pool = conn.pool;
+  if (conn.owner === c) {
+    pool.setPinned(conn, null);
+    conn.owner = null;
+  }
   c.conn = null;
   c.pool = null;
-  if (conn.owner === c) conn.owner = null;
-  if (conn.pool.retired && conn.fifo.length === 0) destroyConn(conn);
-}
-
-/** emitLocal writes a reply made by warren (QUIT's +OK, an error) and closes the client if asked. */
-function emitLocal(c: PoolClient, item: Outgoing): void {
-  if (item.bytes.byteLength > 0) sendToClient(c, item.bytes);
-  if (item.closeAfter) closeClient(c);
-}
-
-const encoder = new TextEncoder();
-
-/** errorReply is the RESP error warren sends for its own failures. */
-export function errorReply(reason: string): Uint8Array {
-  return encoder.encode(`-ERR warren: ${reason}\r\n`);
+  if (conn.fifo.length === 0 && (conn.retire || pool.retired)) destroyConn(conn, conn.retire ? "retired after a command that may have changed it" : "backend removed");
 }
 
 /**
- * rejectQueued fails every request a client has not sent yet (it holds no
- * connection): with RESP each gets an error reply and the client stays; a
- * framer without an error form closes the client.
+ * refusePinnedWait answers a pinning request that waited queueTimeoutMs for the pin caps in vain. A pin
+ * that would outlive the request (MULTI, WATCH, SELECT…, SUBSCRIBE) also ends the client: what it sends
+ * next assumes the state it asked for. A blocking command is only refused and the client goes on.
  */
-export function rejectQueued(c: PoolClient, reason: string): void {
-  c.runtime.countFailure(reason);
+export function refusePinnedWait(c: PoolClient, why: string): void {
+  c.pool = null;
+  const item = c.outbox.shift();
+  if (item === undefined) return;
+  c.outboxBytes -= item.bytes.byteLength;
+  noteFailure(c, "PIN_REFUSED");
+  sendToClient(c, warrenError(why));
+  if ((item.flags & F_BLOCKING) !== 0 && item.pinAfter === 0 && !item.rawAfter) {
+    pump(c);
+    return;
+  }
+  c.endCode = "PIN_REFUSED";
+  c.endSide = "client";
+  closeClient(c);
+}
+
+/** emitLocal writes a reply made by warren once the replies before it are in; false while it must wait. */
+function emitLocal(c: PoolClient, item: Outgoing): boolean {
+  let bytes = item.bytes;
+  if (item.helloProto !== 0) {
+    const info = c.runtime.serverInfo();
+    if (info === null) {
+      // Redis's HELLO reply carries the server's own facts: wait for a pooled connection to learn them.
+      c.runtime.waitForServerInfo(c);
+      return false;
+    }
+    bytes = helloReply(c, item.helloProto, info);
+  }
+  c.outbox.shift();
+  if (item.resetsPins) dropPins(c);
+  if (bytes.byteLength > 0) sendToClient(c, bytes);
+  if (item.closeAfter) closeClient(c);
+  return true;
+}
+
+/** dropPins ends the client's pins for RESET: its pinned connection holds state nobody may inherit. */
+function dropPins(c: PoolClient): void {
+  const conn = c.conn;
+  const pinned = c.pin !== 0;
+  c.pin = 0;
+  if (conn === null) return;
+  if (pinned || conn.raw) {
+    c.conn = null;
+    c.pool = null;
+    destroyConn(conn, "client reset its connection state");
+    return;
+  }
+  unbind(c);
+}
+
+/** noteFailure counts one failed request of `c` by code, for stats and the access log. */
+export function noteFailure(c: PoolClient, code: string): void {
+  c.failedRequests++;
+  c.lastFailure = code;
+  c.runtime.countFailure(code);
+}
+
+/**
+ * rejectQueued fails every request a client has not sent yet (it holds no connection): with RESP each
+ * gets an error reply and the client stays; a framer without an error form closes the client.
+ */
+export function rejectQueued(c: PoolClient, code: string, reason: string): void {
+  noteFailure(c, code);
   if (!c.runtime.resp) {
-    if (c.endCode === "ok") c.endCode = "POOL_REJECTED";
+    if (c.endCode === "ok") {
+      c.endCode = "POOL_REJECTED";
+      c.endSide = "internal";
+    }
     closeClient(c);
     return;
   }
-  const error = errorReply(reason);
+  const error = warrenError(reason);
   while (c.outbox.length > 0 && !c.closed) {
-    const item = c.outbox.shift()!;
-    if (item.local) {
-      emitLocal(c, item);
+    const item = c.outbox.peek()!;
+    if (item.isLocal) {
+      if (!emitLocal(c, item)) break;
       continue;
     }
+    c.outbox.shift();
     c.outboxBytes -= item.bytes.byteLength;
+    if (item.pieces !== null) {
+      // A streamed request cannot be answered before its last byte: the client is closed after the error.
+      sendToClient(c, error);
+      c.endCode = code;
+      c.endSide = "internal";
+      closeClient(c);
+      return;
+    }
     for (let i = 0; i < item.count; i++) sendToClient(c, error);
   }
   c.tail = null;
-  if (c.readPaused && !c.closed) {
+  if (c.readPaused && !c.closed && c.state === "open") {
     c.readPaused = false;
     c.socket.resume();
   }
-  if (c.runtime.draining) closeIfIdle(c);
+  if (c.state === "draining" || c.runtime.draining) closeIfIdle(c);
 }
 
-/** failClient ends a client whose connection failed under it: an error first (RESP), then close. */
-export function failClient(c: PoolClient, reason: string): void {
+/** failClient ends a client whose connection failed under it: one error per reply owed (RESP), then close. */
+export function failClient(c: PoolClient, code: string, reason: string, owed: number): void {
   if (c.closed) return;
-  c.runtime.countFailure(reason);
-  if (c.endCode === "ok") c.endCode = "BACKEND_LOST";
+  noteFailure(c, code);
+  if (c.endCode === "ok") {
+    c.endCode = code;
+    c.endSide = code === "REPLY_TIMEOUT" || code === "BACKEND_LOST" ? "backend" : "internal";
+  }
   c.conn = null;
+  c.pool = null;
   c.inFlight = 0;
-  if (c.runtime.resp) sendToClient(c, errorReply(reason));
+  c.blockingInFlight = 0;
+  if (c.runtime.resp) {
+    const error = warrenError(reason);
+    for (let i = 0; i < owed; i++) sendToClient(c, error);
+  }
   closeClient(c);
 }
 
 /** sendToClient writes reply bytes, queueing the rest; a slow client pauses the connection feeding it. */
 export function sendToClient(c: PoolClient, bytes: Uint8Array, from: PooledConn | null = null): void {
   if (c.closed) return;
-  c.runtime.bytesToClients += bytes.byteLength;
   c.bytesOut += bytes.byteLength;
   if (c.toClient.bytes > 0) c.toClient.push(bytes);
   else {
@@ -211,50 +346,72 @@ export function sendToClient(c: PoolClient, bytes: Uint8Array, from: PooledConn 
     if (written === bytes.byteLength || written < 0) return;
     c.toClient.push(written === 0 ? bytes : bytes.subarray(written));
   }
-  if (from !== null && !from.paused && c.toClient.bytes >= c.runtime.listener.config.highWaterBytes && from.socket !== null) {
-    // Pause instead of buffering: on a shared connection this holds everyone's replies, which is the price of n:1.
-    from.paused = true;
-    from.socket.pause();
-    c.pausedConn = from;
+  if (from !== null && from.socket !== null && c.toClient.bytes >= c.runtime.listener.config.highWaterBytes && !c.pausedConns.includes(from)) {
+    // Pause instead of buffering: on a shared connection this holds everyone's replies, which is the
+    // price of n:1. Each client that paused a connection is tracked, so it resumes only once the last
+    // of them has drained or left, and a paused connection is never handed to anyone.
+    if (c.pausedConns.length === 0) c.pausedSince = performance.now();
+    c.pausedConns.push(from);
+    if (from.pausedBy++ === 0) from.socket.pause();
   }
 }
 
-/** closeClient flushes nothing more and closes the client socket; clientGone does the bookkeeping. */
+/** resumePausedConns releases the connections this client's slow reading paused. */
+export function resumePausedConns(c: PoolClient): void {
+  const paused = c.pausedConns;
+  if (paused.length === 0) return;
+  c.pausedConns = [];
+  for (const conn of paused) {
+    if (--conn.pausedBy > 0 || conn.state === "closed") continue;
+    conn.socket?.resume();
+    if (conn.state === "ready" && conn.owner === null) conn.pool.onFree(conn.pool.lane(conn.proto));
+  }
+}
+
+/** closeClient flushes what it can and closes the client socket; clientGone does the bookkeeping. */
 export function closeClient(c: PoolClient): void {
   if (c.closed) return;
-  if (c.toClient.bytes > 0) c.toClient.flushTo(c.socket as never);
+  if (c.toClient.bytes > 0) c.toClient.flushTo(c.socket);
   c.socket.end();
   clientGone(c);
 }
 
 /**
- * clientGone releases what a departed client held. A connection it owned goes
- * back to the pool only if clean: with replies outstanding, a pin (MULTI,
- * WATCH, SELECT, ...) or in pass-through it is closed instead. On a shared
- * connection its outstanding replies are read and dropped.
+ * closeIfIdle closes a draining client that has nothing in progress: no reply owed, no request queued or
+ * half-read, no reply bytes waiting for it.
+ */
+export function closeIfIdle(c: PoolClient): void {
+  if (c.closed || c.inFlight > 0 || c.outbox.length > 0 || c.partial.length > 0 || c.stream !== null || c.toClient.bytes > 0) return;
+  if (c.conn !== null && c.conn.raw && c.state !== "draining") return; // a subscriber is never idle
+  closeClient(c);
+}
+
+/**
+ * clientGone releases what a departed client held. A connection it owned goes back to the pool only if
+ * clean: with replies outstanding, a pin (MULTI, WATCH, SELECT, ...), a blocking command, a half-written
+ * request or in pass-through it is closed instead — its state is unknown or belongs to this client. On a
+ * shared connection its outstanding replies are read and dropped.
  */
 export function clientGone(c: PoolClient): void {
   if (c.closed) return;
-  c.closed = true;
+  c.state = "closed";
   if (c.waiting && c.pool !== null) c.pool.unwait(c);
-  resumePausedConn(c);
+  if (c.waitingPin && c.pool !== null) c.pool.unwaitPin(c);
+  c.runtime.stopWaitingForServerInfo(c);
+  resumePausedConns(c);
   const conn = c.conn;
   c.conn = null;
   if (conn !== null && conn.owner === c) {
-    if (c.inFlight > 0 || c.pin !== 0 || conn.raw) destroyConn(conn);
-    else {
+    if (c.inFlight > 0 || c.pin !== 0 || conn.raw || c.stream !== null || conn.blockingInFlight > 0) {
+      destroyConn(conn, "its client left with the connection in use");
+    } else {
+      conn.pool.setPinned(conn, null);
       conn.owner = null;
-      conn.pool.onFree();
+      if (conn.retire || conn.pool.retired) destroyConn(conn, "retired");
+      else conn.pool.onFree(conn.pool.lane(conn.proto));
     }
   }
+  c.stream = null;
+  c.partial.clear();
   c.runtime.onClientGone(c);
-}
-
-/** resumePausedConn resumes a connection this client's slow reading had paused. */
-export function resumePausedConn(c: PoolClient): void {
-  const conn = c.pausedConn;
-  if (conn === null) return;
-  c.pausedConn = null;
-  conn.paused = false;
-  conn.socket?.resume();
 }

@@ -1,31 +1,68 @@
 import type { PoolRuntime } from "./runtime.ts";
+import { connLost } from "./conn-lifecycle.ts";
 import { closeClient } from "./pump.ts";
 
 /**
- * sweepPoolClients applies the listener's idleTimeoutMs and maxLifetimeMs to
- * pooled clients, on the server's coarse sweep, the way sweepTimeouts does for
- * tunnel sessions: idle means no byte moved either way between the client and
- * warren for idleTimeoutMs (a client blocked in BLPOP counts as idle, as a
- * quiet tunnel session does). A client closed with replies outstanding gives
- * its connection up as clientGone decides (closed if owned, replies dropped if shared).
+ * sweepPool runs on the server's coarse sweep, as sweepTimeouts does for tunnel sessions, and costs the
+ * data path nothing: each check compares byte totals with what the previous sweep saw.
+ * - idleTimeoutMs / maxLifetimeMs: as for tunnel sessions (idle: no byte either way between the client
+ *   and warren; a client blocked in BLPOP counts as idle, as a quiet tunnel session does);
+ * - pinnedIdleTimeoutMs: a client holding a pinned connection with nothing outstanding, idle that long,
+ *   is closed (plain EOF) so the connection goes back: pins are the scarce resource of a pool;
+ * - replyTimeoutMs: a connection whose outstanding replies have not progressed that long is closed and
+ *   its clients get an error (blocking commands and paused connections are exempt), and a slow reader
+ *   that has kept connections paused that long is closed.
  */
-export function sweepPoolClients(runtime: PoolRuntime, now: number): void {
+export function sweepPool(runtime: PoolRuntime, now: number): void {
   const cfg = runtime.listener.config;
-  if (cfg.idleTimeoutMs <= 0 && cfg.maxLifetimeMs <= 0) return;
+  const pool = runtime.config;
   for (const c of runtime.clients) {
     if (cfg.maxLifetimeMs > 0 && now - c.startedAt >= cfg.maxLifetimeMs) {
-      c.endCode = "LIFETIME_EXCEEDED";
+      end(c, "LIFETIME_EXCEEDED");
+      continue;
+    }
+    if (pool.replyTimeoutMs > 0 && c.pausedConns.length > 0 && now - c.pausedSince >= pool.replyTimeoutMs) {
+      c.endCode = "SLOW_READER";
+      c.endSide = "client";
+      c.toClient.clear(); // what it did not read in all that time is dropped with it
       closeClient(c);
       continue;
     }
-    if (cfg.idleTimeoutMs <= 0) continue;
     const activity = c.bytesIn + c.bytesOut;
     if (activity !== c.lastActivity) {
       c.lastActivity = activity;
       c.idleSince = now;
-    } else if (now - c.idleSince >= cfg.idleTimeoutMs) {
-      c.endCode = "IDLE_TIMEOUT";
-      closeClient(c);
+      continue;
+    }
+    const idleMs = now - c.idleSince;
+    if (cfg.idleTimeoutMs > 0 && idleMs >= cfg.idleTimeoutMs) {
+      end(c, "IDLE_TIMEOUT");
+      continue;
+    }
+    const conn = c.conn;
+    if (pool.pinnedIdleTimeoutMs > 0 && idleMs >= pool.pinnedIdleTimeoutMs && conn !== null && conn.owner === c && c.pin !== 0 && !conn.raw && c.inFlight === 0 && c.outbox.length === 0) {
+      end(c, "PINNED_IDLE_TIMEOUT");
     }
   }
+  if (pool.replyTimeoutMs <= 0) return;
+  for (const backendPool of runtime.pools.values()) {
+    for (const conn of [...backendPool.conns()]) {
+      if (conn.state !== "ready") continue;
+      if (conn.bytesIn !== conn.sweptBytes || conn.fifo.length === 0 || conn.raw || conn.pausedBy > 0 || conn.blockingInFlight > 0) {
+        conn.sweptBytes = conn.bytesIn;
+        conn.progressAt = now;
+        continue;
+      }
+      if (now - conn.progressAt < pool.replyTimeoutMs) continue;
+      const socket = conn.socket;
+      connLost(conn, "REPLY_TIMEOUT", `backend reply timeout after ${pool.replyTimeoutMs} ms`, false);
+      socket?.terminate();
+    }
+  }
+}
+
+function end(c: Parameters<typeof closeClient>[0], code: string): void {
+  c.endCode = code;
+  c.endSide = "internal";
+  closeClient(c);
 }

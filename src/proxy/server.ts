@@ -240,13 +240,18 @@ export class ProxyServer {
   private onPoolClientFinished(l: ListenerRuntime, c: PoolClient): void {
     if (this.config.log.access) {
       const fields = {
+        session: c.id,
         listener: l.config.name,
         mode: "pool",
         client: c.address,
+        clientPort: c.port,
         bytesFromClient: c.bytesIn,
         bytesToClient: c.bytesOut,
         durationMs: Math.round(performance.now() - c.startedAt),
         end: c.endCode,
+        side: c.endSide,
+        failedRequests: c.failedRequests,
+        lastFailure: c.lastFailure,
       };
       if (c.endCode === END_OK) this.log.info("pooled session", fields);
       else this.log.warn("pooled session failed", fields);

@@ -1,4 +1,4 @@
-import { sweepPoolClients } from "../pool/sweep.ts";
+import { sweepPool } from "../pool/sweep.ts";
 import { retryOrFail } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
 import type { ListenerRuntime } from "./listener.ts";
@@ -14,7 +14,7 @@ export function sweepTimeouts(listener: ListenerRuntime, now: number): void {
   const cfg = listener.config;
   listener.health.sweep(now); // passive cool-downs end, group outage/recovery is logged
   if (listener.waiting.length > 0) listener.onSlotFreed(); // a revived backend may take queued clients
-  if (listener.pool !== null) sweepPoolClients(listener.pool, now);
+  if (listener.pool !== null) sweepPool(listener.pool, now);
   for (const s of listener.sessions) {
     if (s.state === SessionState.Connecting) {
       if (now - s.phaseStartedAt >= cfg.connectTimeoutMs) retryOrFail(s, "CONNECT_TIMEOUT");
@@ -51,6 +51,8 @@ export function sweepIntervalMs(listeners: Iterable<ListenerRuntime>): number {
     shortest = Math.min(shortest, c.connectTimeoutMs, c.queueTimeoutMs);
     if (c.idleTimeoutMs > 0) shortest = Math.min(shortest, c.idleTimeoutMs);
     if (c.maxLifetimeMs > 0) shortest = Math.min(shortest, c.maxLifetimeMs);
+    if (c.pool !== null && c.pool.pinnedIdleTimeoutMs > 0) shortest = Math.min(shortest, c.pool.pinnedIdleTimeoutMs);
+    if (c.pool !== null && c.pool.replyTimeoutMs > 0) shortest = Math.min(shortest, c.pool.replyTimeoutMs);
   }
   return Math.min(1000, Math.max(10, Math.floor(shortest / 10)));
 }

@@ -58,12 +58,12 @@ test("a changed pool framer rejects the whole reload, naming the key; the runnin
 });
 
 test("the same framer with other pool settings reloads, and the new settings apply", async () => {
-  await using proxy = await startProxy(raw(resp({ maxPerBackend: 1, queueTimeoutMs: 5000 })), { logger: new Logger("silent") });
+  await using proxy = await startProxy(raw(resp({ maxPerBackend: 1, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })), { logger: new Logger("silent") });
   const port = portOf(proxy);
   using holder = await RespClient.connect(port);
   const held = holder.command("BLPOP", `reload:${Date.now()}`, 0.5);
   await Bun.sleep(30);
-  proxy.reload(config(resp({ maxPerBackend: 2, queueTimeoutMs: 5000 })));
+  proxy.reload(config(resp({ maxPerBackend: 2, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })));
   // A second connection may now be opened: the other client does not wait for the BLPOP.
   using other = await RespClient.connect(port);
   const started = performance.now();

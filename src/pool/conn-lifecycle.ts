@@ -1,0 +1,85 @@
+import type { PoolClient } from "./client.ts";
+import type { PooledConn } from "./conn.ts";
+import { connHandlers } from "./conn-handlers.ts";
+import { failClient, pump, closeClient } from "./pump.ts";
+
+/*
+ * Opening and losing pooled connections. Every way a connection ends goes through connLost exactly once:
+ * a failed or timed-out connect or setup, the backend closing or resetting it, an invalid reply, a reply
+ * timeout, or warren closing it on purpose (dirty, retired, shutting down). A connection whose state is
+ * unknown is closed, never reused.
+ */
+
+/** Swallows the rejection of a connect whose failure connectError already handled. */
+function ignore(): void {}
+
+/** connectPooled starts the TCP connect; connectTimeoutMs bounds connect and setup together. */
+export function connectPooled(conn: PooledConn): void {
+  const { host, port } = conn.pool.backend.address;
+  conn.connectTimer = setTimeout(onConnectTimeout, conn.pool.runtime.listener.config.connectTimeoutMs, conn);
+  Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
+}
+
+/** A connect (or setup) that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */
+function onConnectTimeout(conn: PooledConn): void {
+  conn.connectTimer = null;
+  if (conn.state !== "connecting" && conn.state !== "setup") return;
+  const socket = conn.socket;
+  connLost(conn, "BACKEND_LOST", conn.state === "setup" ? "backend setup timeout" : "backend connect timeout", false);
+  socket?.terminate();
+}
+
+/** destroyConn closes a connection on purpose (dirty, retired, or closing); clients still on it are failed. */
+export function destroyConn(conn: PooledConn, reason: string): void {
+  if (conn.state === "closed") return;
+  const socket = conn.socket;
+  connLost(conn, "BACKEND_LOST", reason, true);
+  socket?.terminate();
+}
+
+/**
+ * connLost retires a connection. Each client bound to it is then handled by what it is owed:
+ * - replies outstanding: one `-ERR warren: <reason>` per reply owed (RESP), then closed — its replies are
+ *   gone and nothing else may be delivered in their place;
+ * - a pinned or pass-through client with nothing outstanding: closed with a plain EOF, as a direct
+ *   connection to Redis would be (no unsolicited reply);
+ * - nothing outstanding and nothing pinned: rebound elsewhere, it never notices.
+ */
+export function connLost(conn: PooledConn, code: string, reason: string, deliberate: boolean): void {
+  if (conn.state === "closed") return;
+  const wasReady = conn.state === "ready";
+  const pool = conn.pool;
+  conn.state = "closed";
+  if (conn.connectTimer !== null) clearTimeout(conn.connectTimer);
+  conn.connectTimer = null;
+  const victims: PoolClient[] = [];
+  const owner = conn.owner;
+  if (owner !== null) victims.push(owner);
+  while (conn.fifo.length > 0) {
+    const entry = conn.fifo.shift()!;
+    if (entry.client !== null && !victims.includes(entry.client)) victims.push(entry.client);
+  }
+  pool.setPinned(conn, null);
+  conn.owner = null;
+  conn.fifoTail = null;
+  conn.toBackend.clear();
+  conn.blocked = [];
+  conn.setupReply = [];
+  pool.onLost(conn, wasReady, deliberate, reason);
+  for (const c of victims) {
+    if (c.conn !== conn || c.closed) continue;
+    if (c.inFlight > 0 || c.stream !== null) {
+      failClient(c, code, reason, Math.max(1, c.inFlight));
+      continue;
+    }
+    const pinned = c.pin !== 0 || conn.raw;
+    c.conn = null;
+    c.pool = null;
+    c.blockingInFlight = 0;
+    if (pinned) {
+      c.endCode = "BACKEND_LOST";
+      c.endSide = "backend";
+      closeClient(c);
+    } else pump(c);
+  }
+}
