@@ -21,7 +21,7 @@ export interface TestRedis extends AsyncDisposable {
   /** One field of INFO (e.g. "blocked_clients") as a number, over the admin connection. */
   infoNumber(section: string, field: string): Promise<number>;
   /** Runs one command on the helper's direct admin connection (authenticated as adminAuth). */
-  admin(...args: (string | number)[]): Promise<Reply>;
+  admin(...args: (string | number | Uint8Array)[]): Promise<Reply>;
 }
 
 export interface RedisOptions {
