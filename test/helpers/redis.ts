@@ -1,7 +1,10 @@
 /**
  * A private redis-server for tests, on a free loopback port, and a minimal RESP
- * client. `await using redis = await startRedis()`; `redis.restart()` kills and
- * restarts it on the same port (for backend-failure tests).
+ * client. `await using redis = await startRedis()`; `redis.kill()` and
+ * `redis.start()` stop and restart it on the same port (for backend-failure
+ * tests). `startRedis({ args, adminAuth })` passes extra server arguments
+ * (`--requirepass`, `--enable-debug-command local`, ...) and the credentials the
+ * helper's own admin connection logs in with.
  */
 import type { Socket, Subprocess } from "bun";
 import { type FrameScanner, INVALID, NEED_MORE, respFramer } from "../../src/framing/index.ts";
@@ -15,6 +18,17 @@ export interface TestRedis extends AsyncDisposable {
   start(): Promise<void>;
   /** Redis's own count of connected clients (INFO clients), asked over a direct admin connection. */
   connectedClients(): Promise<number>;
+  /** One field of INFO (e.g. "blocked_clients") as a number, over the admin connection. */
+  infoNumber(section: string, field: string): Promise<number>;
+  /** Runs one command on the helper's direct admin connection (authenticated as adminAuth). */
+  admin(...args: (string | number | Uint8Array)[]): Promise<Reply>;
+}
+
+export interface RedisOptions {
+  /** Extra redis-server arguments, e.g. ["--requirepass", "s3cret"]. */
+  args?: readonly string[];
+  /** [username, password] (or [password]) the helper's admin connection sends AUTH with. */
+  adminAuth?: readonly string[];
 }
 
 /** freePort binds port 0 to learn a free port, then releases it. */
@@ -25,14 +39,14 @@ export function freePort(): number {
   return port;
 }
 
-/** startRedis starts redis-server with test defaults; `args` adds configuration, e.g. ["--requirepass", "pw"]. */
-export async function startRedis(args: string[] = []): Promise<TestRedis> {
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const port = freePort();
   let proc: Subprocess | null = null;
   let admin: RespClient | null = null;
+  const adminAuth = options.adminAuth ?? [];
   const spawn = async (): Promise<void> => {
-    const config = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning", ...args];
-    proc = Bun.spawn(["redis-server", ...config], {
+    const base = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"];
+    proc = Bun.spawn([...base, ...(options.args ?? [])], {
       stdout: "ignore",
       stderr: "ignore",
     });
@@ -40,9 +54,10 @@ export async function startRedis(args: string[] = []): Promise<TestRedis> {
     for (;;) {
       try {
         const probe = await RespClient.connect(port);
+        if (adminAuth.length > 0) await probe.command("AUTH", ...adminAuth);
         const pong = await probe.command("PING");
         probe.close();
-        // With requirepass, NOAUTH is the answer of a server that is up.
+        // With requirepass and no admin credentials, NOAUTH is the answer of a server that is up.
         if (pong === "PONG" || (pong instanceof RespError && pong.message.startsWith("NOAUTH"))) return;
       } catch {}
       if (performance.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
@@ -50,6 +65,13 @@ export async function startRedis(args: string[] = []): Promise<TestRedis> {
     }
   };
   await spawn();
+  const adminConn = async (): Promise<RespClient> => {
+    if (admin === null || admin.closed) {
+      admin = await RespClient.connect(port);
+      if (adminAuth.length > 0) await admin.command("AUTH", ...adminAuth);
+    }
+    return admin;
+  };
   const kill = async (): Promise<void> => {
     admin?.close();
     admin = null;
@@ -65,11 +87,18 @@ export async function startRedis(args: string[] = []): Promise<TestRedis> {
     kill,
     start: spawn,
     async connectedClients() {
-      admin ??= await RespClient.connect(port);
-      const info = (await admin.command("INFO", "clients")) as string;
+      const info = (await (await adminConn()).command("INFO", "clients")) as string;
       const m = /connected_clients:(\d+)/.exec(info);
       // The admin connection itself is one of them.
       return Number(m?.[1] ?? NaN) - 1;
+    },
+    async infoNumber(section, field) {
+      const info = (await (await adminConn()).command("INFO", section)) as string;
+      const m = new RegExp(`^${field}:(\\d+)`, "m").exec(info);
+      return Number(m?.[1] ?? NaN);
+    },
+    async admin(...args) {
+      return (await adminConn()).command(...args);
     },
     async [Symbol.asyncDispose]() {
       await kill();
@@ -77,72 +106,146 @@ export async function startRedis(args: string[] = []): Promise<TestRedis> {
   };
 }
 
-/** A RESP reply as decoded by RespClient: errors are RespError values, not thrown. */
-export type Reply = string | number | null | RespError | Reply[];
+/**
+ * A RESP reply as decoded by RespClient: errors (simple and blob) are RespError
+ * values, not thrown. RESP2 and RESP3 both decode: `_` and `$-1`/`*-1` are null,
+ * `#t`/`#f` booleans, `,` a RespDouble (so it is never confused with an integer),
+ * `(` a bigint, `=` a RespVerbatim, `%` a RespMap, `~` a RespSet, `>` a RespPush.
+ * An attribute (`|`) is dropped and the value it annotates is returned.
+ */
+export type Reply = string | number | boolean | bigint | null | RespError | RespDouble | RespVerbatim | RespMap | RespSet | RespPush | Reply[];
 
 export class RespError {
   constructor(readonly message: string) {}
 }
 
-/** encodeCommand encodes a command as a RESP array of bulk strings. */
-export function encodeCommand(...args: (string | number)[]): Buffer {
-  let out = `*${args.length}\r\n`;
-  for (const a of args) {
-    const s = String(a);
-    out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+/** A RESP3 double (`,`): kept apart from integers, which decode to plain numbers. */
+export class RespDouble {
+  constructor(readonly value: number) {}
+}
+
+/** A RESP3 verbatim string (`=`): a three-letter format ("txt", "mkd") and the text. */
+export class RespVerbatim {
+  constructor(
+    readonly format: string,
+    readonly text: string,
+  ) {}
+}
+
+/** A RESP3 map (`%`), entries in the order Redis sent them. */
+export class RespMap {
+  constructor(readonly entries: [Reply, Reply][]) {}
+  /** The value of the first entry whose key is `key` (undefined when there is none). */
+  get(key: Reply): Reply | undefined {
+    for (const [k, v] of this.entries) if (Bun.deepEquals(k, key)) return v;
+    return undefined;
   }
-  return Buffer.from(out);
+}
+
+/** A RESP3 set (`~`). */
+export class RespSet {
+  constructor(readonly items: Reply[]) {}
+}
+
+/** A RESP3 push (`>`): pub/sub messages and tracking invalidations. */
+export class RespPush {
+  constructor(readonly items: Reply[]) {}
+}
+
+/** encodeCommand encodes a command as a RESP array of bulk strings. */
+export function encodeCommand(...args: (string | number | Uint8Array)[]): Buffer {
+  const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
+  for (const a of args) {
+    const b = typeof a === "string" || typeof a === "number" ? Buffer.from(String(a)) : Buffer.from(a);
+    parts.push(Buffer.from(`$${b.byteLength}\r\n`), b, CRLF);
+  }
+  return Buffer.concat(parts);
+}
+
+const CRLF = Buffer.from("\r\n");
+
+export interface RespClientOptions {
+  /** Keep the socket writable after the peer's FIN (default false: a FIN closes it). */
+  allowHalfOpen?: boolean;
+  /** Keep a copy of every reply frame's raw bytes in `frames` (default false). */
+  keepFrames?: boolean;
 }
 
 /**
  * RespClient: one connection, replies matched to commands in order (the RESP
- * framer finds where each reply ends; a tiny decoder turns it into values).
+ * framer finds where each reply ends; a small decoder turns it into values).
  * Out-of-band pushes (pub/sub messages) go to `pushes` when no command waits.
+ * It can also write any bytes (`write`), half-close (`end`, a FIN) or reset
+ * (`terminate`, an RST), and count what arrived (`bytesReceived`, `ended`).
  */
 export class RespClient {
   private buffered: Buffer = Buffer.alloc(0);
   private readonly scanner: FrameScanner;
   private readonly waiters: ((r: Reply) => void)[] = [];
   readonly pushes: Reply[] = [];
+  /** Raw bytes of every reply frame, in order (only with keepFrames). */
+  readonly frames: Buffer[] = [];
   private pushWaiter: (() => void) | null = null;
   closed = false;
+  /** The peer sent FIN (or the socket closed). */
+  ended = false;
+  bytesReceived = 0;
+  /** The close came with an error (ECONNRESET ...), or null. */
+  closeError: string | null = null;
   private closeWaiters: (() => void)[] = [];
+  private readonly keepFrames: boolean;
 
-  private constructor(private socket: Socket<RespClient> | null) {
+  private constructor(
+    private socket: Socket<RespClient> | null,
+    options: RespClientOptions,
+  ) {
     const f = respFramer({ inline: false, maxFrameBytes: Number.POSITIVE_INFINITY });
     if (!("create" in f)) throw f;
     this.scanner = f.create();
+    this.keepFrames = options.keepFrames ?? false;
   }
 
-  static async connect(port: number): Promise<RespClient> {
-    const client = new RespClient(null);
+  static async connect(port: number, options: RespClientOptions = {}): Promise<RespClient> {
+    const client = new RespClient(null, options);
     client.socket = await Bun.connect<RespClient>({
       hostname: "127.0.0.1",
       port,
       data: client,
+      allowHalfOpen: options.allowHalfOpen ?? false,
       socket: {
         data: (s, chunk) => s.data.onData(chunk),
-        close: (s) => s.data.onClose(),
-        error: (s) => s.data.onClose(),
+        drain: (s) => s.data.onDrain(),
+        end: (s) => {
+          s.data.ended = true;
+        },
+        close: (s, err) => s.data.onClose(err),
+        error: (s) => s.data.onClose(undefined),
       },
     });
     return client;
   }
 
   /** command sends one command and resolves with its reply. */
-  command(...args: (string | number)[]): Promise<Reply> {
+  command(...args: (string | number | Uint8Array)[]): Promise<Reply> {
     return this.sendRaw(encodeCommand(...args), 1).then((r) => r[0]!);
   }
 
   /** pipeline sends every command in one write and resolves with their replies, in order. */
-  pipeline(commands: (string | number)[][]): Promise<Reply[]> {
+  pipeline(commands: (string | number | Uint8Array)[][]): Promise<Reply[]> {
     return this.sendRaw(Buffer.concat(commands.map((c) => encodeCommand(...c))), commands.length);
   }
 
   /** sendRaw writes bytes and resolves with the next `replies` replies (rejects if the connection closes first). */
   sendRaw(bytes: Uint8Array | string, replies: number): Promise<Reply[]> {
+    const done = this.expect(replies);
+    this.write(bytes);
+    return done;
+  }
+
+  /** expect resolves with the next `replies` replies, however they were asked for (rejects if the connection closes first). */
+  expect(replies: number): Promise<Reply[]> {
     const got: Reply[] = [];
-    const done = new Promise<Reply[]>((resolve, reject) => {
+    return new Promise<Reply[]>((resolve, reject) => {
       if (replies === 0) resolve(got);
       for (let i = 0; i < replies; i++) {
         this.waiters.push((r) => {
@@ -150,10 +253,44 @@ export class RespClient {
           if (got.length === replies) resolve(got);
         });
       }
-      this.closeWaiters.push(() => reject(new Error(`connection closed after ${got.length} of ${replies} replies: ${JSON.stringify(got)}`)));
+      if (this.closed) reject(new Error(`connection already closed, 0 of ${replies} replies`));
+      this.closeWaiters.push(() => reject(new Error(`connection closed after ${got.length} of ${replies} replies: ${JSON.stringify(got, jsonReplacer)}`)));
     });
-    this.socket!.write(bytes);
-    return done;
+  }
+
+  /** write sends bytes as they are, expecting nothing; the whole buffer is queued even if the kernel takes part of it. */
+  write(bytes: Uint8Array | string): void {
+    const b = typeof bytes === "string" ? Buffer.from(bytes) : bytes;
+    if (this.queued.length > 0) {
+      this.queued.push(b); // keep order behind what the kernel has not taken yet
+      return;
+    }
+    const n = this.socket!.write(b);
+    if (n >= 0 && n < b.byteLength) this.queued.push(b.subarray(n));
+  }
+
+  /** Bytes written but not yet taken by the kernel, in order. */
+  private readonly queued: Uint8Array[] = [];
+
+  /** The bytes `write` still holds because the kernel's send buffer was full. */
+  get unsentBytes(): number {
+    let n = 0;
+    for (const b of this.queued) n += b.byteLength;
+    return n;
+  }
+
+  /** Flushes bytes the kernel did not take at once (called on drain). */
+  private onDrain(): void {
+    while (this.queued.length > 0) {
+      const b = this.queued[0]!;
+      const n = this.socket!.write(b);
+      if (n < 0) return;
+      if (n < b.byteLength) {
+        this.queued[0] = b.subarray(n);
+        return;
+      }
+      this.queued.shift();
+    }
   }
 
   /** nextPush resolves with the next pushed message (pub/sub). */
@@ -175,11 +312,31 @@ export class RespClient {
     return new Promise((r) => this.closeWaiters.push(r));
   }
 
+  /** close half-closes (FIN); with allowHalfOpen off the socket closes once the peer answers with its own FIN. */
   close(): void {
     this.socket?.end();
   }
 
+  /** end is close: a FIN, named for tests that mean the FIN. */
+  end(): void {
+    this.socket?.end();
+  }
+
+  /** terminate resets the connection (RST): nothing more is sent or read. */
+  terminate(): void {
+    this.socket?.terminate();
+  }
+
+  pause(): void {
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    this.socket?.resume();
+  }
+
   private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.byteLength;
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     let start = 0;
     for (;;) {
@@ -188,6 +345,7 @@ export class RespClient {
       if (end === NEED_MORE) break;
       if (end === INVALID) throw new Error(`invalid reply: ${JSON.stringify(this.buffered.subarray(start).toString())}`);
       const [reply] = decode(this.buffered, start);
+      if (this.keepFrames) this.frames.push(Buffer.from(this.buffered.subarray(start, end)));
       start = end;
       const waiter = this.waiters.shift();
       if (waiter !== undefined) waiter(reply);
@@ -199,9 +357,11 @@ export class RespClient {
     this.buffered = this.buffered.subarray(start);
   }
 
-  private onClose(): void {
+  private onClose(err: Error | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    this.ended = true;
+    if (err !== undefined) this.closeError = (err as { code?: string }).code ?? String(err);
     for (const w of this.closeWaiters.splice(0)) w();
   }
 
@@ -210,12 +370,35 @@ export class RespClient {
   }
 }
 
-/** decode turns one complete RESP2 reply at buf[i] into a value; returns it and the index after it. */
-function decode(buf: Buffer, i: number): [Reply, number] {
+/** For JSON.stringify of replies in messages: bigints as strings, classes by their fields. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? `${value}n` : value;
+}
+
+/**
+ * decode turns one complete RESP2/RESP3 reply at buf[i] into a value; returns it
+ * and the index after it. The frame was already delimited by the RESP scanner,
+ * so the bytes are well formed.
+ */
+export function decode(buf: Buffer, i: number): [Reply, number] {
   const type = String.fromCharCode(buf[i]!);
   const lf = buf.indexOf(10, i);
   const line = buf.toString("latin1", i + 1, lf - 1);
   const next = lf + 1;
+  const blob = (): [string, number] => {
+    const n = Number(line);
+    return [buf.toString("utf8", next, next + n), next + n + 2];
+  };
+  const aggregate = (n: number): [Reply[], number] => {
+    const out: Reply[] = [];
+    let j = next;
+    for (let k = 0; k < n; k++) {
+      const [v, after] = decode(buf, j);
+      out.push(v);
+      j = after;
+    }
+    return [out, j];
+  };
   switch (type) {
     case "+":
       return [line, next];
@@ -223,22 +406,47 @@ function decode(buf: Buffer, i: number): [Reply, number] {
       return [new RespError(line), next];
     case ":":
       return [Number(line), next];
+    case "_":
+      return [null, next];
+    case "#":
+      return [line === "t", next];
+    case ",":
+      return [new RespDouble(line === "inf" ? Infinity : line === "-inf" ? -Infinity : Number(line)), next];
+    case "(":
+      return [BigInt(line), next];
     case "$": {
-      const n = Number(line);
-      if (n < 0) return [null, next];
-      return [buf.toString("utf8", next, next + n), next + n + 2];
+      if (Number(line) < 0) return [null, next];
+      return blob();
+    }
+    case "!": {
+      const [text, after] = blob();
+      return [new RespError(text), after];
+    }
+    case "=": {
+      const [text, after] = blob();
+      return [new RespVerbatim(text.slice(0, 3), text.slice(4)), after];
     }
     case "*": {
       const n = Number(line);
       if (n < 0) return [null, next];
-      const out: Reply[] = [];
-      let j = next;
-      for (let k = 0; k < n; k++) {
-        const [v, after] = decode(buf, j);
-        out.push(v);
-        j = after;
-      }
-      return [out, j];
+      return aggregate(n);
+    }
+    case "~": {
+      const [items, after] = aggregate(Number(line));
+      return [new RespSet(items), after];
+    }
+    case ">": {
+      const [items, after] = aggregate(Number(line));
+      return [new RespPush(items), after];
+    }
+    case "%":
+    case "|": {
+      const [flat, after] = aggregate(2 * Number(line));
+      const entries: [Reply, Reply][] = [];
+      for (let k = 0; k < flat.length; k += 2) entries.push([flat[k]!, flat[k + 1]!]);
+      if (type === "%") return [new RespMap(entries), after];
+      // An attribute annotates the value after it: return that value.
+      return decode(buf, after);
     }
     default:
       throw new Error(`cannot decode reply type ${JSON.stringify(type)}`);

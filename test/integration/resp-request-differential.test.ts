@@ -33,7 +33,7 @@ const BATCH = 150;
 let open: TestRedis;
 let locked: TestRedis;
 beforeAll(async () => {
-  [open, locked] = await Promise.all([startRedis(), startRedis(["--requirepass", PASSWORD])]);
+  [open, locked] = await Promise.all([startRedis(), startRedis({ args: ["--requirepass", PASSWORD] })]);
 });
 afterAll(async () => {
   await Promise.all([open[Symbol.asyncDispose](), locked[Symbol.asyncDispose]()]);
