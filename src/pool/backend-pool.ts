@@ -1,13 +1,13 @@
 import type { Backend } from "../balance/backend.ts";
 import { endCooldown, noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
 import type { PoolClient } from "./client.ts";
-import { PooledConn } from "./conn.ts";
+import { type ConnState, PooledConn } from "./conn.ts";
 import { Lane } from "./lane.ts";
 import { pump, refusePinnedWait, rejectQueued } from "./pump.ts";
 import { WaitQueue } from "../proxy/wait-queue.ts";
 import type { PoolRuntime } from "./runtime.ts";
 import type { ServerInfo } from "./setup.ts";
-import { connectPooled, destroyConn } from "./conn-lifecycle.ts";
+import { connectPooled, destroyConn, quitConn } from "./conn-lifecycle.ts";
 
 /** Longest pause between reconnect attempts while a backend refuses. */
 const MAX_BACKOFF_MS = 2000;
@@ -50,6 +50,10 @@ export class BackendPool {
   readonly lanes: readonly [Lane, Lane] = [new Lane(2), new Lane(3)];
   /** Connections pinned to a client now (counted by setPinned). */
   pinned = 0;
+  /** Connections paused by slow readers that are not pinned: they count toward maxPinnedPerBackend too. */
+  paused = 0;
+  /** Idle connections told to QUIT to make room for the other lane, not closed yet. */
+  private makingRoom = 0;
   /** Clients whose pinning request waits for the caps to allow it, in arrival order. */
   readonly pinWaiters = new WaitQueue<PoolClient>();
   private pinWaiting = 0;
@@ -104,7 +108,17 @@ export class BackendPool {
    */
   pinRefusal(client: PoolClient): string | null {
     const cfg = this.runtime.config;
-    if (this.pinned >= cfg.maxPinnedPerBackend) return `too many pinned connections (maxPinnedPerBackend = ${cfg.maxPinnedPerBackend})`;
+    if (this.pinned + this.paused >= cfg.maxPinnedPerBackend) return `too many pinned connections (maxPinnedPerBackend = ${cfg.maxPinnedPerBackend})`;
+    return null;
+  }
+
+  /**
+   * addressRefusal says why `client`'s address may not pin one more connection (maxPinnedPerClient), or
+   * null. Unlike the backend's cap, this one is answered at once: it exists to stop one address from
+   * hoarding pins, so making it wait would only let it queue more.
+   */
+  addressRefusal(client: PoolClient): string | null {
+    const cfg = this.runtime.config;
     if (cfg.maxPinnedPerClient > 0 && this.runtime.pinnedBy(client.address) >= cfg.maxPinnedPerClient) {
       return `too many pinned connections for this client address (maxPinnedPerClient = ${cfg.maxPinnedPerClient})`;
     }
@@ -117,6 +131,10 @@ export class BackendPool {
       if (conn.pinned) return;
       conn.pinned = true;
       this.pinned++;
+      if (conn.heldPaused) {
+        conn.heldPaused = false; // counted once, as pinned
+        this.paused--;
+      }
       client.pinnedHeld++;
       this.runtime.addPinned(client.address);
       return;
@@ -124,6 +142,10 @@ export class BackendPool {
     if (!conn.pinned) return;
     conn.pinned = false;
     this.pinned--;
+    if (conn.pausedBy > 0 && conn.state !== "closed") {
+      conn.heldPaused = true; // still held by a slow reader
+      this.paused++;
+    }
     const holder = conn.owner;
     if (holder !== null) {
       holder.pinnedHeld--;
@@ -166,7 +188,7 @@ export class BackendPool {
       if (c.closed || !c.waitingPin) continue;
       if (this.pinRefusal(c) !== null) {
         q.push(c); // its address is at maxPinnedPerClient, or the backend is full again: keep its place
-        if (this.pinned >= this.runtime.config.maxPinnedPerBackend) break;
+        if (this.pinned + this.paused >= this.runtime.config.maxPinnedPerBackend) break;
         continue;
       }
       this.unwaitPin(c);
@@ -219,10 +241,14 @@ export class BackendPool {
   private grow(lane: Lane): boolean {
     if (this.retired || this.runtime.closing) return false;
     if (this.size >= this.max) {
+      // Full: an idle connection of the other protocol makes room, once Redis has closed it (onLost).
+      if (this.makingRoom > 0) return false;
       const other = lane === this.lanes[0] ? this.lanes[1] : this.lanes[0];
       const idle = other.idleConn();
       if (idle === null) return false;
-      destroyConn(idle, "idle connection of the other protocol closed to make room");
+      this.makingRoom++;
+      quitConn(idle);
+      return false;
     }
     this.open(lane);
     return true;
@@ -332,15 +358,17 @@ export class BackendPool {
    * connection alive fails the waiters at once (the backend is down: waiting the queue timeout would
    * help nobody); reconnects back off.
    */
-  onLost(conn: PooledConn, wasReady: boolean, deliberate: boolean, reason: string): void {
+  onLost(conn: PooledConn, was: ConnState, deliberate: boolean, reason: string): void {
     const lane = this.lane(conn.proto);
     lane.conns.delete(conn);
     this.backend.active--;
     if (lane.reserved === conn) lane.reserved = null;
-    if (!wasReady) lane.connecting--;
+    const connecting = was === "connecting" || was === "setup";
+    if (connecting) lane.connecting--;
+    if (was === "closing") this.makingRoom--;
     if (deliberate) {
       // Closed on purpose: not the backend's fault.
-    } else if (!wasReady) {
+    } else if (connecting) {
       this.connectFailures++;
       // Passive health, as for tunnel connects: enough failures in a row take the backend out of rotation.
       const listener = this.runtime.listener;
@@ -351,7 +379,8 @@ export class BackendPool {
       this.connectionsLost++;
     }
     if (this.retired || this.runtime.closing) return;
-    if (lane.waiting > 0 && this.backoffMs === 0 && lane.connecting < lane.waiting) this.grow(lane);
+    // Either lane may have been waiting for this slot (a connection closed to make room for the other).
+    for (const l of this.lanes) if (l.waiting > 0 && this.backoffMs === 0 && l.connecting < l.waiting) this.grow(l);
     this.scheduleReplenish();
   }
 

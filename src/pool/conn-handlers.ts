@@ -4,6 +4,7 @@ import { markDownNow } from "../health/passive.ts";
 import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH } from "./client.ts";
 import { FifoEntry, type PooledConn } from "./conn.ts";
 import { flushConn } from "./backend-writes.ts";
+import { noteStreamed } from "./bulk-gc.ts";
 import { connLost } from "./conn-lifecycle.ts";
 import { onReplyDone, sendToClient } from "./pump.ts";
 import { decodeValue } from "./resp-values.ts";
@@ -95,7 +96,7 @@ function onConnData(socket: Socket<PooledConn>, chunk: Buffer): void {
   const conn = socket.data;
   if (conn.state !== "ready") {
     if (conn.state === "setup") onSetupData(conn, chunk);
-    return;
+    return; // closing: QUIT's +OK, then Redis closes
   }
   const n = chunk.byteLength;
   conn.bytesIn += n;
@@ -138,6 +139,8 @@ function routeReplies(conn: PooledConn, chunk: Buffer): void {
     const r = scanner.feed(chunk, i, end);
     if (r === NEED_MORE) {
       if (!conn.dropping && from < end) sendToClient(head.client, from === 0 ? chunk : chunk.subarray(from), conn);
+      // A reply larger than the high-water mark streams through: see bulk-gc.ts.
+      if (scanner.pending > conn.pool.runtime.listener.config.highWaterBytes) noteStreamed(end - i);
       return;
     }
     if (r === INVALID) {

@@ -20,13 +20,28 @@ export function connectPooled(conn: PooledConn): void {
   Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
 }
 
-/** A connect (or setup) that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */
+/** A connect (or setup, or QUIT) that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */
 function onConnectTimeout(conn: PooledConn): void {
   conn.connectTimer = null;
-  if (conn.state !== "connecting" && conn.state !== "setup") return;
+  if (conn.state !== "connecting" && conn.state !== "setup" && conn.state !== "closing") return;
   const socket = conn.socket;
-  connLost(conn, "BACKEND_LOST", conn.state === "setup" ? "backend setup timeout" : "backend connect timeout", false);
+  const why = conn.state === "closing" ? "backend did not close after QUIT" : conn.state === "setup" ? "backend setup timeout" : "backend connect timeout";
+  connLost(conn, "BACKEND_LOST", why, conn.state === "closing");
   socket?.terminate();
+}
+
+const QUIT = new TextEncoder().encode("*1\r\n$4\r\nQUIT\r\n");
+
+/**
+ * quitConn closes an idle connection politely to make room for another: it asks Redis to QUIT and keeps
+ * its place in the pool until Redis has closed it (Redis frees the client before the FIN reaches us), so
+ * the backend never counts more than maxPerBackend connections from this pool, even for a moment.
+ */
+export function quitConn(conn: PooledConn): void {
+  if (conn.state !== "ready" || conn.socket === null) return;
+  conn.state = "closing";
+  conn.socket.write(QUIT);
+  conn.connectTimer = setTimeout(onConnectTimeout, conn.pool.runtime.listener.config.connectTimeoutMs, conn);
 }
 
 /** destroyConn closes a connection on purpose (dirty, retired, or closing); clients still on it are failed. */
@@ -47,7 +62,7 @@ export function destroyConn(conn: PooledConn, reason: string): void {
  */
 export function connLost(conn: PooledConn, code: string, reason: string, deliberate: boolean): void {
   if (conn.state === "closed") return;
-  const wasReady = conn.state === "ready";
+  const was = conn.state;
   const pool = conn.pool;
   conn.state = "closed";
   if (conn.connectTimer !== null) clearTimeout(conn.connectTimer);
@@ -60,12 +75,16 @@ export function connLost(conn: PooledConn, code: string, reason: string, deliber
     if (entry.client !== null && !victims.includes(entry.client)) victims.push(entry.client);
   }
   pool.setPinned(conn, null);
+  if (conn.heldPaused) {
+    conn.heldPaused = false;
+    pool.paused--;
+  }
   conn.owner = null;
   conn.fifoTail = null;
   conn.toBackend.clear();
   conn.blocked = [];
   conn.setupReply = [];
-  pool.onLost(conn, wasReady, deliberate, reason);
+  pool.onLost(conn, was, deliberate || was === "closing", reason);
   for (const c of victims) {
     if (c.conn !== conn || c.closed) continue;
     if (c.inFlight > 0 || c.stream !== null) {

@@ -10,10 +10,12 @@ import type { PoolClient } from "./client.ts";
  * - `connecting`: the TCP connect is in flight (bounded by connectTimeoutMs);
  * - `setup`: open, and warren's own HELLO/AUTH is in flight (RESP; the same deadline);
  * - `ready`: serving clients;
+ * - `closing`: told to QUIT to make room for a connection of the other protocol; it keeps its place in
+ *   the pool's size until Redis has closed it, so Redis never sees more than maxPerBackend connections;
  * - `closed`: gone (failed, lost, or closed on purpose); never reused.
  * It moves only forward; a connection that fails setup goes straight to closed.
  */
-export type ConnState = "connecting" | "setup" | "ready" | "closed";
+export type ConnState = "connecting" | "setup" | "ready" | "closing" | "closed";
 
 /** FifoEntry says that the next `count` replies on a connection belong to `client` (null: warren's own setup). */
 export class FifoEntry {
@@ -50,6 +52,8 @@ export class PooledConn {
   connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** Clients whose slow reading paused this connection; it reads again when the last one drains or leaves. */
   pausedBy = 0;
+  /** Counted in the pool's paused connections (BackendPool.paused): paused while not pinned. */
+  heldPaused = false;
   /** Blocking commands in flight here. */
   blockingInFlight = 0;
   /** Close the connection once no reply is outstanding (CLIENT KILL, SHUTDOWN, DEBUG ran here). */

@@ -1,5 +1,6 @@
 import { INVALID, NEED_MORE } from "../framing/index.ts";
-import { commandName, multibulkArgs, multibulkCount } from "../framing/resp-args.ts";
+import { multibulkArgs, multibulkCount } from "../framing/resp-args.ts";
+import { respCommandName } from "../framing/resp-command.ts";
 import { encodeCommand, parseInlineFrame } from "../framing/resp-inline.ts";
 import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH, F_RETIRE, Outgoing, PIN_LIFE, PIN_TXN, PIN_WATCH, type PoolClient, localEntry } from "./client.ts";
 import {
@@ -25,6 +26,7 @@ import {
   needsArgs,
 } from "./commands.ts";
 import { NOAUTH, OK, answerLocal, errorBytes, warrenError } from "./local-commands.ts";
+import { noteSegment, noteStreamed } from "./bulk-gc.ts";
 import { closeClient, noteFailure } from "./pump.ts";
 import { WaitQueue } from "../proxy/wait-queue.ts";
 
@@ -55,6 +57,7 @@ export function onRequestBytes(c: PoolClient, chunk: Uint8Array): void {
       const stop = r === NEED_MORE ? end : r;
       stream.pieces!.push(i === 0 && stop === end ? chunk : chunk.subarray(i, stop));
       c.outboxBytes += stop - i;
+      noteStreamed(stop - i);
       if (r === NEED_MORE) return;
       stream.complete = true;
       c.stream = null;
@@ -63,6 +66,7 @@ export function onRequestBytes(c: PoolClient, chunk: Uint8Array): void {
     }
     if (r === NEED_MORE) {
       c.partial.append(chunk, i, end);
+      noteSegment(end - i);
       if (c.partial.length > c.runtime.listener.config.highWaterBytes) maybeStream(c);
       return;
     }
@@ -93,7 +97,7 @@ function maybeStream(c: PoolClient): void {
   if (!runtime.resp) return startStream(c);
   if ((c.scanner as { inline?: boolean }).inline === true || !c.authenticated) return;
   const head = c.partial.view();
-  const name = commandName(head, 0, head.byteLength);
+  const name = respCommandName(head, 0, head.byteLength);
   if (name === null) return; // its header is not complete yet: keep reading (header lines are bounded)
   if (c.readRaw || (c.readPin & PIN_TXN) !== 0) return startStream(c);
   const rule = classify(name, null).rule;
@@ -125,7 +129,7 @@ function addRequest(c: PoolClient, buf: Uint8Array, start: number, end: number):
   if (c.readRaw) return pushRequest(c, buf, start, end, 0, 0, false, false);
   // The common case — GET, SET, INCR… — is recognised from three bytes of the frame.
   if (c.authenticated && !mayHaveRule(buf, start, end)) return pushRequest(c, buf, start, end, 1, 0, false, false);
-  const name = commandName(buf, start, end);
+  const name = respCommandName(buf, start, end);
   const args = name !== null && (needsArgs(name) || wantsArgs(name)) ? multibulkArgs(buf, start, end) : null;
   addCommand(c, buf, start, end, name, args);
 }
@@ -162,8 +166,11 @@ function addCommand(c: PoolClient, buf: Uint8Array, start: number, end: number, 
   if (!c.authenticated && local !== LOCAL_AUTH && local !== LOCAL_HELLO && local !== LOCAL_QUIT && local !== LOCAL_RESET) {
     return push(c, localEntry(NOAUTH));
   }
-  // EXEC, DISCARD and UNWATCH take no arguments: with any, Redis refuses them and they end nothing.
-  const rule = (k.rule === R_EXEC || k.rule === R_DISCARD || k.rule === R_UNWATCH) && argCount(buf, start, end, args) !== 0 ? R_NONE : k.rule;
+  // MULTI, EXEC, DISCARD and UNWATCH take no arguments: with any, Redis refuses them (one error reply)
+  // and they start or end nothing. This must be exact: inside what warren takes for a transaction,
+  // commands are forwarded as queued, so a MULTI Redis refused would let them run unseen.
+  const noArgs = k.rule === R_MULTI || k.rule === R_EXEC || k.rule === R_DISCARD || k.rule === R_UNWATCH;
+  const rule = noArgs && argCount(buf, start, end, args) !== 0 ? R_NONE : k.rule;
   if ((c.readPin & PIN_TXN) !== 0 && local !== LOCAL_QUIT && local !== LOCAL_RESET) return addInTransaction(c, buf, start, end, rule);
   switch (rule) {
     case R_NONE:
@@ -204,10 +211,12 @@ function addCommand(c: PoolClient, buf: Uint8Array, start: number, end: number, 
 /**
  * addInTransaction queues a command inside MULTI as-is: Redis queues it (+QUEUED) and runs it at EXEC.
  * A queued command warren would otherwise interpret (SELECT, SUBSCRIBE, HELLO, CLIENT SETNAME…) leaves
- * the connection in a state warren cannot follow, so EXEC then turns it pass-through for good.
+ * the connection in a state warren cannot follow, so the end of the transaction then turns it
+ * pass-through for good — at DISCARD too: if Redis refused the MULTI (NOPERM, BUSY…), those commands ran
+ * at once, and what they changed stays.
  */
 function addInTransaction(c: PoolClient, buf: Uint8Array, start: number, end: number, rule: number): void {
-  if (rule === R_EXEC) {
+  if (rule === R_EXEC || rule === R_DISCARD) {
     const dirty = c.readTxnDirty;
     c.readPin &= ~(PIN_TXN | PIN_WATCH);
     c.readTxnDirty = false;
@@ -217,11 +226,7 @@ function addInTransaction(c: PoolClient, buf: Uint8Array, start: number, end: nu
     }
     return pushRequest(c, buf, start, end, 1, F_ENDS_PIN, dirty, false);
   }
-  if (rule === R_DISCARD) {
-    c.readPin &= ~(PIN_TXN | PIN_WATCH);
-    c.readTxnDirty = false;
-    return pushRequest(c, buf, start, end, 1, F_ENDS_PIN, false, false);
-  } else if (rule !== R_NONE && rule !== R_BLOCKING && rule !== R_MULTI && rule !== R_WATCH && rule !== R_UNWATCH) {
+  if (rule !== R_NONE && rule !== R_BLOCKING && rule !== R_MULTI && rule !== R_WATCH && rule !== R_UNWATCH) {
     c.readTxnDirty = true; // (blocking commands do not block inside MULTI; MULTI and WATCH are refused there)
   }
   pushRequest(c, buf, start, end, 1, 0, false, false);

@@ -84,20 +84,34 @@ function pumpOutbox(c: PoolClient): void {
       if (c.waiting || c.waitingPin) return;
       const pool = c.pool ?? c.runtime.pick(c);
       if (pool === null) return;
-      if (pins && pool.pinRefusal(c) !== null) {
-        // Over the pin caps for now: wait for a pin to end, as a request waits for a connection.
-        c.pool = pool;
-        pool.waitForPin(c);
-        return;
+      if (pins) {
+        const refused = pool.addressRefusal(c);
+        if (refused !== null) {
+          c.pool = null;
+          if (c.inFlight > 0) return;
+          refusePinnedWait(c, refused);
+          return;
+        }
+        if (pool.pinRefusal(c) !== null) {
+          // Over the backend's pin cap for now: wait for a pin to end, as a request waits for a connection.
+          c.pool = pool;
+          pool.waitForPin(c);
+          return;
+        }
       }
       conn = pool.acquire(c, own, item.proto);
       if (conn === null) return;
     }
     if (pins && !conn.pinned) {
       const pool = conn.pool;
-      if (pool.pinRefusal(c) !== null) {
+      const refused = pool.addressRefusal(c);
+      if (refused !== null || pool.pinRefusal(c) !== null) {
         if (c.inFlight > 0) return;
         unbind(c);
+        if (refused !== null) {
+          refusePinnedWait(c, refused);
+          return;
+        }
         c.pool = pool;
         pool.waitForPin(c);
         return;
@@ -215,7 +229,8 @@ function unbind(c: PoolClient): void {
 }
 
 /**
- * refusePinnedWait answers a pinning request that waited queueTimeoutMs for the pin caps in vain. A pin
+ * refusePinnedWait answers a pinning request the caps refuse: at once for maxPinnedPerClient, after
+ * queueTimeoutMs of waiting in vain for maxPinnedPerBackend. A pin
  * that would outlive the request (MULTI, WATCH, SELECT…, SUBSCRIBE) also ends the client: what it sends
  * next assumes the state it asked for. A blocking command is only refused and the client goes on.
  */
@@ -347,13 +362,26 @@ export function sendToClient(c: PoolClient, bytes: Uint8Array, from: PooledConn 
     c.toClient.push(written === 0 ? bytes : bytes.subarray(written));
   }
   if (from !== null && from.socket !== null && c.toClient.bytes >= c.runtime.listener.config.highWaterBytes && !c.pausedConns.includes(from)) {
-    // Pause instead of buffering: on a shared connection this holds everyone's replies, which is the
-    // price of n:1. Each client that paused a connection is tracked, so it resumes only once the last
-    // of them has drained or left, and a paused connection is never handed to anyone.
-    if (c.pausedConns.length === 0) c.pausedSince = performance.now();
-    c.pausedConns.push(from);
-    if (from.pausedBy++ === 0) from.socket.pause();
+    pauseFor(c, from);
   }
+}
+
+/**
+ * pauseFor pauses `conn` because `c` reads slower than the backend answers: pause instead of buffering,
+ * so a slow client cannot grow this process's memory. On a shared connection this holds everyone's
+ * replies behind the slow one, which is the price of n:1; so a paused connection counts toward the pin
+ * caps like a pinned one (no pinning request is granted on its account), each client that paused it is
+ * tracked, it resumes only once the last of them has drained or left, it is never handed to anyone
+ * meanwhile, and a client that keeps one paused for replyTimeoutMs is closed (sweep.ts).
+ */
+function pauseFor(c: PoolClient, conn: PooledConn): void {
+  if (conn.pausedBy === 0 && !conn.pinned) {
+    conn.pool.paused++;
+    conn.heldPaused = true;
+  }
+  if (c.pausedConns.length === 0) c.pausedSince = performance.now();
+  c.pausedConns.push(conn);
+  if (conn.pausedBy++ === 0) conn.socket?.pause();
 }
 
 /** resumePausedConns releases the connections this client's slow reading paused. */
@@ -362,7 +390,12 @@ export function resumePausedConns(c: PoolClient): void {
   if (paused.length === 0) return;
   c.pausedConns = [];
   for (const conn of paused) {
-    if (--conn.pausedBy > 0 || conn.state === "closed") continue;
+    if (--conn.pausedBy > 0) continue;
+    if (conn.heldPaused) {
+      conn.heldPaused = false;
+      conn.pool.paused--;
+    }
+    if (conn.state === "closed") continue;
     conn.socket?.resume();
     if (conn.state === "ready" && conn.owner === null) conn.pool.onFree(conn.pool.lane(conn.proto));
   }
@@ -378,11 +411,12 @@ export function closeClient(c: PoolClient): void {
 
 /**
  * closeIfIdle closes a draining client that has nothing in progress: no reply owed, no request queued or
- * half-read, no reply bytes waiting for it.
+ * being streamed, no reply bytes waiting for it. A request not read whole yet has reached no backend and
+ * is owed nothing (it may never complete: Redis never answers an inline line with a NUL), so it is dropped.
  */
 export function closeIfIdle(c: PoolClient): void {
-  if (c.closed || c.inFlight > 0 || c.outbox.length > 0 || c.partial.length > 0 || c.stream !== null || c.toClient.bytes > 0) return;
-  if (c.conn !== null && c.conn.raw && c.state !== "draining") return; // a subscriber is never idle
+  // A subscriber (pass-through) owes and is owed nothing countable: it is idle between pushes.
+  if (c.closed || c.inFlight > 0 || c.outbox.length > 0 || c.stream !== null || c.toClient.bytes > 0) return;
   closeClient(c);
 }
 

@@ -65,12 +65,20 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     }
   };
   await spawn();
+  // One admin connection, however many callers ask at once (each would otherwise open its own and be
+  // counted in connected_clients).
+  let connecting: Promise<RespClient> | null = null;
   const adminConn = async (): Promise<RespClient> => {
-    if (admin === null || admin.closed) {
-      admin = await RespClient.connect(port);
-      if (adminAuth.length > 0) await admin.command("AUTH", ...adminAuth);
-    }
-    return admin;
+    if (admin !== null && !admin.closed) return admin;
+    connecting ??= (async () => {
+      const c = await RespClient.connect(port);
+      if (adminAuth.length > 0) await c.command("AUTH", ...adminAuth);
+      admin = c;
+      return c;
+    })().finally(() => {
+      connecting = null;
+    });
+    return connecting;
   };
   const kill = async (): Promise<void> => {
     admin?.close();

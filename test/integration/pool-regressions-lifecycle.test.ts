@@ -322,7 +322,8 @@ describe("12. authentication, recovery and accounting", () => {
     const pong = await eventually(
       async () => {
         using c = await RespClient.connect(port);
-        return within(1000, "PING", c.command("PING")).catch((e: Error) => e.message);
+        // Awaited here: `using` closes the client when this function returns.
+        return await within(1000, "PING", c.command("PING")).catch((e: Error) => e.message);
       },
       (r) => r === "PONG",
       "a client to be served again well before the 30 s cool-down ends",

@@ -1,6 +1,7 @@
 /** The pool's command table (src/pool/commands.ts): how each command is routed and its replies counted. */
 import { describe, expect, test } from "bun:test";
-import { commandName, multibulkArgs } from "../../../src/framing/resp-args.ts";
+import { multibulkArgs } from "../../../src/framing/resp-args.ts";
+import { respCommandName } from "../../../src/framing/resp-command.ts";
 import {
   LOCAL_AUTH,
   LOCAL_GETNAME,
@@ -31,7 +32,7 @@ import { encodeCommand } from "../../helpers/redis.ts";
 /** rule classifies a command given as words, the way the pool does for a complete request frame. */
 function of(...words: string[]): { rule: number; local: number; refusal: string | null } {
   const frame = encodeCommand(...words);
-  return classify(commandName(frame, 0, frame.byteLength), multibulkArgs(frame, 0, frame.byteLength));
+  return classify(respCommandName(frame, 0, frame.byteLength), multibulkArgs(frame, 0, frame.byteLength));
 }
 
 test("transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH", () => {
