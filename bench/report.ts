@@ -26,6 +26,13 @@ export function format(v: number, unit: string): string {
   return Math.round(v).toLocaleString("en-US");
 }
 
+/** pct prints a fraction as a percentage with one decimal, signed ("+1.2%", "-0.4%") unless `signed` is false. */
+export function pct(fraction: number, signed = true): string {
+  if (!Number.isFinite(fraction)) return "—";
+  const s = (fraction * 100).toFixed(1);
+  return signed && fraction >= 0 ? `+${s}%` : `${s}%`;
+}
+
 function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "—";
 }
