@@ -1,4 +1,5 @@
 /** The bench's command line: every default in BENCH_DEFAULTS, every flag in USAGE. */
+import { UsageError, list } from "./flags.ts";
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -137,16 +138,4 @@ export function parseOptions(argv: readonly string[], resultsDir: string): Bench
     }
   }
   return o;
-}
-
-class UsageError extends Error {}
-
-function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const out: T[] = [];
-  for (const item of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown "${item}", expected one of ${allowed.join(", ")}`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  if (out.length === 0) throw new UsageError(`${flag}: expected at least one of ${allowed.join(", ")}`);
-  return out;
 }

@@ -1,4 +1,5 @@
 /** `bun bench/pool.ts` command line: every default in POOL_BENCH_DEFAULTS, every flag in USAGE. */
+import { UsageError, list } from "../flags.ts";
 
 export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux2", "twemproxy"] as const;
 export type PoolTargetName = (typeof POOL_TARGET_NAMES)[number];
@@ -65,7 +66,6 @@ export const USAGE = `bun bench/pool.ts [options]   Redis through warren's poole
   --json PATH          results file (default bench/results/pool-latest.json, pool-quick.json with --quick)
   -h, --help           this text`;
 
-class UsageError extends Error {}
 
 /** parsePoolOptions returns the options, or a message naming the bad flag. */
 export function parsePoolOptions(argv: readonly string[], resultsDir: string): PoolBenchOptions | string {
@@ -149,14 +149,4 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
     }
   }
   return o;
-}
-
-function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const out: T[] = [];
-  for (const item of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown "${item}", expected one of ${allowed.join(", ")}`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  if (out.length === 0) throw new UsageError(`${flag}: expected one of ${allowed.join(", ")}`);
-  return out;
 }
