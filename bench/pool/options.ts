@@ -1,4 +1,5 @@
 /** `bun bench/pool.ts` command line: every default in POOL_BENCH_DEFAULTS, every flag in USAGE. */
+import { BASELINE_USAGE, type Baseline, baselineFlag } from "../baseline.ts";
 import { UsageError, list } from "../flags.ts";
 
 export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux2", "twemproxy"] as const;
@@ -47,6 +48,8 @@ export interface PoolBenchOptions {
   warrenDir: string | null;
   quick: boolean;
   jsonPath: string;
+  /** Also run every warren target from this checkout of the code before a change (bench/baseline.ts); null: no baseline. */
+  baseline: Baseline | null;
 }
 
 export const USAGE = `bun bench/pool.ts [options]   Redis through warren's pooled mode vs twemproxy
@@ -63,6 +66,7 @@ export const USAGE = `bun bench/pool.ts [options]   Redis through warren's poole
   --pin                target on the last core, Redis + load generator on the others (taskset)
   --profile DIR        run every warren target under bun --cpu-prof --cpu-prof-md, profiles in DIR
   --warren DIR         run warren from another checkout (DIR/src/main.ts), e.g. a patched copy to compare
+${BASELINE_USAGE}
   --json PATH          results file (default bench/results/pool-latest.json, pool-quick.json with --quick)
   -h, --help           this text`;
 
@@ -79,6 +83,7 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
     pin: false,
     profileDir: null,
     warrenDir: null,
+    baseline: null,
     quick,
     // A smoke run must not overwrite the numbers someone is about to quote.
     jsonPath: `${resultsDir}/pool-${quick ? "quick" : "latest"}.json`,
@@ -133,6 +138,10 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
           break;
         case "--warren":
           o.warrenDir = value();
+          break;
+        case "--baseline":
+        case "--baseline-dir":
+          o.baseline = baselineFlag(flag, value(), o.baseline);
           break;
         case "--json":
           o.jsonPath = value();
