@@ -64,16 +64,32 @@ export function killAllChildrenNow(): void {
   for (const p of live) if (isRunning(p)) p.kill("SIGTERM");
 }
 
-/** Temp directories (configs, pid files) to delete on every way out. */
-const tempDirs = new Set<string>();
+/**
+ * What to undo on every way out (temp dirs, the baseline's git worktree), run
+ * newest first, so a worktree inside the temp dir is removed before the dir.
+ * Each must be synchronous: the process "exit" event runs them too.
+ */
+const cleanups: (() => void)[] = [];
 
-export function removeOnExit(dir: string): void {
-  tempDirs.add(dir);
+/** onExit runs `undo` once, on whichever way out comes first, after the children have been stopped. */
+export function onExit(undo: () => void): void {
+  cleanups.push(undo);
 }
 
-function removeTempDirs(): void {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
+/** removeOnExit deletes a temp directory (configs, pid files) on every way out. */
+export function removeOnExit(dir: string): void {
+  onExit(() => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** runCleanups runs what onExit registered, newest first, each once; one that throws does not stop the rest. */
+export function runCleanups(): void {
+  for (let undo = cleanups.pop(); undo !== undefined; undo = cleanups.pop()) {
+    try {
+      undo();
+    } catch (err) {
+      process.stderr.write(`bench: cleanup failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
 }
 
 let installed = false;
@@ -85,7 +101,7 @@ export function installExitHandlers(): void {
   const onSignal = (signal: NodeJS.Signals, code: number) => () => {
     process.stderr.write(`\nbench: ${signal}, stopping ${live.size} child process(es)\n`);
     void stopAllChildren().finally(() => {
-      removeTempDirs();
+      runCleanups();
       process.exit(code);
     });
     setTimeout(() => {
@@ -97,7 +113,7 @@ export function installExitHandlers(): void {
   process.on("SIGTERM", onSignal("SIGTERM", 143));
   process.on("exit", () => {
     killAllChildrenNow();
-    removeTempDirs();
+    runCleanups();
   });
 }
 
@@ -152,7 +168,7 @@ export async function benchMain<O>(
     return help ? 0 : 2;
   }
   installExitHandlers();
-  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { mkdtemp } = await import("node:fs/promises");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const dir = await mkdtemp(join(tmpdir(), tmpPrefix));
@@ -161,6 +177,6 @@ export async function benchMain<O>(
     return await run(o, dir);
   } finally {
     await stopAllChildren();
-    await rm(dir, { recursive: true, force: true });
+    runCleanups(); // the temp dir, and whatever run() registered with onExit (a baseline worktree)
   }
 }

@@ -1,4 +1,6 @@
 /** The bench's command line: every default in BENCH_DEFAULTS, every flag in USAGE. */
+import { BASELINE_USAGE, type Baseline, baselineFlag } from "./baseline.ts";
+import { UsageError, list } from "./flags.ts";
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
@@ -39,6 +41,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Where the JSON results go. */
   jsonPath: string;
+  /** Also run every warren target from this checkout of the code before a change (bench/baseline.ts); null: no baseline. */
+  baseline: Baseline | null;
 }
 
 export const USAGE = `bun run bench [options]   (= bun bench/run.ts [options])
@@ -56,6 +60,7 @@ export const USAGE = `bun run bench [options]   (= bun bench/run.ts [options])
   --idle N             connections held by idle-rss (default ${BENCH_DEFAULTS.idleConnections})
   --json PATH          where to write the results (default bench/results/latest.json,
                        bench/results/quick.json with --quick)
+${BASELINE_USAGE}
   --pin                target on the last core, load generator + backend on the others (taskset)
   --no-micro           skip the mitata micro-benchmarks (bench/micro/*.bench.ts, ~30 s)
   --micro              run them even with --quick
@@ -73,6 +78,7 @@ export function parseOptions(argv: readonly string[], resultsDir: string): Bench
     micro: !quick,
     pin: false,
     quick,
+    baseline: null,
     // A smoke run must not overwrite the numbers someone is about to quote.
     jsonPath: `${resultsDir}/${quick ? "quick" : "latest"}.json`,
   };
@@ -116,6 +122,10 @@ export function parseOptions(argv: readonly string[], resultsDir: string): Bench
         case "--idle":
           o.idleConnections = Math.round(number(1, 8000));
           break;
+        case "--baseline":
+        case "--baseline-dir":
+          o.baseline = baselineFlag(flag, value(), o.baseline);
+          break;
         case "--json":
           o.jsonPath = value();
           break;
@@ -137,16 +147,4 @@ export function parseOptions(argv: readonly string[], resultsDir: string): Bench
     }
   }
   return o;
-}
-
-class UsageError extends Error {}
-
-function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const out: T[] = [];
-  for (const item of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown "${item}", expected one of ${allowed.join(", ")}`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  if (out.length === 0) throw new UsageError(`${flag}: expected at least one of ${allowed.join(", ")}`);
-  return out;
 }

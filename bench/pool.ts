@@ -13,6 +13,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { THIS_CHECKOUT, checkoutBaseline, withTwins } from "./baseline.ts";
 import { benchMain, sleep, stopAllChildren } from "./children.ts";
 import { describeMachine } from "./machine.ts";
 import { enablePinning } from "./pin.ts";
@@ -20,12 +21,18 @@ import { type Sample, measure } from "./pool/measure.ts";
 import { type PoolBenchOptions, type PoolWorkloadName, parsePoolOptions } from "./pool/options.ts";
 import { startRedis } from "./pool/redis.ts";
 import { type PoolCell, type PoolResults, goals, goalsText, markdown, ratios, ratiosText, toJson, workloadTable } from "./pool/report.ts";
-import { DEFAULT_WARREN_DIR, POOL_TARGETS, type PoolTargetKind, type WarrenRun } from "./pool/targets.ts";
+import { POOL_TARGETS, type PoolTargetKind, type WarrenRun } from "./pool/targets.ts";
+import { type BaselineRow, type PairedMetric, baselineJson, baselineText, compareWithBaseline } from "./report-baseline.ts";
 import type { Probe } from "./targets/target.ts";
 
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's CPU tail does not land on the next. */
 const PAUSE_MS = 250;
+/** What the baseline comparison pairs: the unpipelined and pipelined rates, and the proxy's CPU per request. */
+const PAIRED = [
+  { key: "reqPerSec", unit: "req/s", higherIsBetter: true },
+  { key: "targetCpuUsPerReq", unit: "proxy CPU µs/req", higherIsBetter: false },
+] as const satisfies readonly PairedMetric<keyof Sample>[];
 
 async function main(argv: readonly string[]): Promise<number> {
   return benchMain(argv, (a) => parsePoolOptions(a, RESULTS_DIR), bench, "warren-pool-bench-");
@@ -40,9 +47,12 @@ function describeWorkload(name: string, o: PoolBenchOptions): string {
 async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   const startedAt = new Date();
   const machine = describeMachine();
-  const kinds = POOL_TARGETS.filter((k) => o.targets.includes(k.name));
+  // Each warren target's @base twin right after it: rotation keeps the two back to back in most rounds.
+  const base = checkoutBaseline(o.baseline, dir);
+  const kinds = withTwins(POOL_TARGETS.filter((k) => (o.targets as readonly string[]).includes(k.name)), base);
   const probes = new Map<string, Probe>();
-  const warrenRun: WarrenRun = { warrenDir: o.warrenDir === null ? DEFAULT_WARREN_DIR : resolve(o.warrenDir), profileDir: o.profileDir === null ? null : resolve(o.profileDir) };
+  const current = o.warrenDir === null ? THIS_CHECKOUT : { dir: resolve(o.warrenDir), suffix: "", label: resolve(o.warrenDir) };
+  const warrenRun: WarrenRun = { warren: current, profileDir: o.profileDir === null ? null : resolve(o.profileDir) };
   for (const k of kinds) probes.set(k.name, await k.probe(warrenRun));
   const usable = kinds.filter((k) => probes.get(k.name)?.ok === true);
   if (o.profileDir !== null) await mkdir(o.profileDir, { recursive: true });
@@ -53,9 +63,10 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   say(`bun ${machine.bun}`);
   const redis = await startRedis(dir);
   say(`  redis    ${redis.version} — private redis-server, --save "" --appendonly no`);
+  const width = Math.max(16, ...kinds.map((k) => k.name.length));
   for (const k of kinds) {
     const p = probes.get(k.name)!;
-    say(`  ${k.name.padEnd(16)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
+    say(`  ${k.name.padEnd(width)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
   }
   if (o.pin) {
     const pin = enablePinning();
@@ -65,6 +76,7 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   say(`generator: ${o.generator === "bun" ? "bench/pool/generator.ts (Bun, replies counted with warren's RESP scanner)" : "redis-benchmark"}, a fresh process per measurement`);
   say(`rounds: ${o.rounds} × ${o.durationMs / 1000} s counted after ${o.warmupMs / 1000} s warmup (interleaved, order rotated; medians)`);
   say("each target is started fresh for each measurement and stopped after it, so only it holds Redis connections");
+  if (base !== null) say(`baseline: every warren target runs a second time, as <target>@base, from ${base.label}`);
   say(`Redis conns: INFO clients connected_clients sampled every 100 ms while counting, max, minus the bench's admin connection`);
   for (const w of o.workloads) say(`  ${w.padEnd(10)} ${describeWorkload(w, o)}`);
   say();
@@ -96,12 +108,12 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
         if (sample instanceof Error) {
           cell.rounds.push(null);
           cell.errors.push(`round ${round + 1}: ${sample.message}`);
-          progress(round, o.rounds, w, k.name, `error: ${sample.message.split("\n")[0]}`);
+          progress(round, o.rounds, w, k.name.padEnd(width), `error: ${sample.message.split("\n")[0]}`);
           continue;
         }
         cell.rounds.push(sample);
         const extra = sample.errorReplies + sample.errors > 0 ? `, ${sample.errorReplies} error replies, ${sample.errors} socket errors` : "";
-        progress(round, o.rounds, w, k.name, `${Math.round(sample.reqPerSec).toLocaleString("en-US")} req/s, ${sample.backendConns} Redis conns${extra}`);
+        progress(round, o.rounds, w, k.name.padEnd(width), `${Math.round(sample.reqPerSec).toLocaleString("en-US")} req/s, ${sample.backendConns} Redis conns${extra}`);
       }
     }
   }
@@ -116,6 +128,15 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   say("ratios (medians; req/s higher is better, proxy CPU per request lower is better):");
   say(ratiosText(rs));
   say();
+  let vsBase: BaselineRow[] = [];
+  if (base !== null) {
+    vsBase = compareWithBaseline(
+      o.workloads.map((w) => ({ name: w, metrics: PAIRED, targets: [...results.get(w)!.keys()] })),
+      (w, t, key) => results.get(w)?.get(t)?.rounds.map((s) => (s === null ? null : s[key])) ?? [],
+    );
+    say(baselineText(vsBase, base, o.rounds));
+    say();
+  }
   const gs = goals(results);
   say("goal:");
   say(goalsText(gs, o.quick));
@@ -137,6 +158,7 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
     results: toJson(results),
     ratios: rs,
     goals: gs,
+    baseline: base === null || o.baseline === null ? null : baselineJson(o.baseline, base, vsBase),
   };
   await mkdir(dirname(o.jsonPath), { recursive: true });
   await Bun.write(o.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
@@ -153,7 +175,7 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
 }
 
 function progress(round: number, rounds: number, w: string, target: string, text: string): void {
-  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.padEnd(9)} ${target.padEnd(16)} ${text}\n`);
+  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.padEnd(9)} ${target} ${text}\n`);
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {

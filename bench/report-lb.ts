@@ -7,8 +7,8 @@
  * ratios: rounds are interleaved, so round i of both targets ran minutes
  * apart at most, and pairing them cancels the slow drift.
  */
-import { type Cell, type Goal, type Results, format } from "./report.ts";
-import { median } from "./stats.ts";
+import { type Cell, type Goal, type Results, format, pct } from "./report.ts";
+import { type Series, median, pairedRatios, spread } from "./stats.ts";
 import type { Workload } from "./workloads.ts";
 
 const ONE = "warren";
@@ -18,8 +18,6 @@ export const LB_MAX_COST = 0.03;
 /** Workloads whose ratios are printed; rr alone decides the goal. */
 const COMPARED = ["rr", "pipelined", "connect"] as const;
 const CPU_KEY = "cpuUsPerOp";
-
-type Series = readonly (number | null)[];
 
 /** Comparison of one metric: medians, their ratio, the per-round ratios and each target's spread. */
 interface Comparison {
@@ -35,28 +33,9 @@ interface Comparison {
 }
 
 function compare(one: Series, lb: Series): Comparison {
-  const perRound: number[] = [];
-  for (let i = 0; i < Math.min(one.length, lb.length); i++) {
-    const a = one[i];
-    const b = lb[i];
-    if (a !== null && a !== undefined && b !== null && b !== undefined && a > 0) perRound.push(b / a);
-  }
   const m1 = median(one);
   const m2 = median(lb);
-  return { one: m1, lb: m2, ratio: m2 / m1, perRound, spreadOne: spread(one), spreadLb: spread(lb) };
-}
-
-/** spread is the rounds' range relative to their median: what "noise" means in this report. */
-function spread(values: Series): number {
-  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
-  if (xs.length < 2) return NaN;
-  return (Math.max(...xs) - Math.min(...xs)) / median(xs);
-}
-
-function pct(fraction: number, signed = true): string {
-  if (!Number.isFinite(fraction)) return "—";
-  const s = (fraction * 100).toFixed(1);
-  return signed && fraction >= 0 ? `+${s}%` : `${s}%`;
+  return { one: m1, lb: m2, ratio: m2 / m1, perRound: pairedRatios(lb, one), spreadOne: spread(one), spreadLb: spread(lb) };
 }
 
 /** rangeText: the per-round ratios as "median (min…max)". */

@@ -26,14 +26,22 @@ export function format(v: number, unit: string): string {
   return Math.round(v).toLocaleString("en-US");
 }
 
+/** pct prints a fraction as a percentage with one decimal, signed ("+1.2%", "-0.4%") unless `signed` is false. */
+export function pct(fraction: number, signed = true): string {
+  if (!Number.isFinite(fraction)) return "—";
+  const s = (fraction * 100).toFixed(1);
+  return signed && fraction >= 0 ? `+${s}%` : `${s}%`;
+}
+
 function ratio(a: number, b: number): string {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "—";
 }
 
-function table(rows: string[][], indent = "  "): string {
+/** table aligns rows in columns: text columns (`isText`, by default the first) to the left, numbers to the right. */
+export function table(rows: string[][], indent = "  ", isText: (column: number) => boolean = (c) => c === 0): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   return rows
-    .map((r) => indent + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("   ").trimEnd())
+    .map((r) => indent + r.map((cell, c) => (isText(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("   ").trimEnd())
     .join("\n");
 }
 

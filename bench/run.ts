@@ -12,11 +12,13 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { checkoutBaseline, withTwins } from "./baseline.ts";
 import { benchMain, readLines, sleep, spawnChild, stopAllChildren, withTimeout } from "./children.ts";
 import { describeMachine } from "./machine.ts";
 import { runMicro } from "./micro.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { enablePinning, withPin } from "./pin.ts";
+import { type BaselineRow, type PairedWorkload, baselineJson, baselineText, compareWithBaseline } from "./report-baseline.ts";
 import { balancingGoals, balancingText } from "./report-lb.ts";
 import { type Cell, type Results, goals, goalsText, markdown, newCell, toJson, workloadTable, format } from "./report.ts";
 import { direct } from "./targets/direct.ts";
@@ -25,6 +27,7 @@ import { nginx } from "./targets/nginx.ts";
 import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/target.ts";
 import { warren } from "./targets/warren.ts";
 import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
+import type { Series } from "./stats.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
 const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, haproxy, nginx];
@@ -39,7 +42,9 @@ async function main(argv: readonly string[]): Promise<number> {
 async function bench(o: BenchOptions, dir: string): Promise<number> {
   const startedAt = new Date();
   const machine = describeMachine();
-  const kinds = KINDS.filter((k) => o.targets.includes(k.name));
+  // Each warren target's @base twin right after it: rotation keeps the two back to back in most rounds.
+  const base = checkoutBaseline(o.baseline, dir);
+  const kinds = withTwins(KINDS.filter((k) => o.targets.includes(k.name)), base);
   const probes = new Map<string, Probe>();
   for (const k of kinds) probes.set(k.name, await k.probe());
   const usable = kinds.filter((k) => probes.get(k.name)?.ok === true);
@@ -49,9 +54,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   say(`warren bench — ${startedAt.toISOString()}${o.quick ? " (--quick smoke run: numbers are not meaningful)" : ""}`);
   say(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`);
   say(`bun ${machine.bun}`);
+  const width = Math.max(9, ...kinds.map((k) => k.name.length));
   for (const k of kinds) {
     const p = probes.get(k.name)!;
-    say(`  ${k.name.padEnd(9)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
+    say(`  ${k.name.padEnd(width)} ${p.ok ? `${p.version} — ${p.notes}` : p.reason}`);
   }
   if (o.pin) {
     const pin = enablePinning();
@@ -61,6 +67,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say("unpinned: the scheduler places load generator, backend and target (try --pin to give the target its own core)");
   }
   say(`rounds: ${o.rounds} (interleaved, target order rotated each round; medians reported)`);
+  if (base !== null) say(`baseline: every warren target runs a second time, as <target>@base, from ${base.label}`);
   say(`every process separate: load generator (Bun, new per measurement), backend (Bun echo/sink), each target`);
   for (const w of workloads) say(`  ${w.name.padEnd(10)} ${w.describe(o)}`);
   say();
@@ -93,12 +100,12 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
           // Keep every list one entry per round, so round i of two targets can be paired.
           for (const e of w.extras) (cell.extras[e.key] ??= []).push(null);
           cell.errors.push(`round ${round + 1}: ${sample.message}`);
-          progress(round, o.rounds, w, k.name, `error: ${sample.message.split("\n")[0]}`);
+          progress(round, o.rounds, w, k.name.padEnd(width), `error: ${sample.message.split("\n")[0]}`);
           continue;
         }
         cell.rounds.push(sample.value);
         for (const e of w.extras) (cell.extras[e.key] ??= []).push(sample.extra[e.key] ?? null);
-        progress(round, o.rounds, w, k.name, `${format(sample.value, w.unit)} ${w.unit}`);
+        progress(round, o.rounds, w, k.name.padEnd(width), `${format(sample.value, w.unit)} ${w.unit}`);
       }
     }
   }
@@ -112,6 +119,12 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   const lb = balancingText(results, workloads);
   if (lb !== "") {
     say(lb);
+    say();
+  }
+  let vsBase: BaselineRow[] = [];
+  if (base !== null) {
+    vsBase = compareWithBaseline(pairedWorkloads(workloads, results), (w, t, key) => series(results, w, t, key));
+    say(baselineText(vsBase, base, o.rounds));
     say();
   }
   const gs = [...goals(results), ...balancingGoals(results)];
@@ -133,6 +146,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     workloads: Object.fromEntries(workloads.map((w) => [w.name, { unit: w.unit, higherIsBetter: w.higherIsBetter, description: w.describe(o) }])),
     results: toJson(results),
     goals: gs,
+    baseline: base === null || o.baseline === null ? null : baselineJson(o.baseline, base, vsBase),
   };
   await mkdir(dirname(o.jsonPath), { recursive: true });
   await Bun.write(o.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
@@ -147,6 +161,22 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   // A bench whose every measurement of some target failed is broken, not slow.
   const broken = [...results.values()].some((cells) => [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((v) => v === null)));
   return broken || failed ? 1 : 0;
+}
+
+/** pairedWorkloads: what the baseline comparison pairs on each workload, its rate (or KiB/conn) and its CPU per operation. */
+function pairedWorkloads(workloads: readonly Workload[], results: Results): PairedWorkload[] {
+  return workloads.map((w) => ({
+    name: w.name,
+    metrics: [{ key: "", unit: w.unit, higherIsBetter: w.higherIsBetter }, ...w.extras.filter((e) => e.cpu === true)],
+    targets: [...(results.get(w.name)?.keys() ?? [])],
+  }));
+}
+
+/** series: a cell's rounds of one metric ("" is the workload's headline). */
+function series(results: Results, workload: string, target: string, key: string): Series {
+  const c = results.get(workload)?.get(target);
+  if (c === undefined) return [];
+  return key === "" ? c.rounds : (c.extras[key] ?? []);
 }
 
 /** measureOne gets (or restarts, or freshly starts) the target, then takes one sample. */
@@ -196,7 +226,7 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
 }
 
 function progress(round: number, rounds: number, w: Workload, target: string, text: string): void {
-  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.name.padEnd(9)} ${target.padEnd(9)} ${text}\n`);
+  process.stderr.write(`  [round ${round + 1}/${rounds}] ${w.name.padEnd(9)} ${target} ${text}\n`);
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {

@@ -1,4 +1,6 @@
 /** `bun bench/pool.ts` command line: every default in POOL_BENCH_DEFAULTS, every flag in USAGE. */
+import { BASELINE_USAGE, type Baseline, baselineFlag } from "../baseline.ts";
+import { UsageError, list } from "../flags.ts";
 
 export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux2", "twemproxy"] as const;
 export type PoolTargetName = (typeof POOL_TARGET_NAMES)[number];
@@ -46,6 +48,8 @@ export interface PoolBenchOptions {
   warrenDir: string | null;
   quick: boolean;
   jsonPath: string;
+  /** Also run every warren target from this checkout of the code before a change (bench/baseline.ts); null: no baseline. */
+  baseline: Baseline | null;
 }
 
 export const USAGE = `bun bench/pool.ts [options]   Redis through warren's pooled mode vs twemproxy
@@ -62,10 +66,10 @@ export const USAGE = `bun bench/pool.ts [options]   Redis through warren's poole
   --pin                target on the last core, Redis + load generator on the others (taskset)
   --profile DIR        run every warren target under bun --cpu-prof --cpu-prof-md, profiles in DIR
   --warren DIR         run warren from another checkout (DIR/src/main.ts), e.g. a patched copy to compare
+${BASELINE_USAGE}
   --json PATH          results file (default bench/results/pool-latest.json, pool-quick.json with --quick)
   -h, --help           this text`;
 
-class UsageError extends Error {}
 
 /** parsePoolOptions returns the options, or a message naming the bad flag. */
 export function parsePoolOptions(argv: readonly string[], resultsDir: string): PoolBenchOptions | string {
@@ -79,6 +83,7 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
     pin: false,
     profileDir: null,
     warrenDir: null,
+    baseline: null,
     quick,
     // A smoke run must not overwrite the numbers someone is about to quote.
     jsonPath: `${resultsDir}/pool-${quick ? "quick" : "latest"}.json`,
@@ -134,6 +139,10 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
         case "--warren":
           o.warrenDir = value();
           break;
+        case "--baseline":
+        case "--baseline-dir":
+          o.baseline = baselineFlag(flag, value(), o.baseline);
+          break;
         case "--json":
           o.jsonPath = value();
           break;
@@ -149,14 +158,4 @@ export function parsePoolOptions(argv: readonly string[], resultsDir: string): P
     }
   }
   return o;
-}
-
-function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const out: T[] = [];
-  for (const item of raw.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    if (!(allowed as readonly string[]).includes(item)) throw new UsageError(`${flag}: unknown "${item}", expected one of ${allowed.join(", ")}`);
-    if (!out.includes(item as T)) out.push(item as T);
-  }
-  if (out.length === 0) throw new UsageError(`${flag}: expected one of ${allowed.join(", ")}`);
-  return out;
 }

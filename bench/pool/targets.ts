@@ -5,25 +5,26 @@
  * a proxy here has one port, passed as both of RunningTarget's ports.
  */
 import { join } from "node:path";
+import type { Checkout } from "../baseline.ts";
 import { freePort } from "../net.ts";
 import { run, startProcessTarget } from "../targets/process-target.ts";
 import type { Probe, RunningTarget } from "../targets/target.ts";
+import { probeWarren } from "../targets/warren.ts";
 import type { PoolTargetName } from "./options.ts";
-
-const REPO = join(import.meta.dir, "..", "..");
 
 /** How the warren targets are run: from which checkout, and whether profiled. */
 export interface WarrenRun {
-  /** The repository whose src/main.ts runs (default: this one; another checkout compares a patch). */
-  warrenDir: string;
+  /** The checkout whose src/main.ts runs (this one, or --warren DIR to measure a patch); a baseline twin has its own. */
+  warren: Checkout;
   /** Write a CPU profile per warren process here (bun --cpu-prof --cpu-prof-md), or null. */
   profileDir: string | null;
 }
 
-export const DEFAULT_WARREN_DIR = REPO;
-
 export interface PoolTargetKind {
-  readonly name: PoolTargetName;
+  /** A PoolTargetName, or one with the baseline's suffix (`warren-pool-mux1@base`). */
+  readonly name: string;
+  /** The same target run from another checkout of warren; only warren's targets have it. */
+  readonly at?: (checkout: Checkout) => PoolTargetKind;
   probe(run: WarrenRun): Promise<Probe>;
   /** start runs the target in front of Redis on `redisPort`, its config in `dir`, and resolves once it accepts. */
   start(redisPort: number, dir: string, run: WarrenRun): Promise<RunningTarget>;
@@ -42,19 +43,19 @@ export const direct: PoolTargetKind = {
 /** WarrenShape is what differs between the warren targets: tunnel, or a pool of some size and mode. */
 type WarrenShape = { mode: "tunnel" } | { mode: "pool"; maxPerBackend: number; multiplex: boolean };
 
-function warrenKind(name: PoolTargetName, shape: WarrenShape): PoolTargetKind {
+/** warrenKind: warren in front of Redis, from the run's checkout, or from `base` for a baseline twin. */
+function warrenKind(name: PoolTargetName, shape: WarrenShape, base: Checkout | null = null): PoolTargetKind {
   const notes =
     shape.mode === "tunnel"
       ? "mode tunnel: one Redis connection per client"
       : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`;
+  const fullName = `${name}${base?.suffix ?? ""}`;
   return {
-    name,
-    async probe(w) {
-      const pkg = (await Bun.file(join(w.warrenDir, "package.json")).json()) as { version: string };
-      const from = w.warrenDir === REPO ? "" : ` from ${w.warrenDir}`;
-      return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: `${notes}, access log off${from}` };
-    },
+    name: fullName,
+    at: (c) => warrenKind(name, shape, c),
+    probe: (w) => probeWarren(base ?? w.warren, `${notes}, access log off`),
     async start(redisPort, dir, w) {
+      const c = base ?? w.warren;
       const port = freePort();
       const listener: Record<string, unknown> = {
         name: "redis",
@@ -70,9 +71,10 @@ function warrenKind(name: PoolTargetName, shape: WarrenShape): PoolTargetKind {
       const config = { log: { level: "warn", access: false }, shutdown: { drainTimeoutMs: 0 }, listeners: [listener] };
       const configPath = join(dir, "warren.json");
       await Bun.write(configPath, JSON.stringify(config, null, 2));
-      const profile = w.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${w.profileDir}`, `--cpu-prof-name=${name.replace(":", "-")}-${port}`];
-      const cmd = [process.execPath, ...profile, join(w.warrenDir, "src", "main.ts"), "--config", configPath, "--log-level", "warn"];
-      return startProcessTarget(name, cmd, { echo: port, sink: port }, join(dir, "warren.stderr"), (p) => p.pid, w.warrenDir);
+      const profileName = `${fullName.replace(":", "-")}-${port}`;
+      const profile = w.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${w.profileDir}`, `--cpu-prof-name=${profileName}`];
+      const cmd = [process.execPath, ...profile, join(c.dir, "src", "main.ts"), "--config", configPath, "--log-level", "warn"];
+      return startProcessTarget(fullName, cmd, { echo: port, sink: port }, join(dir, "warren.stderr"), (p) => p.pid, c.dir);
     },
   };
 }

@@ -3,6 +3,7 @@
  * or through one of the proxies. Each proxy runs as its own process with two
  * listeners, one in front of the echo backend and one in front of the sink.
  */
+import type { Checkout } from "../baseline.ts";
 
 /** A pair of ports: one echo, one sink (a proxy's two listeners, or a backend's first two). */
 export interface ListenPorts {
@@ -43,6 +44,8 @@ export interface TargetKind {
   probe(): Promise<Probe>;
   /** start runs the target with its config in `dir` and resolves once both ports accept. */
   start(backend: BackendPorts, dir: string): Promise<RunningTarget>;
+  /** The same target run from another checkout of warren (`warren@base`); only warren's targets have it. */
+  readonly at?: (checkout: Checkout) => TargetKind;
 }
 
 /** Timeouts every proxy gets: connect 5 s, idle 10 min (warren's and nginx's defaults). */

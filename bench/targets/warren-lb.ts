@@ -1,8 +1,6 @@
-import { join } from "node:path";
+import { type Checkout, THIS_CHECKOUT } from "../baseline.ts";
 import type { BackendPorts, RunningTarget, TargetKind } from "./target.ts";
-import { startWarrenCli } from "./warren.ts";
-
-const REPO = join(import.meta.dir, "..", "..");
+import { probeWarren, startWarrenCli } from "./warren.ts";
 
 /** Backends each warren-lb listener balances over; the backend process opens this many of each kind. */
 export const LB_BACKENDS = 3;
@@ -21,26 +19,26 @@ const ACTIVE_HEALTH = { enabled: true, intervalMs: 1000, timeoutMs: 500, rise: 2
  * weight 1 each, passive health at its default and active checks on. Its
  * distance from `warren` is what balancing and health cost (issue 3).
  */
-export const warrenLb: TargetKind = {
-  name: "warren-lb",
-  isProxy: true,
-  async probe() {
-    const pkg = (await Bun.file(join(REPO, "package.json")).json()) as { version: string };
-    return {
-      ok: true,
-      version: `${pkg.version} (bun ${Bun.version})`,
-      notes: `CLI, ${LB_BACKENDS} backends round-robin (weight 1), passive + active health (every ${ACTIVE_HEALTH.intervalMs} ms), access log off`,
-    };
-  },
-  async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
-    if (backend.echoes.length < LB_BACKENDS || backend.sinks.length < LB_BACKENDS) {
-      throw new Error(`warren-lb needs ${LB_BACKENDS} echo and sink backends, the backend process has ${backend.echoes.length}`);
-    }
-    const group = (to: readonly number[]) => ({
-      backends: to.slice(0, LB_BACKENDS).map((p) => ({ address: `127.0.0.1:${p}`, weight: 1 })),
-      balance: "round-robin",
-      health: { active: ACTIVE_HEALTH },
-    });
-    return startWarrenCli("warren-lb", dir, group, backend.echoes, backend.sinks);
-  },
-};
+export const warrenLb: TargetKind = warrenLbAt(THIS_CHECKOUT);
+
+function warrenLbAt(c: Checkout): TargetKind {
+  const name = `warren-lb${c.suffix}`;
+  return {
+    name,
+    isProxy: true,
+    at: warrenLbAt,
+    probe: () =>
+      probeWarren(c, `CLI, ${LB_BACKENDS} backends round-robin (weight 1), passive + active health (every ${ACTIVE_HEALTH.intervalMs} ms), access log off`),
+    async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
+      if (backend.echoes.length < LB_BACKENDS || backend.sinks.length < LB_BACKENDS) {
+        throw new Error(`${name} needs ${LB_BACKENDS} echo and sink backends, the backend process has ${backend.echoes.length}`);
+      }
+      const group = (to: readonly number[]) => ({
+        backends: to.slice(0, LB_BACKENDS).map((p) => ({ address: `127.0.0.1:${p}`, weight: 1 })),
+        balance: "round-robin",
+        health: { active: ACTIVE_HEALTH },
+      });
+      return startWarrenCli(name, c, dir, group, backend.echoes, backend.sinks);
+    },
+  };
+}

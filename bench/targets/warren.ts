@@ -1,34 +1,43 @@
 import { join } from "node:path";
+import { type Checkout, THIS_CHECKOUT } from "../baseline.ts";
 import { freePort } from "../net.ts";
 import { startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, IDLE_TIMEOUT_S, MAX_SESSIONS, CONNECT_TIMEOUT_S, type RunningTarget, type TargetKind } from "./target.ts";
-
-const REPO = join(import.meta.dir, "..", "..");
+import { type BackendPorts, IDLE_TIMEOUT_S, MAX_SESSIONS, CONNECT_TIMEOUT_S, type Probe, type RunningTarget, type TargetKind } from "./target.ts";
 
 /**
  * warren: the CLI (src/main.ts) in its own Bun process, like the other
  * proxies. The config turns the access log off (HAProxy and nginx log
  * nothing here either) and keeps every other default.
  */
-export const warren: TargetKind = {
-  name: "warren",
-  isProxy: true,
-  async probe() {
-    const pkg = (await Bun.file(join(REPO, "package.json")).json()) as { version: string };
-    return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: "CLI, access log off, other settings default" };
-  },
-  async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
-    return startWarrenCli("warren", dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink]);
-  },
-};
+export const warren: TargetKind = warrenAt(THIS_CHECKOUT);
+
+function warrenAt(c: Checkout): TargetKind {
+  const name = `warren${c.suffix}`;
+  return {
+    name,
+    isProxy: true,
+    at: warrenAt,
+    probe: () => probeWarren(c, "CLI, access log off, other settings default"),
+    start: (backend: BackendPorts, dir: string) => startWarrenCli(name, c, dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink]),
+  };
+}
+
+/** probeWarren: the checkout's package version and Bun's, and where it runs from when that is not this checkout. */
+export async function probeWarren(c: Checkout, notes: string): Promise<Probe> {
+  const pkg = (await Bun.file(join(c.dir, "package.json")).json()) as { version: string };
+  const from = c.dir === THIS_CHECKOUT.dir && c.suffix === "" ? "" : `; from ${c.label}`;
+  return { ok: true, version: `${pkg.version} (bun ${Bun.version})`, notes: `${notes}${from}` };
+}
 
 /**
- * startWarrenCli runs warren's CLI with an echo and a sink listener; `group`
- * gives each listener's backend settings from its backend ports. Every other
- * setting is the one all warren targets share (access log off, bench limits).
+ * startWarrenCli runs warren's CLI from checkout `c` with an echo and a sink
+ * listener; `group` gives each listener's backend settings from its backend
+ * ports. Every other setting is the one all warren targets share (access log
+ * off, bench limits).
  */
 export async function startWarrenCli(
   name: string,
+  c: Checkout,
   dir: string,
   group: (to: readonly number[]) => Record<string, unknown>,
   echoes: readonly number[],
@@ -50,6 +59,6 @@ export async function startWarrenCli(
   };
   const configPath = join(dir, `${name}.json`);
   await Bun.write(configPath, JSON.stringify(config, null, 2));
-  const cmd = [process.execPath, join(REPO, "src", "main.ts"), "--config", configPath];
-  return startProcessTarget(name, cmd, ports, join(dir, `${name}.stderr`), (p) => p.pid, REPO);
+  const cmd = [process.execPath, join(c.dir, "src", "main.ts"), "--config", configPath];
+  return startProcessTarget(name, cmd, ports, join(dir, `${name}.stderr`), (p) => p.pid, c.dir);
 }
