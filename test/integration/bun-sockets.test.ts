@@ -305,6 +305,8 @@ describe("node:net connects, as warren's tunnel uses them", () => {
     await waitFor(() => handles.every((h) => h.data.bytes === total), "every echo", 10_000);
     const expected = sha256(Buffer.concat([greeting, payload]));
     for (const h of handles) expect(sha256(Buffer.concat(h.data.chunks))).toBe(expected);
+    // The default binaryType, as on a Bun.connect socket: the relay forwards Buffers.
+    expect(handles.every((h) => h.data.chunks.every((c) => Buffer.isBuffer(c)))).toBe(true);
     // node's own side saw nothing: not one byte went to its handlers.
     expect(sockets.map((s) => s.bytesRead + s.readableLength)).toEqual(sockets.map(() => 0));
     for (const h of handles) h.end();
@@ -374,8 +376,8 @@ describe("node:net connects, as warren's tunnel uses them", () => {
     handle.end();
   });
 
-  test("the handle keeps its node socket alive through a symbol described 'owner_symbol'; nulled, the node socket is collected", async () => {
-    using server = listen({ data() {} });
+  test("the handle keeps its node socket alive through a symbol described 'owner_symbol'; nulled, the node socket is collected and the handle still works", async () => {
+    using server = listen({ data: (s, d) => void s.write(d) });
     const collected = async (release: boolean): Promise<number> => {
       const refs: WeakRef<NodeSocket>[] = [];
       const handles: Socket<Seen>[] = [];
@@ -391,14 +393,18 @@ describe("node:net connects, as warren's tunnel uses them", () => {
         });
       }
       await waitFor(() => handles.length === 50, "50 connects");
-      await Bun.sleep(0); // WeakRef targets stay alive until the current job ends
-      Bun.gc(true);
+      for (let i = 0; i < 2; i++) {
+        await Bun.sleep(0); // WeakRef targets stay alive until the current job ends
+        Bun.gc(true);
+      }
       const dead = refs.filter((r) => r.deref() === undefined).length;
+      for (const h of handles) expect(h.write("ping")).toBe(4);
+      await waitFor(() => handles.every((h) => h.data.bytes === 4), "every echo through a handle whose node socket is gone");
       for (const h of handles) h.end();
       return dead;
     };
     expect(await collected(false)).toBe(0);
-    // Conservative stack scanning may keep one or two: most must go.
-    expect(await collected(true)).toBeGreaterThanOrEqual(45);
+    // Conservative stack scanning keeps a few (up to 7 of 50 seen in a full test run): most must go.
+    expect(await collected(true)).toBeGreaterThanOrEqual(40);
   });
 });
