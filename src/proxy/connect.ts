@@ -39,7 +39,11 @@ export class ConnectAttempt extends net.Socket {
   /** node:net's native socket (not in @types/node): a plain Bun socket once 'connect' fired. */
   declare _handle: Socket<Session> | null;
 
-  constructor(readonly session: Session) {
+  constructor(
+    readonly session: Session,
+    /** The backend this attempt counts against (Backend.connecting) until it settles. */
+    readonly backend: Backend,
+  ) {
     super();
   }
 }
@@ -49,24 +53,36 @@ export class ConnectAttempt extends net.Socket {
  * the session waits for. The listeners are module-level functions: no closure.
  */
 export function startConnect(s: Session, target: Backend): void {
-  const attempt = new ConnectAttempt(s);
+  const attempt = new ConnectAttempt(s, target);
   attempt.on("connect", onAttemptConnect);
   attempt.on("error", onAttemptError);
   s.connecting = attempt;
+  target.connecting++;
   // node only reads host and port from the options (no TLS here), so the backend's own address object will do.
   attempt.connect(target.address);
 }
 
 /**
- * cancelConnect gives up the session's connect in flight, if any. A socket
- * still connecting is closed now rather than when the kernel gives up; one
- * node has already failed is left as it is.
+ * cancelConnect gives up the session's connect in flight, if any (timed out,
+ * failed, or the session ended). A socket still connecting is closed now
+ * rather than when the kernel gives up; one node has already failed is left
+ * as it is.
  */
 export function cancelConnect(s: Session): void {
   const attempt = s.connecting;
   if (attempt === null) return;
-  s.connecting = null;
+  settle(s, attempt);
   attempt.destroy();
+}
+
+/**
+ * settle ends the attempt's time in flight: it is no longer the one the session
+ * waits for, and no longer counts against its backend's maxConnectingPerBackend.
+ * Every path out of connecting comes through here exactly once.
+ */
+function settle(s: Session, attempt: ConnectAttempt): void {
+  s.connecting = null;
+  attempt.backend.connecting--;
 }
 
 function onAttemptConnect(this: ConnectAttempt): void {
@@ -76,7 +92,7 @@ function onAttemptConnect(this: ConnectAttempt): void {
     this.destroy(); // given up meanwhile (node emits no 'connect' once destroyed, so this is only a guard)
     return;
   }
-  s.connecting = null;
+  settle(s, this);
   backend.reload(backendTakeOver);
   releaseNodeSocket(backend);
   onConnectOpen(s, backend);

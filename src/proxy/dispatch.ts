@@ -45,7 +45,8 @@ export function acceptClient(listener: ListenerRuntime, client: Socket<Session>)
 
 /**
  * dispatch picks a backend and connects, or queues the session when every
- * usable backend is at its maxConnections, or ends it when none is usable.
+ * usable backend is at its maxConnections or maxConnectingPerBackend, or ends
+ * it when none is usable.
  */
 function dispatch(s: Session): void {
   const listener = s.listener;
@@ -94,6 +95,7 @@ export function onConnectOpen(s: Session, backend: Socket<Session>): void {
   if (s.target !== null) noteConnectSuccess(s.target);
   s.listener.noteBackendAvailable();
   flushToBackend(s, backend);
+  s.listener.onSlotFreed(); // a connect slot (maxConnectingPerBackend) is free: queued clients may go
 }
 
 /**
