@@ -23,6 +23,10 @@ export class Backend {
   healthy = true;
   /** Sessions currently using this backend (connecting or relaying). */
   active = 0;
+  /** Connects in flight allowed at once (the listener's maxConnectingPerBackend); 0 means unlimited. */
+  maxConnecting = 0;
+  /** Tunnel connects in flight now: started, not yet opened, failed or given up. */
+  connecting = 0;
   /** Counters, incremented in place; rendered only when someone asks. */
   sessionsTotal = 0;
   connectFailures = 0;
@@ -87,11 +91,19 @@ export class Backend {
 
   /** Whether a new session may be sent here now. */
   isAvailable(): boolean {
+    return this.takesSessions() && !this.isFull();
+  }
+
+  /** Healthy, not draining and weighted: in rotation, full or not. */
+  takesSessions(): boolean {
+    return this.healthy && !this.drain && this.weight > 0;
+  }
+
+  /** At a limit that frees up as sessions end or connects settle: worth queueing for. */
+  isFull(): boolean {
     return (
-      this.healthy &&
-      !this.drain &&
-      this.weight > 0 &&
-      (this.maxConnections === 0 || this.active < this.maxConnections)
+      (this.maxConnections > 0 && this.active >= this.maxConnections) ||
+      (this.maxConnecting > 0 && this.connecting >= this.maxConnecting)
     );
   }
 }

@@ -38,7 +38,14 @@ export const DEFAULTS = {
     maxConnectionsPerClient: 0,
     /** Backends tried for one client before giving up (1 = no retry). */
     connectAttempts: 3,
-    /** Clients that may wait for a backend slot when every backend is at maxConnections. */
+    /**
+     * Tunnel connects in flight at once to one backend. Bounds what a backend
+     * that never answers can hold (a socket and a descriptor per connect, until
+     * connectTimeoutMs); a healthy backend completes a loopback or LAN connect in
+     * well under a millisecond, so 256 in flight is far above its normal load.
+     */
+    maxConnectingPerBackend: 256,
+    /** Clients that may wait for a backend slot when every backend is at maxConnections (or maxConnectingPerBackend). */
     queueSize: 1000,
     /** How long a queued client waits for a slot before it is closed. */
     queueTimeoutMs: 5_000,

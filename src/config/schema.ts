@@ -56,7 +56,13 @@ export interface ListenerConfig {
   readonly maxConnectionsPerClient: number;
   /** Backends tried before giving up on a client (retries only before any byte reached a backend). Default 3. */
   readonly connectAttempts: number;
-  /** Clients that may wait when every backend is at its maxConnections; 0 = refuse at once. Default 1000. */
+  /**
+   * Tunnel connects in flight at once per backend; a backend with this many is
+   * skipped like one at its maxConnections, and clients queue when every backend
+   * is full. Pool mode bounds its connects by pool.maxPerBackend instead. Default 256.
+   */
+  readonly maxConnectingPerBackend: number;
+  /** Clients that may wait when every backend is at its maxConnections (or maxConnectingPerBackend); 0 = refuse at once. Default 1000. */
   readonly queueSize: number;
   /** How long a queued client waits for a free backend slot. Default 5000. */
   readonly queueTimeoutMs: number;

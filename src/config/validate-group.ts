@@ -8,12 +8,13 @@ const HEALTH_KEYS = ["passive", "active"] as const;
 const PASSIVE_KEYS = ["failures", "cooldownMs"] as const;
 const ACTIVE_KEYS = ["enabled", "intervalMs", "timeoutMs", "rise", "fall", "send", "expect"] as const;
 
-/** The listener keys read here: access control, retries, queueing and health. */
+/** The listener keys read here: access control, retries, connect limits, queueing and health. */
 export const GROUP_KEYS = [
   "allow",
   "deny",
   "maxConnectionsPerClient",
   "connectAttempts",
+  "maxConnectingPerBackend",
   "queueSize",
   "queueTimeoutMs",
   "health",
@@ -24,6 +25,7 @@ export interface GroupSettings {
   deny: CidrRange[];
   maxConnectionsPerClient: number;
   connectAttempts: number;
+  maxConnectingPerBackend: number;
   queueSize: number;
   queueTimeoutMs: number;
   health: HealthConfig;
@@ -37,6 +39,7 @@ export function readGroupSettings(r: Reader, obj: Record<string, unknown>, path:
     deny: readCidrs(r, obj.deny, join(path, "deny")),
     maxConnectionsPerClient: r.int(obj, "maxConnectionsPerClient", path, L.maxConnectionsPerClient, 0, 1_000_000),
     connectAttempts: r.int(obj, "connectAttempts", path, L.connectAttempts, 1, 100),
+    maxConnectingPerBackend: r.int(obj, "maxConnectingPerBackend", path, L.maxConnectingPerBackend, 1, 100_000),
     queueSize: r.int(obj, "queueSize", path, L.queueSize, 0, 1_000_000),
     queueTimeoutMs: r.int(obj, "queueTimeoutMs", path, L.queueTimeoutMs, 1, DAY_MS),
     health: readHealth(r, obj.health, join(path, "health")),

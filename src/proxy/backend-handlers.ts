@@ -1,20 +1,14 @@
-import type { Socket, SocketHandler } from "bun";
+import type { Socket, SocketHandler, SocketOptions } from "bun";
 import { errorCode } from "../errors.ts";
-import { type ConnectAttempt, onConnectError, onConnectOpen, retryOrFail } from "./dispatch.ts";
+import { retryOrFail } from "./dispatch.ts";
 import { failFromError, finishSession, flushToBackend, onBackendEof } from "./lifecycle.ts";
 import { type Session, SessionState } from "./session.ts";
 
-/* The backend side of the relay; the mirror of client-handlers.ts. */
-
-/* Until `open`, a backend socket's data is its ConnectAttempt; onConnectOpen swaps in the session. */
-
-function onBackendOpen(backend: Socket<Session>): void {
-  onConnectOpen(backend.data as unknown as ConnectAttempt, backend);
-}
-
-function onBackendConnectError(backend: Socket<Session>, err: Error): void {
-  onConnectError(backend.data as unknown as ConnectAttempt, errorCode(err));
-}
+/*
+ * The backend side of the relay; the mirror of client-handlers.ts. A backend
+ * socket gets these handlers already open (connect.ts takes it over from
+ * node:net), so there is no `open` or `connectError` here.
+ */
 
 function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
   const s = backend.data;
@@ -72,11 +66,12 @@ function onBackendError(backend: Socket<Session>, err: Error): void {
 }
 
 export const backendHandlers = {
-  open: onBackendOpen,
-  connectError: onBackendConnectError,
   data: onBackendData,
   drain: onBackendDrain,
   end: onBackendEnd,
   close: onBackendClose,
   error: onBackendError,
 } satisfies SocketHandler<Session>;
+
+/** What connect.ts passes to reload(): one object for every connect. */
+export const backendTakeOver = { socket: backendHandlers } satisfies Pick<SocketOptions<Session>, "socket">;

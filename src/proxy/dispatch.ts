@@ -1,22 +1,10 @@
 import type { Socket } from "bun";
 import type { Backend } from "../balance/backend.ts";
 import { noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
-import { backendHandlers } from "./backend-handlers.ts";
+import { cancelConnect, startConnect } from "./connect.ts";
 import { finishSession, flushToBackend } from "./lifecycle.ts";
 import type { ListenerRuntime } from "./listener.ts";
 import { Session, SessionState } from "./session.ts";
-
-/**
- * ConnectAttempt is the `data` of a backend socket until it opens. A session
- * may make several attempts (retries, or a timed-out connect that completes
- * late), so `open` must know whether this socket is still the one wanted.
- */
-export class ConnectAttempt {
-  constructor(
-    readonly session: Session,
-    readonly attempt: number,
-  ) {}
-}
 
 /** reject closes a client before it becomes a session. */
 function reject(client: Socket<Session>): void {
@@ -57,7 +45,8 @@ export function acceptClient(listener: ListenerRuntime, client: Socket<Session>)
 
 /**
  * dispatch picks a backend and connects, or queues the session when every
- * usable backend is at its maxConnections, or ends it when none is usable.
+ * usable backend is at its maxConnections or maxConnectingPerBackend, or ends
+ * it when none is usable.
  */
 function dispatch(s: Session): void {
   const listener = s.listener;
@@ -89,24 +78,14 @@ function connectBackend(s: Session, target: Backend): void {
   target.sessionsTotal++;
   s.attempts++;
   s.phaseStartedAt = performance.now();
-  Bun.connect<ConnectAttempt>({
-    hostname: target.address.host,
-    port: target.address.port,
-    data: new ConnectAttempt(s, s.attempts),
-    allowHalfOpen: true,
-    socket: backendHandlers as never,
-  });
-  // No .catch: with a connectError handler Bun does not report the rejected promise
-  // (pinned in bun-sockets.test.ts), and a .catch would allocate one more promise per session.
+  startConnect(s, target);
 }
 
-/** onConnectOpen adopts the socket if it is the attempt the session waits for. */
-export function onConnectOpen(attempt: ConnectAttempt, backend: Socket<Session>): void {
-  const s = attempt.session;
-  if (s.state !== SessionState.Connecting || s.attempts !== attempt.attempt) {
-    backend.terminate(); // a timed-out attempt that completed late, or the client left
-    return;
-  }
+/**
+ * onConnectOpen adopts the backend socket of the attempt the session waits
+ * for (connect.ts has already given it the backend handlers).
+ */
+export function onConnectOpen(s: Session, backend: Socket<Session>): void {
   backend.data = s;
   s.state = SessionState.Open;
   s.backend = backend;
@@ -116,12 +95,7 @@ export function onConnectOpen(attempt: ConnectAttempt, backend: Socket<Session>)
   if (s.target !== null) noteConnectSuccess(s.target);
   s.listener.noteBackendAvailable();
   flushToBackend(s, backend);
-}
-
-export function onConnectError(attempt: ConnectAttempt, code: string): void {
-  const s = attempt.session;
-  if (s.state !== SessionState.Connecting || s.attempts !== attempt.attempt) return;
-  retryOrFail(s, code);
+  s.listener.onSlotFreed(); // a connect slot (maxConnectingPerBackend) is free: queued clients may go
 }
 
 /**
@@ -131,6 +105,7 @@ export function onConnectError(attempt: ConnectAttempt, code: string): void {
  * still in `toBackend`, so the backend that finally answers gets them intact.
  */
 export function retryOrFail(s: Session, code: string): void {
+  cancelConnect(s); // a timed-out connect is closed now, not when the kernel gives up
   const listener = s.listener;
   const failed = s.target;
   if (failed !== null) {

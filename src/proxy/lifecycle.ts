@@ -1,5 +1,6 @@
 import type { Socket } from "bun";
 import { errorCode, type Side } from "../errors.ts";
+import { cancelConnect } from "./connect.ts";
 import { END_OK, type Session, SessionState } from "./session.ts";
 
 /**
@@ -66,6 +67,7 @@ export function finishSession(s: Session, code: string, side: Side, reset = fals
   s.endCode = code;
   s.endSide = side;
   s.endedAt = performance.now();
+  cancelConnect(s); // the client left or was refused while its backend was connecting
   const listener = s.listener;
   listener.sessions.delete(s);
   if (s.countedPerClient) listener.removeClient(s.clientAddress);

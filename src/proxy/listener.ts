@@ -127,10 +127,10 @@ export class ListenerRuntime {
     else this.perClient.set(address, n);
   }
 
-  /** Whether some backend would take sessions but for its maxConnections: worth queueing for. */
+  /** Whether some backend would take sessions but for its maxConnections or maxConnectingPerBackend: worth queueing for. */
   anyBackendFull(): boolean {
     for (const b of this.backends) {
-      if (b.healthy && !b.drain && b.weight > 0 && b.maxConnections > 0 && b.active >= b.maxConnections) return true;
+      if (b.takesSessions() && b.isFull()) return true;
     }
     return false;
   }
@@ -164,6 +164,7 @@ export class ListenerRuntime {
       b.weight = bc.weight;
       b.maxConnections = bc.maxConnections;
       b.drain = bc.drain;
+      b.maxConnecting = config.maxConnectingPerBackend;
       return b;
     });
     this.balancer = createBalancer(config.balance, this.backends);
@@ -224,6 +225,7 @@ export class ListenerRuntime {
         drain: b.drain,
         healthy: b.healthy,
         active: b.active,
+        connecting: b.connecting,
         sessionsTotal: b.sessionsTotal,
         connectFailures: b.connectFailures,
         bytesToBackend: b.bytesToBackend,

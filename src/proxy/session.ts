@@ -1,6 +1,7 @@
 import type { Socket } from "bun";
 import type { Backend } from "../balance/backend.ts";
 import type { Side } from "../errors.ts";
+import type { ConnectAttempt } from "./connect.ts";
 import type { ListenerRuntime } from "./listener.ts";
 import { PendingBytes } from "./pending.ts";
 
@@ -56,6 +57,8 @@ export class Session {
   lastActivity = 0;
   idleSince: number;
 
+  /** The backend connect in flight; null once it opened or was given up (only set while Connecting). */
+  connecting: ConnectAttempt | null = null;
   /** Connect attempts made so far, and the backends that failed (null until a retry). */
   attempts = 0;
   tried: Backend[] | null = null;
@@ -65,6 +68,13 @@ export class Session {
   endCode = "";
   endSide: Side | null = null;
   endedAt = 0;
+
+  /**
+   * Written by node:net, not warren: right after 'connect' it sets `req` on the
+   * backend socket's data, which by then is this session (connect.ts). Declared
+   * so that write does not give sessions a second shape. Pinned in bun-sockets.test.ts.
+   */
+  req: undefined = undefined;
 
   constructor(
     readonly id: number,

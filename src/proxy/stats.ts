@@ -34,6 +34,8 @@ export interface BackendStats {
   drain: boolean;
   healthy: boolean;
   active: number;
+  /** Tunnel connects in flight now (bounded by maxConnectingPerBackend). */
+  connecting: number;
   sessionsTotal: number;
   connectFailures: number;
   bytesToBackend: number;

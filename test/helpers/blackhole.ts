@@ -66,3 +66,14 @@ export async function blackholeBackend(): Promise<Blackhole> {
     },
   };
 }
+
+/**
+ * synSentFrom counts this process's sockets in SYN_SENT towards `port` (iproute2's
+ * ss). Only this process's: the black hole's own second filler connect sits in
+ * SYN_SENT to the same port for as long as the kernel retries it (~130 s), so
+ * `ss state syn-sent '( dport = :PORT )'` alone would always count one more.
+ */
+export function synSentFrom(port: number, pid = process.pid): number {
+  const out = Bun.spawnSync(["ss", "-tanpH", "state", "syn-sent", `( dport = :${port} )`]).stdout.toString();
+  return out.split("\n").filter((line) => line.includes(`pid=${pid},`)).length;
+}

@@ -3,8 +3,12 @@
  * upgrade changes one of these, this file fails first and says which fact broke.
  */
 import { describe, expect, test } from "bun:test";
-import type { Socket } from "bun";
+import type { Socket, SocketHandler } from "bun";
+import net from "node:net";
+import { blackholeBackend, synSentFrom } from "../helpers/blackhole.ts";
+import { closedPort } from "../helpers/backends.ts";
 import { randomBytes, sha256 } from "../helpers/client.ts";
+import { waitFor } from "../helpers/proxy.ts";
 
 function listen(handlers: Parameters<typeof Bun.listen>[0]["socket"], allowHalfOpen = false) {
   return Bun.listen({ hostname: "127.0.0.1", port: 0, allowHalfOpen, socket: handlers });
@@ -201,5 +205,206 @@ describe("Bun sockets, as warren uses them", () => {
     await closed;
     expect(events).toEqual(["data:abc", "end"]);
     client.end();
+  });
+});
+
+/**
+ * A node:net socket that names its native handle: Bun's node:net keeps a plain
+ * Bun socket in `_handle` (not in @types/node), which is what warren takes over.
+ */
+class NodeSocket extends net.Socket {
+  declare _handle: Socket<unknown> | null;
+}
+
+function nodeConnect(port: number): NodeSocket {
+  return new NodeSocket().connect({ host: "127.0.0.1", port });
+}
+
+/** What one taken-over socket saw through the Bun handlers it was given. */
+interface Seen {
+  chunks: Buffer[];
+  bytes: number;
+  events: string[];
+}
+
+const seenHandlers = {
+  data(s, chunk) {
+    s.data.chunks.push(chunk);
+    s.data.bytes += chunk.byteLength;
+  },
+  drain(s) {
+    s.data.events.push("drain");
+  },
+  end(s) {
+    s.data.events.push("end");
+  },
+  close(s, err) {
+    s.data.events.push(err === undefined ? "close" : `close:${(err as { code?: string }).code}`);
+  },
+} satisfies SocketHandler<Seen>;
+
+/** takeOver does what warren's tunnel does on 'connect': Bun handlers and data of its own on node's handle. */
+function takeOver(s: NodeSocket): Socket<Seen> {
+  const handle = s._handle as Socket<Seen>; // set once node has connected
+  handle.reload({ socket: seenHandlers });
+  handle.data = { chunks: [], bytes: 0, events: [] };
+  return handle;
+}
+
+describe("node:net connects, as warren's tunnel uses them", () => {
+  test("destroy() while still connecting closes the socket at once: no SYN_SENT left, no 'connect', no 'error'", async () => {
+    await using hole = await blackholeBackend();
+    const events: string[] = [];
+    let closed = 0;
+    const sockets = Array.from({ length: 20 }, () =>
+      nodeConnect(hole.port)
+        .on("connect", () => events.push("connect"))
+        .on("error", (err: Error & { code?: string }) => events.push(`error:${err.code}`))
+        .on("close", () => closed++),
+    );
+    await waitFor(() => synSentFrom(hole.port) === 20, "20 connects in SYN_SENT");
+    const started = performance.now();
+    for (const s of sockets) s.destroy();
+    await waitFor(() => synSentFrom(hole.port) === 0, "the destroyed connects to leave SYN_SENT", 1000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    await waitFor(() => closed === 20, "every 'close'");
+    expect(events).toEqual([]);
+  });
+
+  test("a refused connect emits 'error' with code ECONNREFUSED and never 'connect'", async () => {
+    const events: string[] = [];
+    const { promise, resolve } = Promise.withResolvers<void>();
+    nodeConnect(closedPort())
+      .on("connect", () => events.push("connect"))
+      .on("error", (err: Error & { code?: string }) => {
+        events.push(`error:${err.code}`);
+        resolve();
+      });
+    await promise;
+    expect(events).toEqual(["error:ECONNREFUSED"]);
+  });
+
+  test("after 'connect', reload() on _handle hands every byte to Bun handlers, including a greeting sent on accept", async () => {
+    const greeting = randomBytes(1024, 3);
+    const payload = randomBytes(256 * 1024, 4);
+    using server = listen({
+      open: (s) => void s.write(greeting),
+      data: (s, d) => void s.write(d), // loopback takes 256 KiB in one go: no short write to handle
+    });
+    const connections = 200;
+    const sockets: NodeSocket[] = [];
+    const handles: Socket<Seen>[] = [];
+    for (let i = 0; i < connections; i++) {
+      const s = nodeConnect(server.port);
+      s.on("connect", () => handles.push(takeOver(s)));
+      sockets.push(s);
+    }
+    await waitFor(() => handles.length === connections && handles.every((h) => h.data.bytes >= greeting.byteLength), "every greeting");
+    for (const h of handles) expect(h.write(payload)).toBe(payload.byteLength);
+    const total = greeting.byteLength + payload.byteLength;
+    await waitFor(() => handles.every((h) => h.data.bytes === total), "every echo", 10_000);
+    const expected = sha256(Buffer.concat([greeting, payload]));
+    for (const h of handles) expect(sha256(Buffer.concat(h.data.chunks))).toBe(expected);
+    // The default binaryType, as on a Bun.connect socket: the relay forwards Buffers.
+    expect(handles.every((h) => h.data.chunks.every((c) => Buffer.isBuffer(c)))).toBe(true);
+    // node's own side saw nothing: not one byte went to its handlers.
+    expect(sockets.map((s) => s.bytesRead + s.readableLength)).toEqual(sockets.map(() => 0));
+    for (const h of handles) h.end();
+  });
+
+  test("a taken-over socket is half-open and sees the events a Bun.connect({ allowHalfOpen: true }) socket sees", async () => {
+    let byes = 0;
+    using server = listen(
+      {
+        data(_s, d) {
+          if (d.toString() === "bye") byes++;
+        },
+        open: (s) => s.shutdown(), // FIN at once; keep receiving
+      },
+      true,
+    );
+    const run = async (socket: Socket<Seen>): Promise<string[]> => {
+      await waitFor(() => socket.data.events.includes("end"), "the server's FIN");
+      expect(socket.write("bye")).toBe(3); // still open for writing after the peer's FIN
+      const before = byes;
+      await waitFor(() => byes === before + 1, "the server to get the bytes sent after its FIN");
+      socket.end();
+      return socket.data.events;
+    };
+    const direct = await Bun.connect<Seen>({
+      hostname: "127.0.0.1",
+      port: server.port,
+      allowHalfOpen: true,
+      data: { chunks: [], bytes: 0, events: [] },
+      socket: seenHandlers,
+    });
+    const s = nodeConnect(server.port);
+    const { promise: connected, resolve: onConnect } = Promise.withResolvers<Socket<Seen>>();
+    s.on("connect", () => onConnect(takeOver(s)));
+    const viaNode = await connected;
+    expect(await run(viaNode)).toEqual(await run(direct));
+  });
+
+  test("reload() on _handle before 'connect' does not take effect: node hands its own handlers to the connect", async () => {
+    using server = listen({ open: (s) => void s.write("hello"), data() {} });
+    const events: string[] = [];
+    const s = nodeConnect(server.port);
+    s._handle!.reload({ socket: { open: () => void events.push("mine:open"), data: () => void events.push("mine:data") } });
+    const { promise, resolve } = Promise.withResolvers<void>();
+    s.on("connect", () => events.push("node:connect"));
+    s.on("data", (d: Buffer) => {
+      events.push(`node:data:${d.toString()}`);
+      resolve();
+    });
+    await promise;
+    expect(events).toEqual(["node:connect", "node:data:hello"]);
+    s.destroy();
+  });
+
+  test("right after 'connect', node:net writes `req = undefined` onto the handle's data (warren's Session declares `req`)", async () => {
+    using server = listen({ data() {} });
+    const s = nodeConnect(server.port);
+    const { promise, resolve } = Promise.withResolvers<Socket<Seen>>();
+    s.on("connect", () => {
+      const handle = takeOver(s);
+      expect(Object.hasOwn(handle.data, "req")).toBe(false);
+      resolve(handle);
+    });
+    const handle = await promise;
+    expect(Object.hasOwn(handle.data, "req")).toBe(true);
+    expect(Reflect.get(handle.data, "req")).toBeUndefined();
+    handle.end();
+  });
+
+  test("the handle keeps its node socket alive through a symbol described 'owner_symbol'; nulled, the node socket is collected and the handle still works", async () => {
+    using server = listen({ data: (s, d) => void s.write(d) });
+    const collected = async (release: boolean): Promise<number> => {
+      const refs: WeakRef<NodeSocket>[] = [];
+      const handles: Socket<Seen>[] = [];
+      for (let i = 0; i < 50; i++) {
+        const s = nodeConnect(server.port);
+        refs.push(new WeakRef(s));
+        s.on("connect", () => {
+          const handle = takeOver(s);
+          const owner = Object.getOwnPropertySymbols(handle).find((k) => k.description === "owner_symbol");
+          expect(owner).toBeDefined();
+          if (release) Reflect.set(handle, owner!, null);
+          handles.push(handle);
+        });
+      }
+      await waitFor(() => handles.length === 50, "50 connects");
+      for (let i = 0; i < 2; i++) {
+        await Bun.sleep(0); // WeakRef targets stay alive until the current job ends
+        Bun.gc(true);
+      }
+      const dead = refs.filter((r) => r.deref() === undefined).length;
+      for (const h of handles) expect(h.write("ping")).toBe(4);
+      await waitFor(() => handles.every((h) => h.data.bytes === 4), "every echo through a handle whose node socket is gone");
+      for (const h of handles) h.end();
+      return dead;
+    };
+    expect(await collected(false)).toBe(0);
+    // Conservative stack scanning keeps a few (up to 7 of 50 seen in a full test run): most must go.
+    expect(await collected(true)).toBeGreaterThanOrEqual(40);
   });
 });

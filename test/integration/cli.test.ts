@@ -80,6 +80,15 @@ describe("warren exits at once", () => {
     ]);
   });
 
+  test("--check with a bad maxConnectingPerBackend: exit 2, naming the key path, the range and the value", async () => {
+    const path = await writeConfig("connecting.toml", `[[listeners]]\nbackends = ["127.0.0.1:9501"]\nmaxConnectingPerBackend = 0\n`);
+    expect(await runWarren(["--check", "-c", path])).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: `${path}: listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 0\n`,
+    });
+  });
+
   test("a port already in use: exit 1, saying which listener and address", async () => {
     const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {

@@ -81,6 +81,21 @@ describe.each(SUBJECTS)("$algorithm", ({ algorithm, make, tolerance }) => {
     expect(counts.get(null)).toBe(4);
   });
 
+  test("skips a backend with maxConnecting connects in flight, and takes it back once one settles", () => {
+    const backends = group([1, 1, 1]);
+    const connectingFull = backends[1]!;
+    for (const b of backends) b.maxConnecting = 4;
+    connectingFull.connecting = 4;
+    const balancer = make(backends);
+    const seen = new Set<Backend | null>();
+    for (let i = 0; i < 1_000; i++) seen.add(balancer.pick(clientKey(i)));
+    expect([...seen].sort(byKey)).toEqual([backends[0]!, backends[2]!]);
+    connectingFull.connecting = 3;
+    let picked = false;
+    for (let i = 0; i < 1_000 && !picked; i++) picked = balancer.pick(clientKey(i)) === connectingFull;
+    expect(picked).toBe(true);
+  });
+
   test("never picks an excluded backend while others are available", () => {
     const backends = group([1, 1, 1, 1]);
     const balancer = make(backends);

@@ -70,6 +70,15 @@ const BAD: [string, unknown, string[]][] = [
   ["zero max connections", withListener({ maxConnections: 0 }), [`listeners[0].maxConnections: expected an integer 1..1000000, got 0`]],
   ["a lifetime over a year", withListener({ maxLifetimeMs: 365 * 86_400_000 + 1 }), [`listeners[0].maxLifetimeMs: expected an integer 0..31536000000, got 31536000001`]],
   ["a backend weight over 1000", withListener({ backends: [{ address: "127.0.0.1:1", weight: 1001 }] }), [`listeners[0].backends[0].weight: expected an integer 0..1000, got 1001`]],
+  ["zero connects in flight per backend", withListener({ maxConnectingPerBackend: 0 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 0`]],
+  ["connects in flight per backend over 100000", withListener({ maxConnectingPerBackend: 100_001 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 100001`]],
+  ["connects in flight per backend as a string", withListener({ maxConnectingPerBackend: "64" }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got "64"`]],
+  ["connects in flight per backend as a fraction", withListener({ maxConnectingPerBackend: 2.5 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 2.5`]],
+  [
+    "a misspelt maxConnectingPerBackend",
+    withListener({ maxConnectionPerBackend: 5 }),
+    [`listeners[0].maxConnectionPerBackend: unknown key, did you mean "maxConnectingPerBackend"?`],
+  ],
   // Choices
   ["a misspelt balance algorithm", withListener({ balance: "round-robbin" }), [`listeners[0].balance: ${ONE_OF_BALANCE}, got "round-robbin" (did you mean "round-robin"?)`]],
   ["a balance that is not a string", withListener({ balance: 3 }), [`listeners[0].balance: ${ONE_OF_BALANCE}, got 3`]],
@@ -174,6 +183,7 @@ test("a minimal config gets every default", () => {
         deny: [],
         maxConnectionsPerClient: 0,
         connectAttempts: 3,
+        maxConnectingPerBackend: 256,
         queueSize: 1000,
         queueTimeoutMs: 5_000,
         health: {
@@ -216,6 +226,11 @@ describe("validateConfig accepts", () => {
     ).listeners[0]!;
     expect(l.backends[0]).toEqual({ address: { host: "db.internal", port: 65535 }, weight: 0, maxConnections: 1_000_000, drain: true });
     expect([l.maxConnections, l.connectTimeoutMs, l.highWaterBytes, l.earlyDataBytes]).toEqual([1, 86_400_000, 1024, 1 << 30]);
+  });
+
+  test("maxConnectingPerBackend at both ends of its range", () => {
+    expect(valid(withListener({ maxConnectingPerBackend: 1 })).listeners[0]!.maxConnectingPerBackend).toBe(1);
+    expect(valid(withListener({ maxConnectingPerBackend: 100_000 })).listeners[0]!.maxConnectingPerBackend).toBe(100_000);
   });
 
   test("several unnamed listeners on distinct fixed addresses, named after them", () => {
