@@ -45,6 +45,8 @@ export function doubleQuoted(arg: Uint8Array, rng: Rng, escapeAll = false): stri
 
 /** singleQuoted spells bytes as a '…' token (only ' is escaped); null when a byte cannot be inside one (LF ends the line). */
 export function singleQuoted(arg: Uint8Array): string | null {
+  // A trailing backslash would turn the closing quote into an escaped one (`\'`): not spellable here.
+  if (arg[arg.byteLength - 1] === 0x5c) return null;
   let out = "'";
   for (const b of arg) {
     if (b === 0x0a || b === 0x00) return null;
