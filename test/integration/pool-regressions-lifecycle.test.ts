@@ -286,6 +286,17 @@ describe("12. authentication, recovery and accounting", () => {
       expect(results.filter((r) => r !== null)).toEqual([]);
       expect(peak).toBeLessThanOrEqual(4);
     });
+
+    test("a wrong pool.auth marks the backend down at once, with Redis's reason; clients get a clear error, not a hang", async () => {
+      await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 2, auth: { password: "wrong" } }, { health: { passive: { failures: 3, cooldownMs: 30_000 } } });
+      const backend = await eventually(() => proxy.stats().listeners[0]!.backends[0]!, (b) => !b.healthy, "the refused AUTH to mark the backend down");
+      expect(backend.downReason).toStartWith("pooled connection setup refused: WRONGPASS");
+      expect(backend.downReason).toContain("check listeners[].pool.auth");
+      using c = await RespClient.connect(portOf(proxy));
+      expect(await within(3000, "a reply", c.command("PING"))).toEqual(new RespError("ERR warren: no backend available"));
+      // The running pool never handed a client a connection that failed its AUTH.
+      expect(proxy.stats().listeners[0]!.pool!.backends[0]!.connectionsOpened).toBe(0);
+    });
   });
 
   describe("clientPassword", () => {
