@@ -10,7 +10,7 @@ import { validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { prepareFramers } from "./pool/prepare.ts";
-import { ProxyServer } from "./proxy/server.ts";
+import { ProxyServer } from "./server/server.ts";
 
 export interface StartOptions {
   /** A logger to use instead of one built from the config (tests pass a silent one). */
@@ -36,12 +36,11 @@ export function parseConfig(config: unknown): WarrenConfig | ConfigErrors {
   return validateConfig(config);
 }
 
-export { ProxyServer } from "./proxy/server.ts";
-export type { ListeningAddress } from "./proxy/server.ts";
-export type { ProxyStats, ListenerStats, BackendStats } from "./proxy/stats.ts";
+export { ProxyServer } from "./server/server.ts";
+export type { ListeningAddress } from "./server/server.ts";
+export type { ProxyStats, ListenerStats, BackendStats, PoolStats, BackendPoolStats } from "./stats.ts";
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
 export { DEFAULTS } from "./config/defaults.ts";
 export { prepareFramers } from "./pool/prepare.ts";
-export type { PoolStats } from "./pool/runtime.ts";
 export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
 export { Logger } from "./log.ts";

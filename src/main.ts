@@ -12,7 +12,7 @@ import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { prepareFramers } from "./pool/prepare.ts";
-import { ProxyServer } from "./proxy/server.ts";
+import { ProxyServer } from "./server/server.ts";
 
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);

@@ -15,7 +15,7 @@
 import type { Socket } from "bun";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
-import { PendingBytes } from "../../src/proxy/pending.ts";
+import { PendingBytes } from "../../src/util/pending.ts";
 
 const devNull = openSync("/dev/null", "w");
 

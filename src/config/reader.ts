@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.ts";
+import { didYouMean } from "../util/did-you-mean.ts";
 
 /**
  * Reader walks untrusted config input and collects every problem with its key
@@ -87,34 +88,4 @@ export function describe(v: unknown): string {
   // "list", as the expectations say it ("expected a list of at least one backend"); empty is called out.
   if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";
   return `a ${typeof v === "object" ? "table" : typeof v}`;
-}
-
-/** didYouMean returns the closest known word within a small edit distance, or null. */
-export function didYouMean(word: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  const lower = word.toLowerCase();
-  for (const candidate of known) {
-    const d = editDistance(lower, candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

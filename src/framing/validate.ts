@@ -1,3 +1,4 @@
+import { didYouMean } from "../util/did-you-mean.ts";
 import { describeValue, FramerError } from "./errors.ts";
 
 /**
@@ -53,28 +54,9 @@ export function dropUndefined<T extends object>(options: T): Partial<T> {
 export function checkKnownKeys(options: object, known: readonly string[]): FramerError | null {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
-    let best = "";
-    let bestDistance = 3; // suggest only names within two edits
-    for (const name of known) {
-      const d = editDistance(key.toLowerCase(), name.toLowerCase());
-      if (d < bestDistance) [best, bestDistance] = [name, d];
-    }
-    const hint = best === "" ? `known options: ${known.join(", ")}` : `did you mean "${best}"?`;
+    const best = didYouMean(key, known, 2); // suggest only names within two edits
+    const hint = best === null ? `known options: ${known.join(", ")}` : `did you mean "${best}"?`;
     return new FramerError("FRAMER_OPTION_INVALID", `${key}: unknown option, ${hint}`);
   }
   return null;
-}
-
-/** editDistance is the Levenshtein distance, for short option names only. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -1,10 +1,11 @@
 import type { Backend } from "../balance/backend.ts";
 import { endCooldown, noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
+import type { BackendPoolStats } from "../stats.ts";
 import type { PoolClient } from "./client.ts";
 import { type ConnState, PooledConn } from "./conn.ts";
 import { Lane } from "./lane.ts";
 import { pump, refusePinnedWait, rejectQueued } from "./pump.ts";
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import { Ring } from "../util/ring.ts";
 import type { PoolRuntime } from "./runtime.ts";
 import type { ServerInfo } from "./setup.ts";
 import { connectPooled, destroyConn, quitConn } from "./conn-lifecycle.ts";
@@ -13,32 +14,6 @@ import { connectPooled, destroyConn, quitConn } from "./conn-lifecycle.ts";
 const MAX_BACKOFF_MS = 2000;
 const MIN_BACKOFF_MS = 50;
 
-/** BackendPoolStats is the live view of one backend's pool. */
-export interface BackendPoolStats {
-  address: string;
-  /** Connections open or connecting, and of those the RESP3 ones. */
-  size: number;
-  resp3: number;
-  connecting: number;
-  /** Open connections bound to a client or with replies outstanding. */
-  inUse: number;
-  idle: number;
-  /** Connections pinned to a client now. */
-  pinned: number;
-  /** Clients waiting for a connection now. */
-  waiters: number;
-  pinnedClients: number;
-  waitsTotal: number;
-  waitTimeMsTotal: number;
-  waitTimeMsMax: number;
-  queueTimeouts: number;
-  queueFull: number;
-  pinRefused: number;
-  requests: number;
-  connectFailures: number;
-  connectionsOpened: number;
-  connectionsLost: number;
-}
 
 /**
  * BackendPool holds the pooled connections to one backend — at most maxPerBackend in all, of which at
@@ -55,7 +30,7 @@ export class BackendPool {
   /** Idle connections told to QUIT to make room for the other lane, not closed yet. */
   private makingRoom = 0;
   /** Clients whose pinning request waits for the caps to allow it, in arrival order. */
-  readonly pinWaiters = new WaitQueue<PoolClient>();
+  readonly pinWaiters = new Ring<PoolClient>();
   private pinWaiting = 0;
   private servingPins = false;
   /** No new bindings: the backend left the config (or the listener closed). */
@@ -208,6 +183,7 @@ export class BackendPool {
     if (conn !== null) {
       client.conn = conn;
       client.pool = this;
+      client.lastBackend = this.backend.key;
       if (exclusive) {
         conn.owner = client;
         if (conn === lane.reserved) lane.reserved = null;

@@ -1,8 +1,9 @@
 import type { Socket, SocketHandler } from "bun";
-import type { ListenerRuntime } from "../proxy/listener.ts";
+import { nextSessionId } from "../listener/listener.ts";
 import { PoolClient } from "./client.ts";
 import { onRequestBytes } from "./intake.ts";
 import { clientGone, closeClient, pauseReading, pump, resumePausedConns } from "./pump.ts";
+import { poolOf } from "./runtime.ts";
 
 /*
  * The client side of a pooled listener: admission, then bytes into the intake (intake.ts) and replies
@@ -10,51 +11,26 @@ import { clientGone, closeClient, pauseReading, pump, resumePausedConns } from "
  * half-sent or malformed request can never reach a connection another client uses next.
  */
 
-/**
- * onClientOpen applies the listener's admission limits, as acceptClient does in tunnel mode: listener
- * full, address denied, too many clients from that address.
- */
+/** onClientOpen: the listener core admits the client (limits, CIDR lists), then it joins the pool. */
 function onClientOpen(socket: Socket<PoolClient>): void {
-  const listener = socket.data as unknown as ListenerRuntime;
-  const runtime = listener.pool!;
-  const cfg = listener.config;
-  const address = socket.remoteAddress;
-  if (listener.liveCount >= cfg.maxConnections) {
-    listener.counters.rejectedMaxConnections++;
-    return reject(socket);
-  }
-  if (!listener.access.permits(address)) {
-    listener.counters.rejectedDenied++;
-    return reject(socket);
-  }
-  if (cfg.maxConnectionsPerClient > 0 && listener.clientCount(address) >= cfg.maxConnectionsPerClient) {
-    listener.counters.rejectedPerClient++;
-    return reject(socket);
-  }
-  const c = new PoolClient(listener.nextSessionId(), runtime, socket, address, socket.remotePort, performance.now());
+  const runtime = poolOf(socket);
+  if (runtime === undefined) return void socket.end(); // accepted as its listener closed
+  const listener = runtime.listener;
+  const info = listener.accept(socket);
+  if (info === null) return;
+  const c = new PoolClient(nextSessionId(), runtime, socket, info, listener.config, performance.now());
   socket.data = c;
   runtime.clients.add(c);
-  if (cfg.maxConnectionsPerClient > 0) c.countedPerClient = listener.addClient(address);
-  listener.counters.sessionsTotal++;
-  if (!cfg.noDelay) socket.setNoDelay(false);
-  if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-}
-
-function reject(socket: Socket<PoolClient>): void {
-  (socket as Socket<unknown>).data = null;
-  socket.end();
 }
 
 function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
   const c = socket.data;
   if (c === null || c.state !== "open") return;
-  const n = chunk.byteLength;
-  c.bytesIn += n;
-  c.runtime.listener.counters.bytesFromClients += n;
+  c.bytesIn += chunk.byteLength;
   onRequestBytes(c, chunk);
   if (c.closed) return;
   pump(c);
-  if (!c.closed && !c.readPaused && c.outboxBytes >= c.runtime.listener.config.highWaterBytes) pauseReading(c);
+  if (!c.closed && !c.readPaused && c.outboxBytes >= c.config.highWaterBytes) pauseReading(c);
 }
 
 function onClientDrain(socket: Socket<PoolClient>): void {
@@ -63,7 +39,7 @@ function onClientDrain(socket: Socket<PoolClient>): void {
   const left = c.toClient.flushTo(socket);
   if (left < 0) return;
   // Below half the mark: the connections this client's slow reading held may read again.
-  if (left < c.runtime.listener.config.highWaterBytes >> 1) resumePausedConns(c);
+  if (left < c.config.highWaterBytes >> 1) resumePausedConns(c);
   if (left === 0 && (c.state === "draining" || c.runtime.draining)) pump(c);
 }
 
@@ -118,4 +94,4 @@ export const poolClientHandlers = {
   end: onClientEnd,
   close: onClientClose,
   error: onClientError,
-} satisfies SocketHandler<PoolClient>;
+} satisfies SocketHandler<PoolClient | null>;

@@ -1,7 +1,11 @@
 import type { Socket } from "bun";
+import type { ListenerConfig } from "../config/schema.ts";
+import type { EndCode, Side } from "../errors.ts";
 import type { FrameScanner } from "../framing/index.ts";
-import { PendingBytes } from "../proxy/pending.ts";
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import type { ClientInfo } from "../listener/listener.ts";
+import type { SessionRecord } from "../listener/mode.ts";
+import { PendingBytes } from "../util/pending.ts";
+import { Ring } from "../util/ring.ts";
 import type { BackendPool } from "./backend-pool.ts";
 import type { PooledConn } from "./conn.ts";
 import { PartialRequest } from "./partial.ts";
@@ -37,7 +41,7 @@ export const F_ENDS_PIN = 16; // EXEC, DISCARD, UNWATCH: an error reply leaves t
  */
 export class Outgoing {
   /** For a request too large to buffer: its pieces not yet written, in order (chunk views, no copy). */
-  pieces: WaitQueue<Uint8Array> | null = null;
+  pieces: Ring<Uint8Array> | null = null;
   /** For a streamed request: its last byte has been read. */
   complete = true;
   /** For a streamed request: its replies are in the connection's FIFO (done with its first piece). */
@@ -80,7 +84,7 @@ export function localEntry(bytes: Uint8Array, closeAfter = false): Outgoing {
  */
 export class PoolClient {
   state: ClientState = "open";
-  readonly outbox = new WaitQueue<Outgoing>();
+  readonly outbox = new Ring<Outgoing>();
   /** The last entry pushed to the outbox, for merging back-to-back requests into one write. */
   tail: Outgoing | null = null;
   outboxBytes = 0;
@@ -135,17 +139,20 @@ export class PoolClient {
   /** Bytes read from and written to this client, for the idle sweep and the access log. */
   bytesIn = 0;
   bytesOut = 0;
+  /** Bytes of its requests written to backends, and of replies routed to it from them. */
+  bytesToBackend = 0;
+  bytesFromBackend = 0;
+  /** The backend of the connection it was last bound to, for the access log. */
+  lastBackend: string | null = null;
   readonly startedAt: number;
   /** For the idle sweep: the byte total last seen, and since when it has not moved. */
   lastActivity = 0;
   idleSince: number;
-  /** Whether this client counts toward its address's maxConnectionsPerClient. */
-  countedPerClient = false;
   /** Pinned connections this client holds, counted toward its address's maxPinnedPerClient. */
   pinnedHeld = 0;
   /** How the client ended ("ok" unless a limit or failure closed it), and who was at fault. */
-  endCode = "ok";
-  endSide: "client" | "backend" | "internal" = "client";
+  endCode: EndCode = "ok";
+  endSide: Side = "client";
   /** Requests of this client that warren failed (queue timeout, connection lost, refused…), and the last code. */
   failedRequests = 0;
   lastFailure: string | null = null;
@@ -154,8 +161,9 @@ export class PoolClient {
     readonly id: number,
     readonly runtime: PoolRuntime,
     readonly socket: Socket<PoolClient>,
-    readonly address: string,
-    readonly port: number,
+    readonly info: ClientInfo,
+    /** The listener's settings when the client connected: a reload applies to new clients. */
+    readonly config: ListenerConfig,
     now: number,
   ) {
     this.scanner = runtime.framers.request.create();
@@ -167,4 +175,30 @@ export class PoolClient {
   get closed(): boolean {
     return this.state === "closed";
   }
+
+  get address(): string {
+    return this.info.address;
+  }
+}
+
+/** record is what an ended pooled client reports to its listener (counters, access log). */
+export function record(c: PoolClient): SessionRecord {
+  return {
+    id: c.id,
+    mode: "pool",
+    clientAddress: c.info.address,
+    clientPort: c.info.port,
+    backendKey: c.lastBackend,
+    bytesFromClient: c.bytesIn,
+    bytesToClient: c.bytesOut,
+    bytesToBackend: c.bytesToBackend,
+    bytesFromBackend: c.bytesFromBackend,
+    startedAt: c.startedAt,
+    endCode: c.endCode,
+    endSide: c.endSide,
+    firstFin: null,
+    failedRequests: c.failedRequests,
+    lastFailure: c.lastFailure,
+    countedPerClient: c.info.countedPerClient,
+  };
 }

@@ -101,7 +101,6 @@ function onConnData(socket: Socket<PooledConn>, chunk: Buffer): void {
   const n = chunk.byteLength;
   conn.bytesIn += n;
   conn.pool.backend.bytesFromBackend += n;
-  conn.pool.runtime.listener.counters.bytesFromBackends += n;
   if (conn.raw) {
     if (conn.owner !== null) sendToClient(conn.owner, chunk, conn);
     return;

@@ -60,7 +60,7 @@ export function destroyConn(conn: PooledConn, reason: string): void {
  *   connection to Redis would be (no unsolicited reply);
  * - nothing outstanding and nothing pinned: rebound elsewhere, it never notices.
  */
-export function connLost(conn: PooledConn, code: string, reason: string, deliberate: boolean): void {
+export function connLost(conn: PooledConn, code: "BACKEND_LOST" | "REPLY_TIMEOUT" | "INTERNAL", reason: string, deliberate: boolean): void {
   if (conn.state === "closed") return;
   const was = conn.state;
   const pool = conn.pool;

@@ -1,7 +1,7 @@
 import type { Socket } from "bun";
 import type { FrameScanner } from "../framing/index.ts";
-import { PendingBytes } from "../proxy/pending.ts";
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import { PendingBytes } from "../util/pending.ts";
+import { Ring } from "../util/ring.ts";
 import type { BackendPool } from "./backend-pool.ts";
 import type { PoolClient } from "./client.ts";
 
@@ -41,7 +41,7 @@ export class PooledConn {
   state: ConnState = "connecting";
   /** The client holding this connection to itself (exclusive mode, a pin, a blocking or streamed request), or null. */
   owner: PoolClient | null = null;
-  readonly fifo = new WaitQueue<FifoEntry>();
+  readonly fifo = new Ring<FifoEntry>();
   fifoTail: FifoEntry | null = null;
   /** Pass-through (after SUBSCRIBE/MONITOR, a dirty EXEC): every byte goes to the owner unframed, uncounted. */
   raw = false;

@@ -28,7 +28,7 @@ import {
 import { NOAUTH, OK, answerLocal, errorBytes, warrenError } from "./local-commands.ts";
 import { noteSegment, noteStreamed } from "./bulk-gc.ts";
 import { closeClient, noteFailure } from "./pump.ts";
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import { Ring } from "../util/ring.ts";
 
 /*
  * Reading a pooled client's requests. A request is framed exactly as Redis frames it (the request
@@ -67,7 +67,7 @@ export function onRequestBytes(c: PoolClient, chunk: Uint8Array): void {
     if (r === NEED_MORE) {
       c.partial.append(chunk, i, end);
       noteSegment(end - i);
-      if (c.partial.length > c.runtime.listener.config.highWaterBytes) maybeStream(c);
+      if (c.partial.length > c.config.highWaterBytes) maybeStream(c);
       return;
     }
     if (c.partial.length === 0) addRequest(c, chunk, i, r);
@@ -102,12 +102,12 @@ function maybeStream(c: PoolClient): void {
   if (c.readRaw || (c.readPin & PIN_TXN) !== 0) return startStream(c);
   const rule = classify(name, null).rule;
   if (rule === R_NONE && !needsArgs(name)) return startStream(c);
-  malformed(c, `ERR warren: ${name} request larger than highWaterBytes (${runtime.listener.config.highWaterBytes}) is not supported in pooled mode`);
+  malformed(c, `ERR warren: ${name} request larger than highWaterBytes (${c.config.highWaterBytes}) is not supported in pooled mode`);
 }
 
 function startStream(c: PoolClient): void {
   const item = new Outgoing(false, EMPTY, c.readRaw ? 0 : 1, 0, c.readPin, false, true, c.proto);
-  item.pieces = new WaitQueue<Uint8Array>();
+  item.pieces = new Ring<Uint8Array>();
   const head = c.partial.take();
   item.pieces.push(head);
   item.complete = false;

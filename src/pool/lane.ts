@@ -1,4 +1,4 @@
-import { WaitQueue } from "../proxy/wait-queue.ts";
+import { Ring } from "../util/ring.ts";
 import type { PoolClient } from "./client.ts";
 import type { PooledConn } from "./conn.ts";
 
@@ -12,7 +12,7 @@ export class Lane {
   readonly conns = new Set<PooledConn>();
   /** Connections connecting or in setup (not ready yet). */
   connecting = 0;
-  readonly waiters = new WaitQueue<PoolClient>();
+  readonly waiters = new Ring<PoolClient>();
   /** Live waiters (the queue may hold clients that left or were served). */
   waiting = 0;
   /**

@@ -1,3 +1,4 @@
+import type { EndCode, FailureCode } from "../errors.ts";
 import { sendToConn } from "./backend-writes.ts";
 import { F_BLOCKING, F_RETIRE, type Outgoing, type PoolClient } from "./client.ts";
 import type { PooledConn } from "./conn.ts";
@@ -18,7 +19,7 @@ import { helloReply, warrenError } from "./local-commands.ts";
 export function pump(c: PoolClient): void {
   pumpOutbox(c);
   if (c.closed) return;
-  if (c.readPaused && c.outboxBytes < c.runtime.listener.config.highWaterBytes && c.state === "open") {
+  if (c.readPaused && c.outboxBytes < c.config.highWaterBytes && c.state === "open") {
     c.readPaused = false;
     c.socket.resume();
   }
@@ -137,7 +138,9 @@ function pumpOutbox(c: PoolClient): void {
 /** writeRequest forwards one request and applies its effect on the client's pins and the connection. */
 function writeRequest(c: PoolClient, conn: PooledConn, item: Outgoing): void {
   register(c, conn, item);
-  conn.pool.backend.bytesToBackend += item.bytes.byteLength;
+  const n = item.bytes.byteLength;
+  c.bytesToBackend += n;
+  conn.pool.backend.bytesToBackend += n;
   sendToConn(conn, item.bytes);
 }
 
@@ -177,6 +180,7 @@ function writeStream(c: PoolClient, conn: PooledConn, item: Outgoing): boolean {
   while (pieces.length > 0) {
     const piece = pieces.shift()!;
     c.outboxBytes -= piece.byteLength;
+    c.bytesToBackend += piece.byteLength;
     conn.pool.backend.bytesToBackend += piece.byteLength;
     sendToConn(conn, piece);
     if (conn.toBackend.bytes >= c.runtime.listener.config.highWaterBytes && pieces.length > 0) {
@@ -285,7 +289,7 @@ function dropPins(c: PoolClient): void {
 }
 
 /** noteFailure counts one failed request of `c` by code, for stats and the access log. */
-export function noteFailure(c: PoolClient, code: string): void {
+export function noteFailure(c: PoolClient, code: FailureCode): void {
   c.failedRequests++;
   c.lastFailure = code;
   c.runtime.countFailure(code);
@@ -295,7 +299,7 @@ export function noteFailure(c: PoolClient, code: string): void {
  * rejectQueued fails every request a client has not sent yet (it holds no connection): with RESP each
  * gets an error reply and the client stays; a framer without an error form closes the client.
  */
-export function rejectQueued(c: PoolClient, code: string, reason: string): void {
+export function rejectQueued(c: PoolClient, code: FailureCode & EndCode, reason: string): void {
   noteFailure(c, code);
   if (!c.runtime.resp) {
     if (c.endCode === "ok") {
@@ -333,9 +337,9 @@ export function rejectQueued(c: PoolClient, code: string, reason: string): void 
 }
 
 /** failClient ends a client whose connection failed under it: one error per reply owed (RESP), then close. */
-export function failClient(c: PoolClient, code: string, reason: string, owed: number): void {
+export function failClient(c: PoolClient, code: "BACKEND_LOST" | "REPLY_TIMEOUT" | "INTERNAL", reason: string, owed: number): void {
   if (c.closed) return;
-  noteFailure(c, code);
+  noteFailure(c, code === "INTERNAL" ? "BACKEND_LOST" : code);
   if (c.endCode === "ok") {
     c.endCode = code;
     c.endSide = code === "REPLY_TIMEOUT" || code === "BACKEND_LOST" ? "backend" : "internal";
@@ -355,13 +359,14 @@ export function failClient(c: PoolClient, code: string, reason: string, owed: nu
 export function sendToClient(c: PoolClient, bytes: Uint8Array, from: PooledConn | null = null): void {
   if (c.closed) return;
   c.bytesOut += bytes.byteLength;
+  if (from !== null) c.bytesFromBackend += bytes.byteLength;
   if (c.toClient.bytes > 0) c.toClient.push(bytes);
   else {
     const written = c.socket.write(bytes);
     if (written === bytes.byteLength || written < 0) return;
     c.toClient.push(written === 0 ? bytes : bytes.subarray(written));
   }
-  if (from !== null && from.socket !== null && c.toClient.bytes >= c.runtime.listener.config.highWaterBytes && !c.pausedConns.includes(from)) {
+  if (from !== null && from.socket !== null && c.toClient.bytes >= c.config.highWaterBytes && !c.pausedConns.includes(from)) {
     pauseFor(c, from);
   }
 }

@@ -1,30 +1,37 @@
+import type { Socket, SocketListener, TCPSocketListener } from "bun";
 import type { Backend } from "../balance/backend.ts";
-import type { ListenerRuntime } from "../proxy/listener.ts";
-import { BackendPool, type BackendPoolStats } from "./backend-pool.ts";
-import type { PoolClient } from "./client.ts";
+import type { ListenerConfig } from "../config/schema.ts";
+import type { EndCode, FailureCode } from "../errors.ts";
+import type { Listener } from "../listener/listener.ts";
+import type { BindOptions, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
+import type { PoolStats } from "../stats.ts";
+import { BackendPool } from "./backend-pool.ts";
+import { poolClientHandlers } from "./client-handlers.ts";
+import { type PoolClient, record } from "./client.ts";
 import type { PoolConfig } from "./config.ts";
-import { type Framers, framersFor } from "./prepare.ts";
 import { warrenError } from "./local-commands.ts";
+import { type Framers, framersFor } from "./prepare.ts";
 import { closeClient, closeIfIdle, noteFailure, pump, rejectQueued, sendToClient } from "./pump.ts";
+import { unreloadable } from "./reload.ts";
 import type { ServerInfo } from "./setup.ts";
+import { sweepPool } from "./sweep.ts";
 
-/** PoolStats is the pooled-mode part of a listener's stats. */
-export interface PoolStats {
-  multiplex: boolean;
-  clients: number;
-  pinnedClients: number;
-  queueTimeouts: number;
-  /** Requests warren failed, by code: QUEUE_TIMEOUT, QUEUE_FULL, NO_BACKEND, BACKEND_LOST, REPLY_TIMEOUT, PIN_REFUSED, … */
-  failures: Record<string, number>;
-  backends: BackendPoolStats[];
+/** Which pooled mode a listening socket belongs to, for an accepted socket's `open`. */
+const byServer = new WeakMap<SocketListener<unknown>, PoolRuntime>();
+
+/** poolOf returns the pooled mode whose listener accepted `socket`, or undefined once it is gone. */
+export function poolOf<D>(socket: Socket<D>): PoolRuntime | undefined {
+  const server = socket.listener;
+  return server === undefined ? undefined : byServer.get(server);
 }
 
+
 /**
- * PoolRuntime is the pooled (n:1) mode of one listener: its clients, one BackendPool per backend, and
- * the timer that expires queued requests. The listener's balancer picks the backend each time a client
- * binds.
+ * PoolRuntime is the pooled (n:1) mode of one listener: its clients and one BackendPool per backend.
+ * The listener's balancer picks the backend each time a client binds a connection; queued requests and
+ * every pool timeout are expired on the process's one sweep.
  */
-export class PoolRuntime {
+export class PoolRuntime implements Mode {
   readonly clients = new Set<PoolClient>();
   readonly pools = new Map<Backend, BackendPool>();
   readonly framers: Framers;
@@ -35,24 +42,52 @@ export class PoolRuntime {
   draining = false;
   closing = false;
   queueTimeouts = 0;
-  private readonly failures = new Map<string, number>();
+  private readonly failures = new Map<FailureCode, number>();
   /** Pinned connections held per client address, for maxPinnedPerClient. */
   private readonly pinnedByAddress = new Map<string, number>();
   /** Clients whose HELLO reply waits for a backend's facts (no pooled connection has been set up yet). */
   private readonly infoWaiters = new Map<PoolClient, number>();
-  private readonly sweepTimer: ReturnType<typeof setInterval>;
 
-  constructor(readonly listener: ListenerRuntime) {
+  constructor(readonly listener: Listener) {
     const config = listener.config.pool;
     if (config === null) throw new Error("PoolRuntime needs a listener in pool mode");
     this.config = config;
     this.framers = framersFor(config);
     this.resp = config.framer.kind === "resp";
-    // Queue timeouts are checked on one coarse timer for all waiters: ~10 checks per timeout, 5..250 ms apart.
-    const everyMs = Math.max(5, Math.min(250, Math.floor(config.queueTimeoutMs / 10)));
-    this.sweepTimer = setInterval(() => this.expire(), everyMs);
-    this.sweepTimer.unref();
     this.syncPools();
+  }
+
+  bind(options: BindOptions): TCPSocketListener<unknown> {
+    // allowHalfOpen: a client that half-closes after its requests still gets its replies.
+    const server = Bun.listen<PoolClient | null>({ ...options, data: null, allowHalfOpen: true, socket: poolClientHandlers });
+    byServer.set(server, this);
+    return server;
+  }
+
+  get liveCount(): number {
+    return this.clients.size;
+  }
+
+  /** sweep expires queued requests and parked HELLOs, then the clients' and connections' timeouts. */
+  sweep(now: number): void {
+    for (const pool of this.pools.values()) if (pool.waiting > 0) pool.expireWaiters(now);
+    if (this.infoWaiters.size > 0) this.expireInfoWaiters(now);
+    sweepPool(this, now);
+  }
+
+  shortestTimeoutMs(): number {
+    const c = this.listener.config;
+    const p = this.config;
+    let shortest = p.queueTimeoutMs;
+    for (const ms of [c.idleTimeoutMs, c.maxLifetimeMs, p.pinnedIdleTimeoutMs, p.replyTimeoutMs]) if (ms > 0) shortest = Math.min(shortest, ms);
+    return shortest;
+  }
+
+  /** The pool's queues are served as connections free up (BackendPool), not on the listener's slot events. */
+  onSlotFreed(): void {}
+
+  closeAll(code: EndCode): void {
+    this.close(code);
   }
 
   /**
@@ -86,13 +121,13 @@ export class PoolRuntime {
   }
 
   /**
-   * update applies a reload: new pool settings apply at once; removed backends' pools close their idle
-   * connections, busy ones close when released. The framer cannot change on reload (ProxyServer.reload
-   * rejects that), so the running factories stay.
+   * update applies a reload: the pool's own settings (sizes, pins, queue, timeouts) govern connections
+   * every client shares, so they apply at once; removed backends' pools close their idle connections,
+   * busy ones close when released. Clients keep the listener settings they started with (PoolClient.config).
+   * The framer cannot change on reload (unreloadable), so the running factories stay.
    */
-  update(): void {
-    const config = this.listener.config.pool;
-    if (config !== null) this.config = { ...config, framer: this.config.framer };
+  update(config: ListenerConfig): void {
+    if (config.pool !== null) this.config = { ...config.pool, framer: this.config.framer };
     this.syncPools();
   }
 
@@ -113,13 +148,7 @@ export class PoolRuntime {
     }
   }
 
-  private expire(): void {
-    const now = performance.now();
-    for (const pool of this.pools.values()) if (pool.waiting > 0) pool.expireWaiters(now);
-    if (this.infoWaiters.size > 0) this.expireInfoWaiters(now);
-  }
-
-  countFailure(code: string): void {
+  countFailure(code: FailureCode): void {
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
   }
 
@@ -185,28 +214,24 @@ export class PoolRuntime {
     if (this.draining || this.closing) return;
     this.draining = true;
     for (const c of [...this.clients]) closeIfIdle(c);
-    if (this.clients.size === 0) this.close();
+    if (this.clients.size === 0) this.close("SHUTDOWN");
   }
 
   /** onClientGone is clientGone's last step: the client leaves every count it was in. */
   onClientGone(c: PoolClient): void {
     this.clients.delete(c);
     this.infoWaiters.delete(c);
-    const listener = this.listener;
-    if (c.countedPerClient) listener.removeClient(c.address);
-    listener.counters.countEnd(c.endCode, c.endCode !== "ok");
-    listener.onPoolClientGone(c);
-    if (this.draining && this.clients.size === 0) this.close();
+    this.listener.ended(record(c));
+    if (this.draining && this.clients.size === 0) this.close("SHUTDOWN");
   }
 
-  /** close ends every client and pooled connection. */
-  close(): void {
+  /** close ends every client (counted under `code` unless it already failed) and every pooled connection. */
+  close(code: EndCode): void {
     if (this.closing) return;
     this.closing = true;
-    clearInterval(this.sweepTimer);
     for (const c of [...this.clients]) {
       if (c.endCode === "ok") {
-        c.endCode = "SHUTDOWN";
+        c.endCode = code;
         c.endSide = "internal";
       }
       closeClient(c);
@@ -214,7 +239,19 @@ export class PoolRuntime {
     for (const pool of this.pools.values()) pool.close();
   }
 
-  stats(): PoolStats {
+  stats(): ModeStats {
+    let fromClients = 0;
+    let fromBackends = 0;
+    let queued = 0;
+    for (const c of this.clients) {
+      fromClients += c.bytesIn;
+      fromBackends += c.bytesFromBackend;
+      queued += c.toClient.bytes + c.outboxBytes;
+    }
+    return { queued: 0, liveBytesFromClients: fromClients, liveBytesFromBackends: fromBackends, queuedBytes: queued, peakQueuedBytes: 0, pool: this.poolStats() };
+  }
+
+  poolStats(): PoolStats {
     const pinned = new Map<BackendPool, number>();
     let pinnedClients = 0;
     for (const c of this.clients) {
@@ -232,3 +269,9 @@ export class PoolRuntime {
     };
   }
 }
+
+export const pool: ModeKind = {
+  name: "pool",
+  create: (listener) => new PoolRuntime(listener),
+  unreloadable,
+};

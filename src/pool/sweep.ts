@@ -1,3 +1,4 @@
+import type { EndCode } from "../errors.ts";
 import type { PoolRuntime } from "./runtime.ts";
 import { connLost } from "./conn-lifecycle.ts";
 import { closeClient } from "./pump.ts";
@@ -14,9 +15,9 @@ import { closeClient } from "./pump.ts";
  *   that has kept connections paused that long is closed.
  */
 export function sweepPool(runtime: PoolRuntime, now: number): void {
-  const cfg = runtime.listener.config;
   const pool = runtime.config;
   for (const c of runtime.clients) {
+    const cfg = c.config; // each client's own idle and lifetime limits: the ones it connected under
     if (cfg.maxLifetimeMs > 0 && now - c.startedAt >= cfg.maxLifetimeMs) {
       end(c, "LIFETIME_EXCEEDED");
       continue;
@@ -61,7 +62,7 @@ export function sweepPool(runtime: PoolRuntime, now: number): void {
   }
 }
 
-function end(c: Parameters<typeof closeClient>[0], code: string): void {
+function end(c: Parameters<typeof closeClient>[0], code: EndCode): void {
   c.endCode = code;
   c.endSide = "internal";
   closeClient(c);

@@ -1,5 +1,6 @@
 import { describe as group, expect, test } from "bun:test";
-import { describe, didYouMean, join } from "../../../src/config/reader.ts";
+import { describe, join } from "../../../src/config/reader.ts";
+import { didYouMean } from "../../../src/util/did-you-mean.ts";
 
 const LISTENER_KEYS = ["name", "listen", "backends", "balance", "maxConnections", "connectTimeoutMs", "idleTimeoutMs"];
 

@@ -1,33 +1,37 @@
 import type { Socket, SocketHandler } from "bun";
-import type { ListenerRuntime } from "./listener.ts";
-import { acceptClient } from "./dispatch.ts";
-import {
-  failFromError,
-  finishSession,
-  flushToClient,
-  onClientEof,
-} from "./lifecycle.ts";
-import { type Session, SessionState } from "./session.ts";
+import { nextSessionId } from "../listener/listener.ts";
+import { dispatch } from "./dispatch.ts";
+import { failFromError, finishSession, flushToClient, onClientEof } from "./lifecycle.ts";
+import { tunnelOf } from "./mode.ts";
+import { isClosed, Session } from "./session.ts";
 
 /*
- * The client side of the relay. Handlers are declared once at module level, so
- * no closure is made per connection or per chunk; all state is on the session.
+ * The client side of the relay. Handlers are declared once at module level, so no closure is made per
+ * connection or per chunk; all state is on the session. A socket's `data` is null until the listener
+ * admits it, and stays null if it is refused (then it is closed at once).
  */
 
 function onClientOpen(client: Socket<Session>): void {
-  // Until here `data` is the listener (Bun.listen's `data`); acceptClient replaces it with the session.
-  acceptClient(client.data as unknown as ListenerRuntime, client);
+  const mode = tunnelOf(client);
+  if (mode === undefined) return void client.end(); // accepted as its listener closed
+  const listener = mode.listener;
+  const info = listener.accept(client);
+  if (info === null) return;
+  const s = new Session(nextSessionId(), client, mode, info, listener.config, performance.now());
+  client.data = s;
+  mode.sessions.add(s);
+  dispatch(s);
 }
 
 function onClientData(client: Socket<Session>, chunk: Buffer): void {
   const s = client.data;
   s.bytesFromClient += chunk.byteLength;
-  if (s.toBackendDone) return; // the backend can no longer receive: discard
+  if (s.up === "ended") return; // the backend can no longer receive: discard
   const backend = s.backend;
   if (backend === null) {
     // Early data: keep it, in order, until the backend connects; bounded by earlyDataBytes.
     s.toBackend.push(chunk);
-    if (!s.clientPaused && s.toBackend.bytes >= s.listener.config.earlyDataBytes) {
+    if (!s.clientPaused && s.toBackend.bytes >= s.config.earlyDataBytes) {
       s.clientPaused = true;
       client.pause();
     }
@@ -42,7 +46,7 @@ function onClientData(client: Socket<Session>, chunk: Buffer): void {
     s.toBackend.push(chunk); // keep order: queue behind earlier bytes
   }
   // Pause instead of buffering: a slow backend must not grow this process's memory.
-  if (!s.clientPaused && s.toBackend.bytes >= s.listener.config.highWaterBytes) {
+  if (!s.clientPaused && s.toBackend.bytes >= s.config.highWaterBytes) {
     s.clientPaused = true;
     client.pause();
   }
@@ -51,34 +55,34 @@ function onClientData(client: Socket<Session>, chunk: Buffer): void {
 /** The client can take more: flush what the backend sent meanwhile. A cheap no-op when nothing waits. */
 function onClientDrain(client: Socket<Session>): void {
   const s = client.data;
-  if (s === null || s.toClient.bytes === 0 || s.state === SessionState.Closed) return;
+  if (s === null || s.toClient.bytes === 0 || s.state === "closed") return;
   flushToClient(s, client);
 }
 
 function onClientEnd(client: Socket<Session>): void {
   const s = client.data;
-  if (s === null || s.state === SessionState.Closed) return;
+  if (s === null || s.state === "closed") return;
   onClientEof(s);
 }
 
 function onClientClose(client: Socket<Session>, err?: Error): void {
   const s = client.data;
-  if (s === null || s.state === SessionState.Closed) return; // rejected at accept, or we closed it
+  if (s === null || s.state === "closed") return; // refused at accept, or we closed it
   if (err !== undefined) {
     failFromError(s, err, "client");
     return;
   }
-  // A close without an error is the client's FIN (Bun reports it this way after our own
-  // shutdown) or its full close: it will send nothing more and can receive nothing more.
-  s.toClientDone = true;
+  // A close without an error is the client's FIN (Bun reports it this way after our own shutdown) or
+  // its full close: it will send nothing more and can receive nothing more.
+  s.down = "ended";
   s.toClient.clear();
   onClientEof(s);
-  if ((s.state as SessionState) !== SessionState.Closed && s.toBackendDone) finishSession(s, "ok", s.firstFin ?? "client");
+  if (!isClosed(s) && s.up === "ended") finishSession(s, "ok", s.firstFin ?? "client");
 }
 
 function onClientError(client: Socket<Session>, err: Error): void {
   const s = client.data;
-  if (s === null || s.state === SessionState.Closed) return;
+  if (s === null || s.state === "closed") return;
   s.listener.log.error("internal error in client handler", { session: s.id, error: String(err), stack: err.stack });
   finishSession(s, "INTERNAL", "internal", true);
 }
@@ -90,4 +94,4 @@ export const clientHandlers = {
   end: onClientEnd,
   close: onClientClose,
   error: onClientError,
-} satisfies SocketHandler<Session>;
+} satisfies SocketHandler<Session | null>;

@@ -1,7 +1,7 @@
 /** PendingBytes: order, partial writes, coalescing and the closed-socket case. */
 import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
-import { PendingBytes } from "../../../src/proxy/pending.ts";
+import { PendingBytes } from "../../../src/util/pending.ts";
 
 /** A stand-in sink that accepts up to `budget` bytes per flush; unit tests only (no network). */
 function sink(budget: number) {

@@ -1,13 +1,14 @@
 import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
-import { ProxyError } from "../errors.ts";
+import { listenErrorCode, ProxyError } from "../errors.ts";
+import { Listener } from "../listener/listener.ts";
+import type { SessionRecord } from "../listener/mode.ts";
 import { Logger } from "../log.ts";
-import type { PoolClient } from "../pool/client.ts";
-import { unreloadable } from "../pool/reload.ts";
-import { ListenerRuntime } from "./listener.ts";
-import { END_OK, type Session } from "./session.ts";
-import type { ProxyStats } from "./stats.ts";
-import { sweepIntervalMs, sweepTimeouts } from "./sweeper.ts";
+import type { ProxyStats } from "../stats.ts";
+import { writeAccessLine } from "./access-log.ts";
+import { MODES } from "./modes.ts";
+import { sameAddress, unreloadable } from "./reload.ts";
+import { Sweep } from "./sweep.ts";
 
 /** One listening address as reported after start. */
 export interface ListeningAddress {
@@ -18,20 +19,20 @@ export interface ListeningAddress {
 }
 
 /**
- * ProxyServer owns the listeners, the timeout sweep and the access log. It is
- * what `startProxy` returns: the library API used by the CLI and the tests.
+ * ProxyServer owns the listeners, the one sweep timer and the one access-log writer. It is what
+ * `startProxy` returns: the library API used by the CLI and the tests.
  */
 export class ProxyServer {
   private config: WarrenConfig;
-  private readonly listeners = new Map<string, ListenerRuntime>();
-  /** Listeners removed by a reload (or stopped by close) whose sessions still run. */
-  private readonly retired = new Set<ListenerRuntime>();
-  private sweepTimer: ReturnType<typeof setInterval> | null = null;
-  private sweepEveryMs = 0;
+  private readonly listeners = new Map<string, Listener>();
+  /** Listeners removed by a reload (or stopped by close) whose clients still run. */
+  private readonly retired = new Set<Listener>();
+  private readonly sweep = new Sweep(() => this.allListeners());
   private closing: Promise<void> | null = null;
   /** Set when close starts (before `closing`): retired listeners are kept for the final stats. */
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly events = { onEnded: (l: Listener, r: SessionRecord) => this.onEnded(l, r) };
 
   private constructor(
     config: WarrenConfig,
@@ -46,12 +47,12 @@ export class ProxyServer {
   static start(config: WarrenConfig, log?: Logger): ProxyServer {
     const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined);
     try {
-      for (const lc of config.listeners) server.addListener(lc);
+      for (const lc of config.listeners) server.listeners.set(lc.name, server.bind(lc));
     } catch (err) {
       for (const l of server.listeners.values()) l.stopAccepting();
       throw err;
     }
-    server.rescheduleSweep();
+    server.sweep.schedule(false);
     return server;
   }
 
@@ -90,23 +91,22 @@ export class ProxyServer {
   }
 
   /**
-   * reload applies a new, already validated config: new listeners start,
-   * removed ones stop accepting (their sessions continue), kept ones take the
-   * new settings and backends for new sessions. If a new listener cannot bind,
-   * or a kept listener's mode or pool framer would change (RELOAD_REJECTED),
-   * nothing changes and the error is thrown.
+   * reload applies a new, already validated config: new listeners start, removed ones stop accepting
+   * (their sessions continue), kept ones take the new settings and backends for new sessions (live
+   * sessions keep the settings they started with). If a new listener cannot bind, or a kept listener's
+   * mode or pool framer would change (RELOAD_REJECTED), nothing changes and the error is thrown.
    */
   reload(next: WarrenConfig): void {
     if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
     const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
-    // Reject before changing anything: a kept listener's mode and pool framer are fixed (src/pool/reload.ts).
+    // Reject before changing anything: what a kept listener cannot take live (server/reload.ts).
     for (const [i, lc] of next.listeners.entries()) {
       const current = this.listeners.get(lc.name);
       if (current === undefined || !sameAddress(current.config, lc)) continue;
-      const problem = unreloadable(current.config, lc, i);
+      const problem = unreloadable(current, lc, i);
       if (problem !== null) throw new ProxyError("RELOAD_REJECTED", "internal", `reload rejected: ${problem}`);
     }
-    const started: ListenerRuntime[] = [];
+    const started: Listener[] = [];
     try {
       for (const lc of next.listeners) {
         const current = this.listeners.get(lc.name);
@@ -139,16 +139,17 @@ export class ProxyServer {
     for (const l of started) this.listeners.set(l.config.name, l);
     this.config = next;
     if (this.ownLogger) this.log.configure(next.log.level, next.log.format);
-    this.rescheduleSweep();
+    // Live sessions keep the timeouts they started with, so the tick does not get coarser while they live.
+    this.sweep.schedule(this.sessionCount > 0);
     for (const a of this.addresses) {
       this.log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
     }
   }
 
   /**
-   * close stops accepting at once. Graceful: live sessions may finish on their
-   * own for up to `drainTimeoutMs` (default: the config's), then the rest are
-   * closed. Not graceful: every session is closed now.
+   * close stops accepting at once. Graceful: live sessions may finish on their own for up to
+   * `drainTimeoutMs` (default: the config's), then the rest are closed. Not graceful: every session is
+   * closed now.
    */
   close(options: { graceful?: boolean; drainTimeoutMs?: number } = {}): Promise<void> {
     const graceful = options.graceful ?? true;
@@ -164,16 +165,15 @@ export class ProxyServer {
       this.retired.add(l);
     }
     this.stopping = true;
-    // Pooled clients with nothing in flight leave now; the others once their replies are in.
-    if (graceful) for (const l of this.retired) l.pool?.drain();
+    // Clients with nothing in progress leave now (pooled ones with no reply owed); the others when done.
+    if (graceful) for (const l of this.retired) l.mode.drain();
     this.closing = (async () => {
       if (graceful && this.sessionCount > 0) {
         this.log.info("draining", { sessions: this.sessionCount, drainTimeoutMs: drainMs });
         await this.waitIdle(drainMs);
       }
-      for (const l of this.retired) l.closeAll("SHUTDOWN");
-      if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-      this.sweepTimer = null;
+      for (const l of this.retired) l.mode.closeAll("SHUTDOWN");
+      this.sweep.stop();
     })();
     return this.closing;
   }
@@ -182,85 +182,31 @@ export class ProxyServer {
     await this.close({ graceful: false });
   }
 
-  private addListener(lc: ListenerConfig): void {
-    this.listeners.set(lc.name, this.bind(lc));
-  }
-
-  private bind(lc: ListenerConfig): ListenerRuntime {
-    const l: ListenerRuntime = new ListenerRuntime(
-      lc,
-      this.log,
-      (s) => this.onSessionFinished(s),
-      (c) => this.onPoolClientFinished(l, c),
-    );
+  private bind(lc: ListenerConfig): Listener {
+    const l = new Listener(lc, this.log, MODES[lc.mode], this.events);
     try {
       l.listen();
     } catch (err) {
-      const code = (err as { code?: string }).code ?? "LISTEN_FAILED";
-      throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, {
-        cause: err,
-      });
+      const code = listenErrorCode(err);
+      throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, { cause: err });
     }
     return l;
   }
 
-  private retire(l: ListenerRuntime): void {
+  private retire(l: Listener): void {
     if (l.liveCount > 0) this.retired.add(l);
-    // A removed pooled listener drains: its clients get the replies they wait for, then leave.
-    l.pool?.drain();
+    // A removed listener drains: pooled clients get the replies they wait for, then leave.
+    l.mode.drain();
   }
 
-  private *allListeners(): Iterable<ListenerRuntime> {
+  private *allListeners(): Iterable<Listener> {
     yield* this.listeners.values();
     yield* this.retired;
   }
 
-  private onSessionFinished(s: Session): void {
-    if (this.config.log.access) {
-      const failed = s.endCode !== END_OK;
-      const fields = {
-        session: s.id,
-        listener: s.listener.config.name,
-        client: `${s.clientAddress}:${s.clientPort}`,
-        backend: s.target?.key ?? null,
-        bytesFromClient: s.bytesFromClient,
-        bytesFromBackend: s.bytesFromBackend,
-        durationMs: Math.round(s.endedAt - s.startedAt),
-        end: s.endCode,
-        side: s.endSide,
-        firstFin: s.firstFin,
-      };
-      if (failed) this.log.warn("session failed", fields);
-      else this.log.info("session", fields);
-    }
-    this.onIdleMaybe(s.listener);
-  }
-
-  /** A pooled client left: one access-log line, as for a tunnel session, then the idle check. */
-  private onPoolClientFinished(l: ListenerRuntime, c: PoolClient): void {
-    if (this.config.log.access) {
-      const fields = {
-        session: c.id,
-        listener: l.config.name,
-        mode: "pool",
-        client: c.address,
-        clientPort: c.port,
-        bytesFromClient: c.bytesIn,
-        bytesToClient: c.bytesOut,
-        durationMs: Math.round(performance.now() - c.startedAt),
-        end: c.endCode,
-        side: c.endSide,
-        failedRequests: c.failedRequests,
-        lastFailure: c.lastFailure,
-      };
-      if (c.endCode === END_OK) this.log.info("pooled session", fields);
-      else this.log.warn("pooled session failed", fields);
-    }
-    this.onIdleMaybe(l);
-  }
-
-  /** onIdleMaybe: a session or pooled client ended; forget a drained retired listener, wake a waiting close. */
-  private onIdleMaybe(l: ListenerRuntime): void {
+  /** onEnded: a client of `l` ended: one access-log line, then forget a drained retired listener, wake a waiting close. */
+  private onEnded(l: Listener, r: SessionRecord): void {
+    if (this.config.log.access) writeAccessLine(this.log, l, r);
     if (l.liveCount === 0 && this.retired.has(l) && !this.stopping) this.retired.delete(l);
     if (this.idleWaiters.length > 0 && this.sessionCount === 0) {
       for (const wake of this.idleWaiters.splice(0)) wake();
@@ -276,21 +222,4 @@ export class ProxyServer {
       });
     });
   }
-
-  private rescheduleSweep(): void {
-    const every = sweepIntervalMs(this.allListeners());
-    if (this.sweepTimer !== null && every === this.sweepEveryMs) return;
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-    this.sweepEveryMs = every;
-    this.sweepTimer = setInterval(() => {
-      const now = performance.now();
-      for (const l of this.allListeners()) sweepTimeouts(l, now);
-    }, every);
-    this.sweepTimer.unref();
-  }
-}
-
-function sameAddress(a: ListenerConfig, b: ListenerConfig): boolean {
-  // A port-0 listener keeps its ephemeral port across reloads while its config says port 0.
-  return a.listen.host === b.listen.host && a.listen.port === b.listen.port;
 }

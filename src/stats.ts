@@ -1,31 +1,7 @@
-import type { PoolStats } from "../pool/runtime.ts";
-/**
- * Counters are plain numeric fields incremented in place on the rare paths
- * (session start and end, rejections); per-chunk byte counts live on the
- * session and are added here when it ends. Text is made only when asked.
+/*
+ * The shapes of warren's stats, as `ProxyServer.stats()` returns them. A leaf module of types only, so
+ * the listener core, the modes and the server all describe their part without importing each other.
  */
-export class Counters {
-  sessionsTotal = 0;
-  rejectedMaxConnections = 0;
-  rejectedNoBackend = 0;
-  rejectedDenied = 0;
-  rejectedPerClient = 0;
-  rejectedQueueFull = 0;
-  queueTimeouts = 0;
-  /** Connects retried on another backend. */
-  retries = 0;
-  bytesFromClients = 0;
-  bytesFromBackends = 0;
-  /** Session ends by code: "ok" for a clean close, else the error code. */
-  readonly ends = new Map<string, number>();
-  /** Failures only, by code (the same counts as `ends` without "ok"). */
-  readonly errors = new Map<string, number>();
-
-  countEnd(code: string, failed: boolean): void {
-    this.ends.set(code, (this.ends.get(code) ?? 0) + 1);
-    if (failed) this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-  }
-}
 
 /** A snapshot of one backend as the library API reports it. */
 export interface BackendStats {
@@ -70,6 +46,8 @@ export interface ListenerStats {
   peakSessionQueuedBytes: number;
   errors: Record<string, number>;
   ends: Record<string, number>;
+  /** Ends by code and side, keyed "CODE side" (e.g. "ECONNRESET client"). */
+  endsBySide: Record<string, number>;
   backends: BackendStats[];
   /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
   pool?: PoolStats;
@@ -83,4 +61,42 @@ export interface ProxyStats {
   bytesFromBackends: number;
   errors: Record<string, number>;
   listeners: ListenerStats[];
+}
+
+/** BackendPoolStats is the live view of one backend's pool. */
+export interface BackendPoolStats {
+  address: string;
+  /** Connections open or connecting, and of those the RESP3 ones. */
+  size: number;
+  resp3: number;
+  connecting: number;
+  /** Open connections bound to a client or with replies outstanding. */
+  inUse: number;
+  idle: number;
+  /** Connections pinned to a client now. */
+  pinned: number;
+  /** Clients waiting for a connection now. */
+  waiters: number;
+  pinnedClients: number;
+  waitsTotal: number;
+  waitTimeMsTotal: number;
+  waitTimeMsMax: number;
+  queueTimeouts: number;
+  queueFull: number;
+  pinRefused: number;
+  requests: number;
+  connectFailures: number;
+  connectionsOpened: number;
+  connectionsLost: number;
+}
+
+/** PoolStats is the pooled-mode part of a listener's stats. */
+export interface PoolStats {
+  multiplex: boolean;
+  clients: number;
+  pinnedClients: number;
+  queueTimeouts: number;
+  /** Requests warren failed, by code: QUEUE_TIMEOUT, QUEUE_FULL, NO_BACKEND, BACKEND_LOST, REPLY_TIMEOUT, PIN_REFUSED, … */
+  failures: Record<string, number>;
+  backends: BackendPoolStats[];
 }

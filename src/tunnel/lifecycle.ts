@@ -1,24 +1,24 @@
 import type { Socket } from "bun";
-import { errorCode, type Side } from "../errors.ts";
+import { type EndCode, endCodeOf, errorCode, type Side } from "../errors.ts";
 import { cancelConnect } from "./connect.ts";
-import { END_OK, type Session, SessionState } from "./session.ts";
+import { moveTo, record, type Session } from "./session.ts";
 
 /**
- * flushToBackend moves queued client bytes to the backend, then forwards the
- * client's FIN once the queue is empty, and resumes the client when the queue
- * is low again. Called on backend open and on backend drain.
+ * flushToBackend moves queued client bytes to the backend, then forwards the client's FIN once the queue
+ * is empty, and resumes the client when the queue is low again. Called on backend open and on backend
+ * drain.
  */
 export function flushToBackend(s: Session, backend: Socket<Session>): void {
   const left = s.toBackend.flushTo(backend);
   if (left < 0) return; // backend closed; its close handler ends the session
-  if (s.clientPaused && left < s.listener.config.highWaterBytes >> 1) {
+  if (s.clientPaused && left < s.config.highWaterBytes >> 1) {
     s.clientPaused = false;
     s.client.resume();
   }
-  if (left === 0 && s.clientEof && !s.toBackendDone) {
-    s.toBackendDone = true;
+  if (left === 0 && s.up === "ending") {
+    s.up = "ended";
     // When the other direction is already done, closing sends the FIN: skip the extra shutdown(2).
-    if (s.toClientDone) finishSession(s, END_OK, s.firstFin ?? "client");
+    if (s.down === "ended") finishSession(s, "ok", s.firstFin ?? "client");
     else backend.shutdown();
   }
 }
@@ -28,59 +28,53 @@ export function flushToClient(s: Session, client: Socket<Session>): void {
   const left = s.toClient.flushTo(client);
   if (left < 0) return;
   const backend = s.backend;
-  if (s.backendPaused && backend !== null && left < s.listener.config.highWaterBytes >> 1) {
+  if (s.backendPaused && backend !== null && left < s.config.highWaterBytes >> 1) {
     s.backendPaused = false;
     backend.resume();
   }
-  if (left === 0 && s.backendEof && !s.toClientDone) {
-    s.toClientDone = true;
-    if (s.toBackendDone) finishSession(s, END_OK, s.firstFin ?? "backend");
+  if (left === 0 && s.down === "ending") {
+    s.down = "ended";
+    if (s.up === "ended") finishSession(s, "ok", s.firstFin ?? "backend");
     else client.shutdown();
   }
 }
 
 /** onClientEof handles the client's FIN: forward it once the queue to the backend is empty. */
 export function onClientEof(s: Session): void {
-  if (s.clientEof) return;
-  s.clientEof = true;
   if (s.firstFin === null) s.firstFin = "client";
+  if (s.up !== "flowing") return;
+  s.up = "ending";
   if (s.backend !== null) flushToBackend(s, s.backend);
 }
 
 /** onBackendEof handles the backend's FIN: forward it once the queue to the client is empty. */
 export function onBackendEof(s: Session): void {
-  if (s.backendEof) return;
-  s.backendEof = true;
   if (s.firstFin === null) s.firstFin = "backend";
+  if (s.down !== "flowing") return;
+  s.down = "ending";
   flushToClient(s, s.client);
 }
 
 /**
- * finishSession ends a session exactly once: closes whichever sockets are
- * still open (with a reset when the other side was reset, so the failure
- * propagates), releases the backend slot, adds the session's counts to the
- * listener's and writes the access-log line.
+ * finishSession ends a session exactly once: closes whichever sockets are still open (with a reset
+ * when the other side was reset, so the failure propagates), releases the backend slot, and reports the
+ * session to its listener (counters, access log).
  */
-export function finishSession(s: Session, code: string, side: Side, reset = false): void {
-  if (s.state === SessionState.Closed) return;
-  s.state = SessionState.Closed;
+export function finishSession(s: Session, code: EndCode, side: Side, reset = false): void {
+  if (s.state === "closed") return;
+  moveTo(s, "closed");
   s.endCode = code;
   s.endSide = side;
-  s.endedAt = performance.now();
   cancelConnect(s); // the client left or was refused while its backend was connecting
-  const listener = s.listener;
-  listener.sessions.delete(s);
-  if (s.countedPerClient) listener.removeClient(s.clientAddress);
+  const mode = s.mode;
+  mode.sessions.delete(s);
+  mode.notePeak(s);
   const target = s.target;
   if (target !== null) {
     target.active--;
     target.bytesToBackend += s.bytesFromClient;
     target.bytesFromBackend += s.bytesFromBackend;
   }
-  const c = listener.counters;
-  c.bytesFromClients += s.bytesFromClient;
-  c.bytesFromBackends += s.bytesFromBackend;
-  c.countEnd(code, code !== END_OK);
   s.toBackend.clear();
   s.toClient.clear();
   if (reset) {
@@ -90,12 +84,12 @@ export function finishSession(s: Session, code: string, side: Side, reset = fals
     s.client.end();
     s.backend?.end();
   }
-  listener.onSessionFinished(s);
-  if (target !== null) listener.onSlotFreed();
+  mode.listener.ended(record(s));
+  if (target !== null) mode.onSlotFreed();
 }
 
 /** failFromError ends a session after a socket error; a reset is passed on as a reset. */
 export function failFromError(s: Session, err: Error, side: Side): void {
-  const code = errorCode(err);
-  finishSession(s, code, side, code === "ECONNRESET" || code === "EPIPE");
+  const raw = errorCode(err);
+  finishSession(s, endCodeOf(raw), side, raw === "ECONNRESET" || raw === "EPIPE");
 }

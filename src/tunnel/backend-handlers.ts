@@ -1,8 +1,8 @@
 import type { Socket, SocketHandler, SocketOptions } from "bun";
-import { errorCode } from "../errors.ts";
+import { endCodeOf, errorCode } from "../errors.ts";
 import { retryOrFail } from "./dispatch.ts";
 import { failFromError, finishSession, flushToBackend, onBackendEof } from "./lifecycle.ts";
-import { type Session, SessionState } from "./session.ts";
+import { isClosed, type Session } from "./session.ts";
 
 /*
  * The backend side of the relay; the mirror of client-handlers.ts. A backend
@@ -13,7 +13,7 @@ import { type Session, SessionState } from "./session.ts";
 function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
   const s = backend.data;
   s.bytesFromBackend += chunk.byteLength;
-  if (s.toClientDone) return; // the client can no longer receive: discard
+  if (s.down === "ended") return; // the client can no longer receive: discard
   const client = s.client;
   if (s.toClient.bytes === 0) {
     const written = client.write(chunk);
@@ -24,7 +24,7 @@ function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
     s.toClient.push(chunk);
   }
   // Pause instead of buffering: a slow client must not grow this process's memory.
-  if (!s.backendPaused && s.toClient.bytes >= s.listener.config.highWaterBytes) {
+  if (!s.backendPaused && s.toClient.bytes >= s.config.highWaterBytes) {
     s.backendPaused = true;
     backend.pause();
   }
@@ -32,35 +32,35 @@ function onBackendData(backend: Socket<Session>, chunk: Buffer): void {
 
 function onBackendDrain(backend: Socket<Session>): void {
   const s = backend.data;
-  if (s.toBackend.bytes === 0 || s.state !== SessionState.Open) return;
+  if (s.toBackend.bytes === 0 || s.state !== "open") return;
   flushToBackend(s, backend);
 }
 
 function onBackendEnd(backend: Socket<Session>): void {
   const s = backend.data;
-  if (s.state !== SessionState.Open) return;
+  if (s.state !== "open") return;
   onBackendEof(s);
 }
 
 function onBackendClose(backend: Socket<Session>, err?: Error): void {
   const s = backend.data;
-  if (s.state === SessionState.Closed || s.backend !== backend) return;
+  if (s.state === "closed" || s.backend !== backend) return;
   if (err !== undefined) {
     // Reset before any byte moved either way: as good as a failed connect, so try another backend.
-    if (s.bytesFromClient === 0 && s.bytesFromBackend === 0) retryOrFail(s, errorCode(err));
+    if (s.bytesFromClient === 0 && s.bytesFromBackend === 0) retryOrFail(s, endCodeOf(errorCode(err)));
     else failFromError(s, err, "backend");
     return;
   }
   // The backend's FIN after our own shutdown, or its full close: nothing more either way.
-  s.toBackendDone = true;
+  s.up = "ended";
   s.toBackend.clear();
   onBackendEof(s);
-  if ((s.state as SessionState) !== SessionState.Closed && s.toClientDone) finishSession(s, "ok", s.firstFin ?? "backend");
+  if (!isClosed(s) && s.down === "ended") finishSession(s, "ok", s.firstFin ?? "backend");
 }
 
 function onBackendError(backend: Socket<Session>, err: Error): void {
   const s = backend.data;
-  if (s.state === SessionState.Closed) return;
+  if (s.state === "closed") return;
   s.listener.log.error("internal error in backend handler", { session: s.id, error: String(err), stack: err.stack });
   finishSession(s, "INTERNAL", "internal", true);
 }

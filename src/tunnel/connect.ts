@@ -1,7 +1,7 @@
 import type { Socket } from "bun";
 import net from "node:net";
 import type { Backend } from "../balance/backend.ts";
-import { errorCode } from "../errors.ts";
+import { endCodeOf, errorCode } from "../errors.ts";
 import { backendTakeOver } from "./backend-handlers.ts";
 import { onConnectOpen, retryOrFail } from "./dispatch.ts";
 import type { Session } from "./session.ts";
@@ -105,7 +105,7 @@ function onAttemptConnect(this: ConnectAttempt): void {
 
 function onAttemptError(this: ConnectAttempt, err: Error): void {
   if (this.session.connecting !== this) return; // an attempt already given up
-  retryOrFail(this.session, errorCode(err));
+  retryOrFail(this.session, endCodeOf(errorCode(err)));
 }
 
 /** The Bun socket's symbol-keyed reference to its node socket; null when this Bun has none. */

@@ -1,0 +1,33 @@
+import type { EndCode, Side } from "../errors.ts";
+
+/**
+ * Counters are plain numeric fields incremented in place on the rare paths
+ * (session start and end, rejections); per-chunk byte counts live on the
+ * session and are added here when it ends. Text is made only when asked.
+ */
+export class Counters {
+  sessionsTotal = 0;
+  rejectedMaxConnections = 0;
+  rejectedNoBackend = 0;
+  rejectedDenied = 0;
+  rejectedPerClient = 0;
+  rejectedQueueFull = 0;
+  queueTimeouts = 0;
+  /** Connects retried on another backend. */
+  retries = 0;
+  bytesFromClients = 0;
+  bytesFromBackends = 0;
+  /** Session ends by code: "ok" for a clean close, else the error code. */
+  readonly ends = new Map<string, number>();
+  /** Failures only, by code (the same counts as `ends` without "ok"). */
+  readonly errors = new Map<string, number>();
+  /** Session ends by code and side, keyed "CODE side" (for metrics). */
+  readonly endsBySide = new Map<string, number>();
+
+  countEnd(code: EndCode, side: Side): void {
+    this.ends.set(code, (this.ends.get(code) ?? 0) + 1);
+    if (code !== "ok") this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    const key = `${code} ${side}`;
+    this.endsBySide.set(key, (this.endsBySide.get(key) ?? 0) + 1);
+  }
+}

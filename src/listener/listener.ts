@@ -1,0 +1,260 @@
+import type { Socket, SocketListener, TCPSocketListener } from "bun";
+import { AccessList } from "../access/cidr.ts";
+import { Backend } from "../balance/backend.ts";
+import type { Balancer } from "../balance/balancer.ts";
+import { createBalancer } from "../balance/index.ts";
+import { formatHostPort } from "../config/host-port.ts";
+import type { ListenerConfig } from "../config/schema.ts";
+import { HealthChecker } from "../health/checker.ts";
+import type { Logger } from "../log.ts";
+import type { ListenerStats } from "../stats.ts";
+import { Counters } from "./counters.ts";
+import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
+
+/** ClientInfo is what admission learned about a client: its address, and whether it counts per address. */
+export interface ClientInfo {
+  readonly address: string;
+  readonly port: number;
+  /** Counted toward its address's maxConnectionsPerClient: released when the client ends. */
+  readonly countedPerClient: boolean;
+}
+
+/** ListenerEvents is how a listener tells its server about ended clients (access log, drain). */
+export interface ListenerEvents {
+  onEnded(listener: Listener, record: SessionRecord): void;
+}
+
+/** Which listener accepted a socket: Bun hands `open` the socket, whose `listener` is the server it came from. */
+const byServer = new WeakMap<SocketListener<unknown>, Listener>();
+
+let sessionIds = 0;
+
+/** nextSessionId numbers sessions and pooled clients once per process, so an id names one client in every log. */
+export function nextSessionId(): number {
+  return ++sessionIds;
+}
+
+/** listenerOf returns the listener that accepted `socket`, or undefined once that listener is gone. */
+export function listenerOf<D>(socket: Socket<D>): Listener | undefined {
+  const server = socket.listener;
+  return server === undefined ? undefined : byServer.get(server);
+}
+
+/**
+ * Listener is the core of one listening socket, whatever its mode: the binding, admission of accepted
+ * clients (listener limit, CIDR lists, per-client limit), the counters, the backends with their balancer
+ * and health checks. Its Mode serves the clients it admits. A reload swaps `config`, `backends` and
+ * `balancer` in place; live clients keep the Backend record they started with.
+ */
+export class Listener {
+  config: ListenerConfig;
+  backends: Backend[] = [];
+  balancer!: Balancer;
+  access: AccessList;
+  readonly counters = new Counters();
+  server: TCPSocketListener<unknown> | null = null;
+  accepting = false;
+  /** Active health probes for this group (does nothing unless health.active.enabled). */
+  readonly health: HealthChecker;
+  readonly mode: Mode;
+  /** Live clients per client address, kept only while maxConnectionsPerClient is set. */
+  private readonly perClient = new Map<string, number>();
+  /** Set while clients are being refused for want of a backend, so the outage is logged once. */
+  private outage = false;
+
+  constructor(
+    config: ListenerConfig,
+    readonly log: Logger,
+    readonly kind: ModeKind,
+    private readonly events: ListenerEvents,
+  ) {
+    this.config = config;
+    this.access = new AccessList(config.allow, config.deny);
+    this.applyBackends(config, []);
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name });
+    this.mode = kind.create(this);
+  }
+
+  get address(): string {
+    const s = this.server;
+    return s === null ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
+  }
+
+  /** Clients alive now, in whatever mode. */
+  get liveCount(): number {
+    return this.mode.liveCount;
+  }
+
+  /** listen binds the socket (through the mode, whose handlers it uses); throws if the OS refuses. */
+  listen(): void {
+    const { host, port } = this.config.listen;
+    const server = this.mode.bind({ hostname: host, port });
+    byServer.set(server, this);
+    this.server = server;
+    this.accepting = true;
+    this.health.start();
+  }
+
+  /** stopAccepting closes the listening socket; live clients continue. */
+  stopAccepting(): void {
+    if (this.server !== null && this.accepting) this.server.stop(false);
+    this.accepting = false;
+    this.health.stop(); // no new clients will come here, so nothing to check for
+  }
+
+  /**
+   * accept admits a newly accepted socket, or closes it at once and counts why: listener full, address
+   * denied, too many clients from that address. Checks run before any backend is touched. Returns what
+   * the mode needs to serve the client, or null when it was refused.
+   */
+  accept<D>(socket: Socket<D>): ClientInfo | null {
+    const cfg = this.config;
+    const c = this.counters;
+    const address = socket.remoteAddress;
+    if (this.mode.liveCount >= cfg.maxConnections) {
+      c.rejectedMaxConnections++;
+      return refuse(socket);
+    }
+    if (!this.access.permits(address)) {
+      c.rejectedDenied++;
+      return refuse(socket);
+    }
+    const perClient = cfg.maxConnectionsPerClient > 0;
+    if (perClient && (this.perClient.get(address) ?? 0) >= cfg.maxConnectionsPerClient) {
+      c.rejectedPerClient++;
+      return refuse(socket);
+    }
+    if (perClient) this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
+    c.sessionsTotal++;
+    if (!cfg.noDelay) socket.setNoDelay(false);
+    if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
+    return { address, port: socket.remotePort, countedPerClient: perClient };
+  }
+
+  /** ended is every client's last step: it leaves the per-address count and the counters, and is logged. */
+  ended(record: SessionRecord): void {
+    if (record.countedPerClient) {
+      const n = (this.perClient.get(record.clientAddress) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(record.clientAddress);
+      else this.perClient.set(record.clientAddress, n);
+    }
+    const c = this.counters;
+    c.bytesFromClients += record.bytesFromClient;
+    c.bytesFromBackends += record.bytesFromBackend;
+    c.countEnd(record.endCode, record.endSide);
+    this.events.onEnded(this, record);
+  }
+
+  /**
+   * update applies a reloaded config for the same address: new clients see the new settings and
+   * backends; a backend that stays keeps its record.
+   */
+  update(config: ListenerConfig): void {
+    const previous = this.backends;
+    this.config = config;
+    this.access = new AccessList(config.allow, config.deny);
+    this.applyBackends(config, previous);
+    this.health.update(this.backends, config.health.active);
+    this.mode.update(config);
+    this.mode.onSlotFreed(); // new or larger backends may admit queued clients
+  }
+
+  /** sweep is the process sweep's call for this listener: health cool-downs and outages, then the mode's timeouts. */
+  sweep(now: number): void {
+    this.health.sweep(now);
+    this.mode.onSlotFreed(); // a revived backend may take queued clients
+    this.mode.sweep(now);
+  }
+
+  /** Whether some backend would take clients but for its maxConnections or maxConnectingPerBackend: worth queueing for. */
+  anyBackendFull(): boolean {
+    for (const b of this.backends) {
+      if (b.takesSessions() && b.isFull()) return true;
+    }
+    return false;
+  }
+
+  noteNoBackend(): void {
+    if (this.outage) return;
+    this.outage = true;
+    this.log.warn("no backend available: refusing new clients", {
+      listener: this.config.name,
+      backends: this.backends.map((b) => `${b.key}${b.healthy ? "" : " (down)"}${b.drain ? " (drain)" : ""}`),
+    });
+  }
+
+  noteBackendAvailable(): void {
+    if (!this.outage) return;
+    this.outage = false;
+    this.log.info("backend available again: accepting clients", { listener: this.config.name });
+  }
+
+  private applyBackends(config: ListenerConfig, previous: readonly Backend[]): void {
+    const byKey = new Map(previous.map((b) => [b.key, b]));
+    this.backends = config.backends.map((bc) => {
+      const key = formatHostPort(bc.address);
+      const kept = byKey.get(key);
+      const b = kept ?? new Backend(bc.address, bc.weight, bc.maxConnections, bc.drain);
+      b.weight = bc.weight;
+      b.maxConnections = bc.maxConnections;
+      b.maxConnecting = config.maxConnectingPerBackend;
+      b.drain = bc.drain;
+      return b;
+    });
+    this.balancer = createBalancer(config.balance, this.backends);
+  }
+
+  stats(): ListenerStats {
+    const c = this.counters;
+    const m = this.mode.stats();
+    return {
+      name: this.config.name,
+      address: this.address,
+      accepting: this.accepting,
+      sessions: this.mode.liveCount,
+      sessionsTotal: c.sessionsTotal,
+      rejected: {
+        maxConnections: c.rejectedMaxConnections,
+        noBackend: c.rejectedNoBackend,
+        denied: c.rejectedDenied,
+        perClient: c.rejectedPerClient,
+        queueFull: c.rejectedQueueFull,
+      },
+      queued: m.queued,
+      queueTimeouts: c.queueTimeouts,
+      retries: c.retries,
+      bytesFromClients: c.bytesFromClients + m.liveBytesFromClients,
+      bytesFromBackends: c.bytesFromBackends + m.liveBytesFromBackends,
+      queuedBytes: m.queuedBytes,
+      peakSessionQueuedBytes: m.peakQueuedBytes,
+      errors: Object.fromEntries(c.errors),
+      ends: Object.fromEntries(c.ends),
+      endsBySide: Object.fromEntries(c.endsBySide),
+      ...(m.pool === undefined ? {} : { pool: m.pool }),
+      backends: this.backends.map((b) => ({
+        address: b.key,
+        weight: b.weight,
+        drain: b.drain,
+        healthy: b.healthy,
+        active: b.active,
+        connecting: b.connecting,
+        sessionsTotal: b.sessionsTotal,
+        connectFailures: b.connectFailures,
+        bytesToBackend: b.bytesToBackend,
+        bytesFromBackend: b.bytesFromBackend,
+        downReason: b.downReason,
+        lastCheckOk: b.lastCheckOk,
+        lastCheckReason: b.lastCheckReason,
+        lastCheckMs: b.lastCheckMs,
+        checksTotal: b.checksTotal,
+        checksFailed: b.checksFailed,
+      })),
+    };
+  }
+}
+
+/** refuse closes a socket the listener will not serve; its `data` stays the mode's empty value. */
+function refuse<D>(socket: Socket<D>): null {
+  socket.end();
+  return null;
+}
