@@ -31,6 +31,7 @@ export const END_CODES = {
   SLOW_READER: { side: "client", meaning: "pool: the client kept a connection paused for replyTimeoutMs" },
   QUERY_BUFFER_FULL: { side: "client", meaning: "pool: over highWaterBytes of requests queued behind a blocking command" },
   POOL_REJECTED: { side: "internal", meaning: "pool (non-RESP framer): no connection could be had for a request" },
+  PREAMBLE_TIMEOUT: { side: "client", meaning: "the client did not complete its preamble (e.g. a PROXY header) in time" },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */

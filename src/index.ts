@@ -10,9 +10,9 @@ import { validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { prepareFramers } from "./pool/prepare.ts";
-import { ProxyServer } from "./server/server.ts";
+import { ProxyServer, type ServerOptions } from "./server/server.ts";
 
-export interface StartOptions {
+export interface StartOptions extends ServerOptions {
   /** A logger to use instead of one built from the config (tests pass a silent one). */
   logger?: Logger;
   /** Directory that relative custom framer module paths are resolved against (default: the working directory). */
@@ -28,7 +28,7 @@ export async function startProxy(config: unknown, options: StartOptions = {}): P
   if (valid instanceof ConfigErrors) throw valid;
   const framerErrors = await prepareFramers(valid, options.baseDir);
   if (framerErrors !== null) throw framerErrors;
-  return ProxyServer.start(valid, options.logger);
+  return ProxyServer.start(valid, options.logger, options);
 }
 
 /** parseConfig validates without starting anything; returns the config or every error found. */
@@ -37,7 +37,8 @@ export function parseConfig(config: unknown): WarrenConfig | ConfigErrors {
 }
 
 export { ProxyServer } from "./server/server.ts";
-export type { ListeningAddress } from "./server/server.ts";
+export type { ListeningAddress, ServerOptions } from "./server/server.ts";
+export type { Preamble, PreambleParser, PreambleResult } from "./listener/preamble.ts";
 export type { ProxyStats, ListenerStats, BackendStats, PoolStats, BackendPoolStats } from "./stats.ts";
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
 export { DEFAULTS } from "./config/defaults.ts";

@@ -48,6 +48,8 @@ export interface ListenerStats {
   ends: Record<string, number>;
   /** Ends by code and side, keyed "CODE side" (e.g. "ECONNRESET client"). */
   endsBySide: Record<string, number>;
+  /** Connections closed in the preamble stage (before admission), by code. */
+  preambleFailures: Record<string, number>;
   backends: BackendStats[];
   /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
   pool?: PoolStats;

@@ -23,6 +23,12 @@ export class Counters {
   readonly errors = new Map<string, number>();
   /** Session ends by code and side, keyed "CODE side" (for metrics). */
   readonly endsBySide = new Map<string, number>();
+  /** Connections closed in the preamble stage (before admission), by code. */
+  readonly preambleFailures = new Map<EndCode, number>();
+
+  countPreambleFailure(code: EndCode): void {
+    this.preambleFailures.set(code, (this.preambleFailures.get(code) ?? 0) + 1);
+  }
 
   countEnd(code: EndCode, side: Side): void {
     this.ends.set(code, (this.ends.get(code) ?? 0) + 1);

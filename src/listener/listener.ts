@@ -1,4 +1,4 @@
-import type { Socket, SocketListener, TCPSocketListener } from "bun";
+import type { Socket, SocketHandler, SocketListener, TCPSocketListener } from "bun";
 import { AccessList } from "../access/cidr.ts";
 import { Backend } from "../balance/backend.ts";
 import type { Balancer } from "../balance/balancer.ts";
@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import type { ListenerStats } from "../stats.ts";
 import { Counters } from "./counters.ts";
 import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
+import { type Preamble, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 
 /** ClientInfo is what admission learned about a client: its address, and whether it counts per address. */
 export interface ClientInfo {
@@ -61,12 +62,16 @@ export class Listener {
   private readonly perClient = new Map<string, number>();
   /** Set while clients are being refused for want of a backend, so the outage is logged once. */
   private outage = false;
+  /** Connections whose preamble is being read (only with a preamble), each with how to close it. */
+  private readonly preambles = new Map<PreambleState, () => void>();
 
   constructor(
     config: ListenerConfig,
     readonly log: Logger,
     readonly kind: ModeKind,
     private readonly events: ListenerEvents,
+    /** What clients send before the mode's stream (PROXY header, ClientHello), or null: none. */
+    readonly preamble: Preamble | null = null,
   ) {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -107,10 +112,10 @@ export class Listener {
    * denied, too many clients from that address. Checks run before any backend is touched. Returns what
    * the mode needs to serve the client, or null when it was refused.
    */
-  accept<D>(socket: Socket<D>): ClientInfo | null {
+  accept<D>(socket: Socket<D>, client: { address: string; port: number } | null = null): ClientInfo | null {
     const cfg = this.config;
     const c = this.counters;
-    const address = socket.remoteAddress;
+    const address = client?.address ?? socket.remoteAddress;
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
       return refuse(socket);
@@ -128,7 +133,38 @@ export class Listener {
     c.sessionsTotal++;
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-    return { address, port: socket.remotePort, countedPerClient: perClient };
+    return { address, port: client?.port ?? socket.remotePort, countedPerClient: perClient };
+  }
+
+  /**
+   * handlers returns the socket handlers a mode binds with: its own, or, with a preamble, its own behind
+   * the preamble stage; `start` begins serving an admitted client with the bytes that followed its
+   * preamble (the mode's open handler does the same, with none, when there is no preamble).
+   */
+  handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
+    if (this.preamble === null) return own;
+    const host: PreambleHost<D> = {
+      began: (socket, state) => {
+        this.preambles.set(state, () => socket.end());
+      },
+      done: (socket, state, client, rest) => {
+        this.preambles.delete(state);
+        // The same socket, handed to the mode: its data is null until `start` sets the mode's own.
+        const adopted = socket as Socket<D | null>;
+        adopted.data = null;
+        const info = this.accept(adopted, client);
+        if (info !== null) start(adopted as Socket<D>, info, rest);
+      },
+      failed: (socket, state, code, reason) => {
+        if (!this.preambles.delete(state)) return;
+        if (code !== "ok") {
+          this.counters.countPreambleFailure(code);
+          this.log.debug("preamble failed", { listener: this.config.name, client: socket.remoteAddress, code, reason });
+        }
+        socket.end();
+      },
+    };
+    return withPreamble(own, this.preamble, host);
   }
 
   /** ended is every client's last step: it leaves the per-address count and the counters, and is logged. */
@@ -161,9 +197,16 @@ export class Listener {
 
   /** sweep is the process sweep's call for this listener: health cool-downs and outages, then the mode's timeouts. */
   sweep(now: number): void {
+    if (this.preambles.size > 0 && this.preamble !== null) this.expirePreambles(now, this.preamble.timeoutMs);
     this.health.sweep(now);
     this.mode.onSlotFreed(); // a revived backend may take queued clients
     this.mode.sweep(now);
+  }
+
+  /** The shortest timeout this listener enforces on the sweep (its mode's, its preamble's), in ms. */
+  shortestTimeoutMs(): number {
+    const mode = this.mode.shortestTimeoutMs();
+    return this.preamble === null ? mode : Math.min(mode, this.preamble.timeoutMs);
   }
 
   /** Whether some backend would take clients but for its maxConnections or maxConnectingPerBackend: worth queueing for. */
@@ -172,6 +215,15 @@ export class Listener {
       if (b.takesSessions() && b.isFull()) return true;
     }
     return false;
+  }
+
+  private expirePreambles(now: number, timeoutMs: number): void {
+    for (const [state, close] of this.preambles) {
+      if (now - state.startedAt < timeoutMs) continue;
+      this.preambles.delete(state);
+      this.counters.countPreambleFailure("PREAMBLE_TIMEOUT");
+      close();
+    }
   }
 
   noteNoBackend(): void {
@@ -230,6 +282,7 @@ export class Listener {
       errors: Object.fromEntries(c.errors),
       ends: Object.fromEntries(c.ends),
       endsBySide: Object.fromEntries(c.endsBySide),
+      preambleFailures: Object.fromEntries(c.preambleFailures),
       ...(m.pool === undefined ? {} : { pool: m.pool }),
       backends: this.backends.map((b) => ({
         address: b.key,

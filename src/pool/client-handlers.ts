@@ -1,6 +1,6 @@
 import type { Socket, SocketHandler } from "bun";
-import { nextSessionId } from "../listener/listener.ts";
-import { PoolClient } from "./client.ts";
+import { type ClientInfo, nextSessionId } from "../listener/listener.ts";
+import { moveClient, PoolClient } from "./client.ts";
 import { onRequestBytes } from "./intake.ts";
 import { clientGone, closeClient, pauseReading, pump, resumePausedConns } from "./pump.ts";
 import { poolOf } from "./runtime.ts";
@@ -15,15 +15,21 @@ import { poolOf } from "./runtime.ts";
 function onClientOpen(socket: Socket<PoolClient>): void {
   const runtime = poolOf(socket);
   if (runtime === undefined) return void socket.end(); // accepted as its listener closed
-  const listener = runtime.listener;
-  const info = listener.accept(socket);
-  if (info === null) return;
-  const c = new PoolClient(nextSessionId(), runtime, socket, info, listener.config, performance.now());
-  socket.data = c;
-  runtime.clients.add(c);
+  const info = runtime.listener.accept(socket);
+  if (info !== null) startClient(socket, info, null);
 }
 
-function onClientData(socket: Socket<PoolClient>, chunk: Buffer): void {
+/** startClient serves an admitted client; `early` holds bytes the preamble stage read past its header. */
+export function startClient(socket: Socket<PoolClient>, info: ClientInfo, early: Uint8Array | null): void {
+  const runtime = poolOf(socket);
+  if (runtime === undefined) return void socket.end();
+  const c = new PoolClient(nextSessionId(), runtime, socket, info, runtime.listener.config, performance.now());
+  socket.data = c;
+  runtime.clients.add(c);
+  if (early !== null && early.byteLength > 0) onClientData(socket, early);
+}
+
+function onClientData(socket: Socket<PoolClient>, chunk: Uint8Array): void {
   const c = socket.data;
   if (c === null || c.state !== "open") return;
   c.bytesIn += chunk.byteLength;
@@ -52,7 +58,7 @@ function onClientDrain(socket: Socket<PoolClient>): void {
 function onClientEnd(socket: Socket<PoolClient>): void {
   const c = socket.data;
   if (c === null || c.closed) return;
-  c.state = "draining";
+  moveClient(c, "draining");
   if (c.waiting && c.pool !== null) c.pool.unwait(c);
   if (c.waitingPin && c.pool !== null) c.pool.unwaitPin(c);
   if (c.conn === null) c.pool = null;

@@ -21,6 +21,19 @@ import type { PoolRuntime } from "./runtime.ts";
  */
 export type ClientState = "open" | "draining" | "closed";
 
+const CLIENT_NEXT: { readonly [S in ClientState]: readonly ClientState[] } = {
+  open: ["draining", "closed"],
+  draining: ["closed"],
+  closed: [],
+};
+
+/** moveClient changes a pooled client's state along one of its transitions (draining twice is a no-op); anything else is a bug. */
+export function moveClient(c: PoolClient, next: ClientState): void {
+  if (c.state === next && next === "draining") return;
+  if (!CLIENT_NEXT[c.state].includes(next)) throw new Error(`pooled client ${c.id}: ${c.state} → ${next} is not a transition`);
+  c.state = next;
+}
+
 /** Pin bits: while any is set the client keeps its connection to itself. */
 export const PIN_TXN = 1;
 export const PIN_WATCH = 2;

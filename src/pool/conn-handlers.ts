@@ -2,7 +2,7 @@ import type { Socket, SocketHandler } from "bun";
 import { INVALID, NEED_MORE } from "../framing/index.ts";
 import { markDownNow } from "../health/passive.ts";
 import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH } from "./client.ts";
-import { FifoEntry, type PooledConn } from "./conn.ts";
+import { FifoEntry, moveConn, type PooledConn } from "./conn.ts";
 import { flushConn } from "./backend-writes.ts";
 import { noteStreamed } from "./bulk-gc.ts";
 import { connLost } from "./conn-lifecycle.ts";
@@ -34,7 +34,7 @@ function onConnOpen(socket: Socket<PooledConn>): void {
   if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
   if (!conn.pool.runtime.resp) return ready(conn);
   // RESP: choose the protocol and authenticate before any client may use the connection.
-  conn.state = "setup";
+  moveConn(conn, "setup");
   conn.fifo.push(new FifoEntry(null, 1, 0));
   socket.write(setupRequest(conn.proto, conn.pool.runtime.config.auth));
 }
@@ -42,7 +42,7 @@ function onConnOpen(socket: Socket<PooledConn>): void {
 function ready(conn: PooledConn): void {
   if (conn.connectTimer !== null) clearTimeout(conn.connectTimer);
   conn.connectTimer = null;
-  conn.state = "ready";
+  moveConn(conn, "ready");
   conn.progressAt = performance.now();
   conn.pool.onReady(conn);
 }

@@ -1,5 +1,5 @@
 import type { PoolClient } from "./client.ts";
-import type { PooledConn } from "./conn.ts";
+import { moveConn, type PooledConn } from "./conn.ts";
 import { connHandlers } from "./conn-handlers.ts";
 import { failClient, pump, closeClient } from "./pump.ts";
 
@@ -39,7 +39,7 @@ const QUIT = new TextEncoder().encode("*1\r\n$4\r\nQUIT\r\n");
  */
 export function quitConn(conn: PooledConn): void {
   if (conn.state !== "ready" || conn.socket === null) return;
-  conn.state = "closing";
+  moveConn(conn, "closing");
   conn.socket.write(QUIT);
   conn.connectTimer = setTimeout(onConnectTimeout, conn.pool.runtime.listener.config.connectTimeoutMs, conn);
 }
@@ -64,7 +64,7 @@ export function connLost(conn: PooledConn, code: "BACKEND_LOST" | "REPLY_TIMEOUT
   if (conn.state === "closed") return;
   const was = conn.state;
   const pool = conn.pool;
-  conn.state = "closed";
+  moveConn(conn, "closed");
   if (conn.connectTimer !== null) clearTimeout(conn.connectTimer);
   conn.connectTimer = null;
   const victims: PoolClient[] = [];

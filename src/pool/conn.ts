@@ -17,6 +17,20 @@ import type { PoolClient } from "./client.ts";
  */
 export type ConnState = "connecting" | "setup" | "ready" | "closing" | "closed";
 
+const CONN_NEXT: { readonly [S in ConnState]: readonly ConnState[] } = {
+  connecting: ["setup", "ready", "closed"],
+  setup: ["ready", "closed"],
+  ready: ["closing", "closed"],
+  closing: ["closed"],
+  closed: [],
+};
+
+/** moveConn changes a pooled connection's state along one of its transitions; anything else is a bug. */
+export function moveConn(conn: PooledConn, next: ConnState): void {
+  if (!CONN_NEXT[conn.state].includes(next)) throw new Error(`pooled connection to ${conn.pool.backend.key}: ${conn.state} → ${next} is not a transition`);
+  conn.state = next;
+}
+
 /** FifoEntry says that the next `count` replies on a connection belong to `client` (null: warren's own setup). */
 export class FifoEntry {
   /** The replies this entry started with (for F_ERROR_ENDS: is this its first reply?). */

@@ -2,7 +2,7 @@ import { INVALID, NEED_MORE } from "../framing/index.ts";
 import { multibulkArgs, multibulkCount } from "../framing/resp-args.ts";
 import { respCommandName } from "../framing/resp-command.ts";
 import { encodeCommand, parseInlineFrame } from "../framing/resp-inline.ts";
-import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH, F_RETIRE, Outgoing, PIN_LIFE, PIN_TXN, PIN_WATCH, type PoolClient, localEntry } from "./client.ts";
+import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH, F_RETIRE, Outgoing, PIN_LIFE, PIN_TXN, PIN_WATCH, type PoolClient, localEntry, moveClient } from "./client.ts";
 import {
   LOCAL_AUTH,
   LOCAL_HELLO,
@@ -235,7 +235,7 @@ function addInTransaction(c: PoolClient, buf: Uint8Array, start: number, end: nu
 function addLocal(c: PoolClient, kind: number, args: readonly Uint8Array[]): void {
   if (kind === LOCAL_QUIT) {
     // Answered here: Redis would close a shared connection. Nothing after it is read.
-    c.state = "draining";
+    moveClient(c, "draining");
     return push(c, localEntry(OK, true));
   }
   const answer = answerLocal(c, kind, args);
@@ -310,7 +310,7 @@ function push(c: PoolClient, item: Outgoing): void {
  * forwarded. A request being streamed is abandoned, and its connection with it (clientGone).
  */
 export function malformed(c: PoolClient, text: string): void {
-  c.state = "draining";
+  moveClient(c, "draining");
   c.partial.clear();
   noteFailure(c, "MALFORMED_REQUEST");
   c.endCode = "MALFORMED_REQUEST"; // counted in the listener's errors, like any other failed session

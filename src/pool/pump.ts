@@ -1,6 +1,6 @@
 import type { EndCode, FailureCode } from "../errors.ts";
 import { sendToConn } from "./backend-writes.ts";
-import { F_BLOCKING, F_RETIRE, type Outgoing, type PoolClient } from "./client.ts";
+import { F_BLOCKING, F_RETIRE, moveClient, type Outgoing, type PoolClient } from "./client.ts";
 import type { PooledConn } from "./conn.ts";
 import { destroyConn } from "./conn-lifecycle.ts";
 import { helloReply, warrenError } from "./local-commands.ts";
@@ -433,7 +433,7 @@ export function closeIfIdle(c: PoolClient): void {
  */
 export function clientGone(c: PoolClient): void {
   if (c.closed) return;
-  c.state = "closed";
+  moveClient(c, "closed");
   if (c.waiting && c.pool !== null) c.pool.unwait(c);
   if (c.waitingPin && c.pool !== null) c.pool.unwaitPin(c);
   c.runtime.stopWaitingForServerInfo(c);

@@ -6,7 +6,8 @@ import type { Listener } from "../listener/listener.ts";
 import type { BindOptions, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
 import type { PoolStats } from "../stats.ts";
 import { BackendPool } from "./backend-pool.ts";
-import { poolClientHandlers } from "./client-handlers.ts";
+import { poolClientHandlers, startClient } from "./client-handlers.ts";
+import type { PreambleState } from "../listener/preamble.ts";
 import { type PoolClient, record } from "./client.ts";
 import type { PoolConfig } from "./config.ts";
 import { warrenError } from "./local-commands.ts";
@@ -59,7 +60,8 @@ export class PoolRuntime implements Mode {
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
     // allowHalfOpen: a client that half-closes after its requests still gets its replies.
-    const server = Bun.listen<PoolClient | null>({ ...options, data: null, allowHalfOpen: true, socket: poolClientHandlers });
+    const socket = this.listener.handlers(poolClientHandlers, startClient);
+    const server = Bun.listen<PoolClient | PreambleState | null>({ ...options, data: null, allowHalfOpen: true, socket });
     byServer.set(server, this);
     return server;
   }

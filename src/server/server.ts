@@ -3,12 +3,19 @@ import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
 import { listenErrorCode, ProxyError } from "../errors.ts";
 import { Listener } from "../listener/listener.ts";
 import type { SessionRecord } from "../listener/mode.ts";
+import type { Preamble } from "../listener/preamble.ts";
 import { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
 import { writeAccessLine } from "./access-log.ts";
 import { MODES } from "./modes.ts";
 import { sameAddress, unreloadable } from "./reload.ts";
 import { Sweep } from "./sweep.ts";
+
+/** ServerOptions are the library's seams that the config file does not reach. */
+export interface ServerOptions {
+  /** The preamble stage of a listener (what clients send before the mode's stream), or null for none. */
+  preambleFor?: (listener: ListenerConfig) => Preamble | null;
+}
 
 /** One listening address as reported after start. */
 export interface ListeningAddress {
@@ -39,13 +46,14 @@ export class ProxyServer {
     readonly log: Logger,
     /** Whether the logger was made from the config (then a reload may change its level). */
     private readonly ownLogger: boolean,
+    private readonly options: ServerOptions,
   ) {
     this.config = config;
   }
 
   /** start binds every listener; if one cannot bind, the others are closed and it throws. */
-  static start(config: WarrenConfig, log?: Logger): ProxyServer {
-    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined);
+  static start(config: WarrenConfig, log?: Logger, options: ServerOptions = {}): ProxyServer {
+    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined, options);
     try {
       for (const lc of config.listeners) server.listeners.set(lc.name, server.bind(lc));
     } catch (err) {
@@ -183,7 +191,7 @@ export class ProxyServer {
   }
 
   private bind(lc: ListenerConfig): Listener {
-    const l = new Listener(lc, this.log, MODES[lc.mode], this.events);
+    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.options.preambleFor?.(lc) ?? null);
     try {
       l.listen();
     } catch (err) {

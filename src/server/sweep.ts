@@ -38,6 +38,6 @@ export class Sweep {
 /** intervalMs picks a tick fine enough for the shortest timeout any listener enforces (≤10% late). */
 export function intervalMs(listeners: Iterable<Listener>): number {
   let shortest = Infinity;
-  for (const l of listeners) shortest = Math.min(shortest, l.mode.shortestTimeoutMs());
+  for (const l of listeners) shortest = Math.min(shortest, l.shortestTimeoutMs());
   return Math.min(1000, Math.max(10, Math.floor(shortest / 10)));
 }

@@ -1,5 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
-import { nextSessionId } from "../listener/listener.ts";
+import { type ClientInfo, nextSessionId } from "../listener/listener.ts";
 import { dispatch } from "./dispatch.ts";
 import { failFromError, finishSession, flushToClient, onClientEof } from "./lifecycle.ts";
 import { tunnelOf } from "./mode.ts";
@@ -14,12 +14,24 @@ import { isClosed, Session } from "./session.ts";
 function onClientOpen(client: Socket<Session>): void {
   const mode = tunnelOf(client);
   if (mode === undefined) return void client.end(); // accepted as its listener closed
-  const listener = mode.listener;
-  const info = listener.accept(client);
-  if (info === null) return;
-  const s = new Session(nextSessionId(), client, mode, info, listener.config, performance.now());
+  const info = mode.listener.accept(client);
+  if (info !== null) startSession(client, info, null);
+}
+
+/**
+ * startSession serves an admitted client: a session, then a backend. `early` holds bytes the preamble
+ * stage read past its header: they are the stream's first bytes, queued for the backend like early data.
+ */
+export function startSession(client: Socket<Session>, info: ClientInfo, early: Uint8Array | null): void {
+  const mode = tunnelOf(client);
+  if (mode === undefined) return void client.end();
+  const s = new Session(nextSessionId(), client, mode, info, mode.listener.config, performance.now());
   client.data = s;
   mode.sessions.add(s);
+  if (early !== null && early.byteLength > 0) {
+    s.bytesFromClient += early.byteLength;
+    s.toBackend.push(early);
+  }
   dispatch(s);
 }
 

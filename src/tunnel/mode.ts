@@ -4,7 +4,8 @@ import type { EndCode } from "../errors.ts";
 import type { Listener } from "../listener/listener.ts";
 import type { BindOptions, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
 import { Ring } from "../util/ring.ts";
-import { clientHandlers } from "./client-handlers.ts";
+import { clientHandlers, startSession } from "./client-handlers.ts";
+import type { PreambleState } from "../listener/preamble.ts";
 import { admitWaiting } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
 import type { Session } from "./session.ts";
@@ -34,7 +35,8 @@ export class TunnelMode implements Mode {
   constructor(readonly listener: Listener) {}
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
-    const server = Bun.listen<Session | null>({ ...options, data: null, allowHalfOpen: true, socket: clientHandlers });
+    const socket = this.listener.handlers(clientHandlers, startSession);
+    const server = Bun.listen<Session | PreambleState | null>({ ...options, data: null, allowHalfOpen: true, socket });
     byServer.set(server, this);
     return server;
   }
