@@ -159,7 +159,10 @@ export class Listener {
         if (!this.preambles.delete(state)) return;
         if (code !== "ok") {
           this.counters.countPreambleFailure(code);
-          this.log.debug("preamble failed", { listener: this.config.name, client: socket.remoteAddress, code, reason });
+          // A peer's bad preamble is routine (debug); a preamble that threw is a bug in warren (error).
+          const fields = { listener: this.config.name, client: socket.remoteAddress, code, reason };
+          if (code === "INTERNAL") this.log.error("preamble failed", fields);
+          else this.log.debug("preamble failed", fields);
         }
         socket.end();
       },

@@ -91,7 +91,7 @@ export function withPreamble<D extends object>(inner: SocketHandler<D | null>, p
     error(socket, err) {
       const d = socket.data;
       if (!(d instanceof PreambleState)) return inner.error?.(mode(socket), err);
-      host.failed(socket, d, "INTERNAL", `internal error in the preamble: ${String(err)}`);
+      host.failed(socket, d, "INTERNAL", `internal error in the preamble: ${String(err)}${err.stack ? `\n${err.stack}` : ""}`);
     },
   };
 }

@@ -152,6 +152,7 @@ test("length framer: no error form, so a request that times out in the queue clo
     expect(performance.now() - started).toBeGreaterThanOrEqual(90);
     expect(waiter.receivedBytes).toBe(0);
     expect(proxy.stats().listeners[0]!.pool!.queueTimeouts).toBe(1);
+    await waitFor(() => proxy.stats().listeners[0]!.ends.POOL_REJECTED === 1, "the waiter's session to end POOL_REJECTED");
     holder.socket.end();
   } finally {
     backend.stop();

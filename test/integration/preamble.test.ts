@@ -96,6 +96,20 @@ describe("tunnel mode behind a preamble", () => {
     expect(good.received().toString()).toBe("ok");
     good.socket.end();
   });
+  test("a preamble parser that throws is a bug in warren: that client is closed and counted INTERNAL, the listener serves on", async () => {
+    const log = memoryLogger();
+    const throwing = { timeoutMs: 1000, start: () => ({ feed: (): never => { throw new Error("parser bug"); } }) };
+    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [backend.address] }] }, { logger: log, preambleFor: () => throwing });
+    const c = await connectClient(portOf(proxy));
+    await c.send("anything");
+    expect(await c.closed).toBeNull();
+    expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({ INTERNAL: 1 });
+    expect(log.lines.some((l) => String(l.reason ?? l.msg).includes("parser bug"))).toBe(true);
+    const next = await connectClient(portOf(proxy));
+    await next.send("again");
+    expect(await next.closed).toBeNull();
+    expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({ INTERNAL: 2 });
+  });
 });
 
 describe("pool mode behind a preamble", () => {
