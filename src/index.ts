@@ -41,7 +41,7 @@ export type { ListeningAddress, ServerOptions } from "./server/server.ts";
 export type { Preamble, PreambleParser, PreambleResult } from "./listener/preamble.ts";
 export type { ProxyStats, ListenerStats, BackendStats, PoolStats, BackendPoolStats } from "./stats.ts";
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
-export { DEFAULTS } from "./config/defaults.ts";
+export { DEFAULTS } from "./defaults.ts";
 export { prepareFramers } from "./pool/prepare.ts";
 export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
 export { Logger } from "./log.ts";

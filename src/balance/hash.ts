@@ -2,6 +2,7 @@ import type { Backend } from "./backend.ts";
 import type { Balancer } from "./balancer.ts";
 import { isEligible } from "./eligible.ts";
 import { fmix32, hashKey } from "./hash-key.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 /** HashOptions tunes the ring; the defaults suit groups whose weights sum to 64 or less. */
 export interface HashOptions {
@@ -10,8 +11,6 @@ export interface HashOptions {
   /** Cap on ring points, which bounds memory and build time for large weights. Default 65536. */
   readonly maxPoints?: number;
 }
-
-export const HASH_DEFAULTS = { pointsPerWeight: 1024, maxPoints: 65_536 } as const;
 
 /**
  * ConsistentHash sends a client address to the same backend every time, using
@@ -59,8 +58,8 @@ export class ConsistentHash implements Balancer {
   ) {
     const ring = buildRing(
       backends,
-      options.pointsPerWeight ?? HASH_DEFAULTS.pointsPerWeight,
-      options.maxPoints ?? HASH_DEFAULTS.maxPoints,
+      options.pointsPerWeight ?? DEFAULTS.hash.pointsPerWeight,
+      options.maxPoints ?? DEFAULTS.hash.maxPoints,
     );
     this.pointHash = ring.hash;
     this.pointOwner = ring.owner;

@@ -1,7 +1,7 @@
 import { ConfigError, ConfigErrors } from "../errors.ts";
-import { DEFAULTS } from "./defaults.ts";
 import type { WarrenConfig } from "./schema.ts";
 import { validateConfig } from "./validate.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 /** The built-in config: one listener on DEFAULTS.listen forwarding to DEFAULTS.backend. */
 export function defaultConfigInput(): Record<string, unknown> {

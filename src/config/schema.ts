@@ -1,8 +1,7 @@
 import type { BalanceAlgorithm } from "../balance/balancer.ts";
 import type { CidrRange } from "../access/cidr.ts";
-import type { HealthConfig } from "../health/config.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
-import type { PoolConfig } from "../pool/config.ts";
+import type { FramerConfig } from "../framing/index.ts";
 
 /** HostPort is a parsed "HOST:PORT" (IPv6 hosts are written "[::1]:80"). */
 export interface HostPort {
@@ -89,4 +88,89 @@ export interface WarrenConfig {
     readonly drainTimeoutMs: number;
   };
   readonly listeners: readonly ListenerConfig[];
+}
+
+/**
+ * Health settings of one backend group. Passive health watches the connects of
+ * real sessions; active health probes each backend on a timer. Both can run at
+ * once: a passive mark-down is then lifted by the checker's probes, not by the
+ * cooldown (see passive.ts).
+ */
+
+/** PassiveHealthConfig: connect failures of real sessions take a backend out of rotation. */
+export interface PassiveHealthConfig {
+  /** Consecutive connect failures that mark a backend down; 0 turns passive health off. Default 3. */
+  readonly failures: number;
+  /** How long a passively-downed backend stays out before it is tried again, in ms. Default 10000. */
+  readonly cooldownMs: number;
+}
+
+/** ActiveHealthConfig: a probe per backend every `intervalMs`, with rise/fall thresholds. */
+export interface ActiveHealthConfig {
+  /** Whether the group's backends are probed at all. Default false. */
+  readonly enabled: boolean;
+  /** Time from the start of one probe of a backend to the start of its next, in ms. Default 2000. */
+  readonly intervalMs: number;
+  /** A probe that has not finished (connect, send, reply) after this many ms fails. Default 1000. */
+  readonly timeoutMs: number;
+  /** Consecutive successful probes that bring a down backend back up. Default 2. */
+  readonly rise: number;
+  /** Consecutive failed probes that take an up backend down. Default 3. */
+  readonly fall: number;
+  /** Bytes written right after connecting; null makes the probe a plain TCP connect check. Default null. */
+  readonly send: string | null;
+  /**
+   * The reply must start with these bytes (prefix match); null accepts any reply
+   * or none, so the probe passes once connected and `send` is written. Default null.
+   */
+  readonly expect: string | null;
+}
+
+/** HealthConfig is the health section of one listener (one backend group). */
+export interface HealthConfig {
+  readonly passive: PassiveHealthConfig;
+  readonly active: ActiveHealthConfig;
+}
+
+/** PoolAuth is the identity warren authenticates its pooled connections with (Redis ACL user or requirepass). */
+export interface PoolAuth {
+  /** ACL user name; null sends `AUTH <password>` semantics (the default user). Default null. */
+  readonly username: string | null;
+  readonly password: string;
+}
+
+/** PoolConfig: the n:1 pooled mode of a listener (mode = "pool"). */
+export interface PoolConfig {
+  /** How requests and responses are framed. Required in pool mode. */
+  readonly framer: FramerConfig;
+  /** Pooled connections per backend at most. Default 8. */
+  readonly maxPerBackend: number;
+  /** Idle connections kept open per backend (reopened when they die). Default 1. */
+  readonly minIdlePerBackend: number;
+  /** Clients whose request may wait for a pooled connection, per backend; 0 = fail at once. Default 10000. */
+  readonly queueSize: number;
+  /** How long a request waits for a pooled connection before it is failed. Default 5000. */
+  readonly queueTimeoutMs: number;
+  /** Write many clients' requests back to back on one connection (in-order protocols only). Default false. */
+  readonly multiplex: boolean;
+  /**
+   * Connections of one backend that may be pinned to a client at once (MULTI/WATCH, SELECT and other
+   * connection state, SUBSCRIBE/MONITOR pass-through, a blocking command in flight). Default
+   * maxPerBackend - 1, so at least one connection always serves shared traffic.
+   */
+  readonly maxPinnedPerBackend: number;
+  /** Pinned connections held at once by the clients of one address; 0 = no limit. Default 0. */
+  readonly maxPinnedPerClient: number;
+  /** A client holding a pinned connection with nothing outstanding and idle this long is closed; 0 = never. Default 60000. */
+  readonly pinnedIdleTimeoutMs: number;
+  /**
+   * A pooled connection whose oldest outstanding reply has not progressed for this long is closed (its
+   * clients get an error), and a slow reader that keeps a connection paused this long is closed. Blocking
+   * commands are exempt. 0 = never. Default 60000.
+   */
+  readonly replyTimeoutMs: number;
+  /** Credentials warren sends on every pooled connection before use (RESP only). Default none. */
+  readonly auth: PoolAuth | null;
+  /** The password clients must AUTH with (answered by warren, RESP only); null: no client auth. Default null. */
+  readonly clientPassword: string | null;
 }

@@ -1,7 +1,7 @@
 import { parseCidr, type CidrRange } from "../access/cidr.ts";
-import { HEALTH_DEFAULTS, type HealthConfig } from "../health/config.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { type HealthConfig } from "./schema.ts";
 import { Reader, describe, join } from "./reader.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 const DAY_MS = 86_400_000;
 const HEALTH_KEYS = ["passive", "active"] as const;
@@ -62,8 +62,8 @@ function readCidrs(r: Reader, value: unknown, path: string): CidrRange[] {
 }
 
 function readHealth(r: Reader, value: unknown, path: string): HealthConfig {
-  const P = HEALTH_DEFAULTS.passive;
-  const A = HEALTH_DEFAULTS.active;
+  const P = DEFAULTS.health.passive;
+  const A = DEFAULTS.health.active;
   const obj = value === undefined ? {} : (r.object(value, path, HEALTH_KEYS) ?? {});
   const passivePath = join(path, "passive");
   const activePath = join(path, "active");

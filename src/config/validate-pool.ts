@@ -1,8 +1,8 @@
-import { delimiterFramer, FRAMER_KINDS, type FramerConfig, lengthFramer, respFramer } from "../framing/index.ts";
-import { DEFAULT_FRAMER_OPTIONS } from "../framing/defaults.ts";
+import { builtinFramer, FRAMER_KINDS, type FramerConfig } from "../framing/index.ts";
 import { FramerError } from "../framing/errors.ts";
-import { POOL_DEFAULTS, type PoolAuth, type PoolConfig } from "../pool/config.ts";
+import type { PoolAuth, PoolConfig } from "./schema.ts";
 import { describe, join, type Reader } from "./reader.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 export const POOL_LISTENER_KEYS = ["mode", "pool"] as const;
 const POOL_KEYS = [
@@ -61,8 +61,8 @@ export function readPoolSettings(
   const p = r.object(obj.pool, poolPath, POOL_KEYS);
   if (p === undefined) return { mode, pool: null };
   const framer = readFramer(r, p.framer, join(poolPath, "framer"));
-  const maxPerBackend = r.int(p, "maxPerBackend", poolPath, POOL_DEFAULTS.maxPerBackend, 1, 10_000);
-  const minIdlePerBackend = r.int(p, "minIdlePerBackend", poolPath, POOL_DEFAULTS.minIdlePerBackend, 0, 10_000);
+  const maxPerBackend = r.int(p, "maxPerBackend", poolPath, DEFAULTS.pool.maxPerBackend, 1, 10_000);
+  const minIdlePerBackend = r.int(p, "minIdlePerBackend", poolPath, DEFAULTS.pool.minIdlePerBackend, 0, 10_000);
   if (minIdlePerBackend > maxPerBackend) {
     r.fail(join(poolPath, "minIdlePerBackend"), `expected at most maxPerBackend (${maxPerBackend}), got ${minIdlePerBackend}`);
   }
@@ -73,7 +73,7 @@ export function readPoolSettings(
   }
   const resp = framer === undefined || framer.kind === "resp";
   const auth = readAuth(r, p.auth, join(poolPath, "auth"));
-  const clientPassword = p.clientPassword === undefined ? POOL_DEFAULTS.clientPassword : r.string(p, "clientPassword", poolPath, "");
+  const clientPassword = p.clientPassword === undefined ? DEFAULTS.pool.clientPassword : r.string(p, "clientPassword", poolPath, "");
   if (!resp && (auth !== null || clientPassword !== null)) {
     r.fail(join(poolPath, auth !== null ? "auth" : "clientPassword"), `only supported with the resp framer (Redis AUTH), but the framer is "${framer?.kind}"`);
   }
@@ -81,13 +81,13 @@ export function readPoolSettings(
     framer: framer ?? { kind: "resp" },
     maxPerBackend,
     minIdlePerBackend,
-    queueSize: r.int(p, "queueSize", poolPath, POOL_DEFAULTS.queueSize, 0, 1_000_000),
-    queueTimeoutMs: r.int(p, "queueTimeoutMs", poolPath, POOL_DEFAULTS.queueTimeoutMs, 1, DAY_MS),
-    multiplex: r.bool(p, "multiplex", poolPath, POOL_DEFAULTS.multiplex),
+    queueSize: r.int(p, "queueSize", poolPath, DEFAULTS.pool.queueSize, 0, 1_000_000),
+    queueTimeoutMs: r.int(p, "queueTimeoutMs", poolPath, DEFAULTS.pool.queueTimeoutMs, 1, DAY_MS),
+    multiplex: r.bool(p, "multiplex", poolPath, DEFAULTS.pool.multiplex),
     maxPinnedPerBackend,
-    maxPinnedPerClient: r.int(p, "maxPinnedPerClient", poolPath, POOL_DEFAULTS.maxPinnedPerClient, 0, 10_000),
-    pinnedIdleTimeoutMs: r.int(p, "pinnedIdleTimeoutMs", poolPath, POOL_DEFAULTS.pinnedIdleTimeoutMs, 0, DAY_MS),
-    replyTimeoutMs: r.int(p, "replyTimeoutMs", poolPath, POOL_DEFAULTS.replyTimeoutMs, 0, DAY_MS),
+    maxPinnedPerClient: r.int(p, "maxPinnedPerClient", poolPath, DEFAULTS.pool.maxPinnedPerClient, 0, 10_000),
+    pinnedIdleTimeoutMs: r.int(p, "pinnedIdleTimeoutMs", poolPath, DEFAULTS.pool.pinnedIdleTimeoutMs, 0, DAY_MS),
+    replyTimeoutMs: r.int(p, "replyTimeoutMs", poolPath, DEFAULTS.pool.replyTimeoutMs, 0, DAY_MS),
     auth,
     clientPassword,
   };
@@ -136,7 +136,7 @@ function readFramer(r: Reader, value: unknown, path: string): FramerConfig | und
     }
     return { kind, module: f.module, options: f.options };
   }
-  const known = Object.keys(DEFAULT_FRAMER_OPTIONS[kind]);
+  const known = Object.keys(DEFAULTS.framer[kind]);
   let bad = false;
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) {
@@ -145,7 +145,7 @@ function readFramer(r: Reader, value: unknown, path: string): FramerConfig | und
     }
   }
   if (bad) return undefined;
-  const built = kind === "length" ? lengthFramer(options) : kind === "delimiter" ? delimiterFramer(options) : respFramer(options);
+  const built = builtinFramer(kind, options);
   if (built instanceof FramerError) {
     // The framer's message starts with the option name: "lengthBytes: expected 1, 2, 4 or 8, got 3".
     const m = /^(\w+): ([\s\S]*)$/.exec(built.message);

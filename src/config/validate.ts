@@ -1,12 +1,12 @@
 import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
 import { ConfigErrors } from "../errors.ts";
 import { LOG_LEVELS } from "../log.ts";
-import { DEFAULTS } from "./defaults.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
 const LOG_KEYS = ["level", "format", "access"] as const;

@@ -1,7 +1,7 @@
-import { DEFAULT_FRAMER_OPTIONS } from "./defaults.ts";
 import type { FramerError } from "./errors.ts";
 import { type FrameScanner, type FramerFactory, INVALID, NEED_MORE } from "./framer.ts";
 import { checkKnownKeys, checkSize, dropUndefined, firstError, invalidOption } from "./validate.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 /** DelimiterFramerOptions describe a protocol whose frames end with a fixed byte sequence. */
 export interface DelimiterFramerOptions {
@@ -25,9 +25,9 @@ const MAX_DELIMITER_BYTES = 256;
  * returns a factory of DelimiterScanners, or a FramerError naming the bad option.
  */
 export function delimiterFramer(options: Partial<DelimiterFramerOptions> = {}): FramerFactory | FramerError {
-  const unknown = checkKnownKeys(options, Object.keys(DEFAULT_FRAMER_OPTIONS.delimiter));
+  const unknown = checkKnownKeys(options, Object.keys(DEFAULTS.framer.delimiter));
   if (unknown !== null) return unknown;
-  const o = { ...DEFAULT_FRAMER_OPTIONS.delimiter, ...dropUndefined(options) };
+  const o = { ...DEFAULTS.framer.delimiter, ...dropUndefined(options) };
   const raw: unknown = o.delimiter;
   const delimiter = typeof raw === "string" ? new TextEncoder().encode(raw) : raw instanceof Uint8Array ? raw.slice() : null;
   if (delimiter === null || delimiter.length === 0 || delimiter.length > MAX_DELIMITER_BYTES) {

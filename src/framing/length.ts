@@ -1,12 +1,12 @@
-import { DEFAULT_FRAMER_OPTIONS } from "./defaults.ts";
 import type { FramerError } from "./errors.ts";
 import { type FrameScanner, type FramerFactory, INVALID, NEED_MORE } from "./framer.ts";
 import { checkKnownKeys, checkInteger, checkOneOf, checkSize, dropUndefined, firstError, invalidOption } from "./validate.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 /**
  * LengthFramerOptions describe a length-prefixed protocol: a frame is `lengthOffset`
  * bytes of anything, a `lengthBytes`-wide unsigned length field, then the payload.
- * Defaults are in DEFAULT_FRAMER_OPTIONS.length.
+ * Defaults are in DEFAULTS.framer.length.
  */
 export interface LengthFramerOptions {
   /** Bytes before the length field (default 0). */
@@ -31,9 +31,9 @@ const LITTLE_ENDIAN_PLACE = [1, 2 ** 8, 2 ** 16, 2 ** 24, 2 ** 32, 2 ** 40, 2 **
  * a factory of LengthScanners, or a FramerError naming the first bad option.
  */
 export function lengthFramer(options: Partial<LengthFramerOptions> = {}): FramerFactory | FramerError {
-  const unknown = checkKnownKeys(options, Object.keys(DEFAULT_FRAMER_OPTIONS.length));
+  const unknown = checkKnownKeys(options, Object.keys(DEFAULTS.framer.length));
   if (unknown !== null) return unknown;
-  const o: LengthFramerOptions = { ...DEFAULT_FRAMER_OPTIONS.length, ...dropUndefined(options) };
+  const o: LengthFramerOptions = { ...DEFAULTS.framer.length, ...dropUndefined(options) };
   const error = firstError(
     checkInteger("lengthOffset", o.lengthOffset, 0, 65535),
     checkOneOf("lengthBytes", o.lengthBytes, [1, 2, 4, 8]),

@@ -3,19 +3,19 @@
  * factory. The scanners are in resp-request.ts (a client's requests, as Redis's
  * server parses them) and resp-scanner.ts (a server's replies).
  */
-import { DEFAULT_FRAMER_OPTIONS } from "./defaults.ts";
 import type { FramerError } from "./errors.ts";
 import type { FramerFactory } from "./framer.ts";
 import { RespRequestScanner } from "./resp-request.ts";
 import { RespScanner } from "./resp-scanner.ts";
 import { checkKnownKeys, checkInteger, checkOneOf, checkSize, dropUndefined, firstError } from "./validate.ts";
+import { DEFAULTS } from "../defaults.ts";
 
 export { respCommandName } from "./resp-command.ts";
 export { UNBALANCED_QUOTES, encodeCommand, parseInlineFrame } from "./resp-inline.ts";
 export { RespRequestScanner } from "./resp-request.ts";
 export { RespScanner } from "./resp-scanner.ts";
 
-/** RespFramerOptions bound what a RESP scanner accepts; defaults are in DEFAULT_FRAMER_OPTIONS.resp. */
+/** RespFramerOptions bound what a RESP scanner accepts; defaults are in DEFAULTS.framer.resp. */
 export interface RespFramerOptions {
   /** Largest whole frame (default 1 GiB, Redis's client-query-buffer-limit); Infinity for no limit, e.g. for replies. */
   maxFrameBytes: number;
@@ -43,9 +43,9 @@ export interface RespFramerOptions {
  * or a FramerError naming the bad option.
  */
 export function respFramer(options: Partial<RespFramerOptions> = {}): FramerFactory | FramerError {
-  const unknown = checkKnownKeys(options, Object.keys(DEFAULT_FRAMER_OPTIONS.resp));
+  const unknown = checkKnownKeys(options, Object.keys(DEFAULTS.framer.resp));
   if (unknown !== null) return unknown;
-  const o: RespFramerOptions = { ...DEFAULT_FRAMER_OPTIONS.resp, ...dropUndefined(options) };
+  const o: RespFramerOptions = { ...DEFAULTS.framer.resp, ...dropUndefined(options) };
   const error = firstError(
     checkSize("maxFrameBytes", o.maxFrameBytes, 3),
     checkSize("maxBulkBytes", o.maxBulkBytes, 0),

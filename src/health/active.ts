@@ -1,6 +1,6 @@
 import type { Backend } from "../balance/backend.ts";
 import type { Logger } from "../log.ts";
-import type { ActiveHealthConfig } from "./config.ts";
+import type { ActiveHealthConfig } from "../config/schema.ts";
 import { type HealthContext, logDown } from "./passive.ts";
 import type { ProbeResult } from "./probe.ts";
 import { nextState } from "./thresholds.ts";

@@ -1,7 +1,7 @@
 import type { Backend } from "../balance/backend.ts";
 import type { Logger } from "../log.ts";
 import { applyProbeResult } from "./active.ts";
-import type { ActiveHealthConfig } from "./config.ts";
+import type { ActiveHealthConfig } from "../config/schema.ts";
 import { GroupWatch } from "./group.ts";
 import { type HealthContext, reviveExpired } from "./passive.ts";
 import { probe, type ProbeResult } from "./probe.ts";

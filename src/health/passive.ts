@@ -1,6 +1,6 @@
 import type { Backend } from "../balance/backend.ts";
 import type { Logger } from "../log.ts";
-import type { PassiveHealthConfig } from "./config.ts";
+import type { PassiveHealthConfig } from "../config/schema.ts";
 
 /** Where a health event happened, for the log line. */
 export interface HealthContext {

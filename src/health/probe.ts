@@ -1,6 +1,6 @@
 import type { Socket, SocketHandler } from "bun";
 import type { BackendAddress } from "../balance/backend.ts";
-import type { ActiveHealthConfig } from "./config.ts";
+import type { ActiveHealthConfig } from "../config/schema.ts";
 
 /** ProbeResult: how long a passing probe took, or why it failed, in words for the log. */
 export type ProbeResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly reason: string };

@@ -1,16 +1,7 @@
 import type { WarrenConfig } from "../config/schema.ts";
 import { ConfigError, ConfigErrors, ProxyError } from "../errors.ts";
-import {
-  createFramerFactory,
-  type DelimiterFramerOptions,
-  delimiterFramer,
-  type FramerConfig,
-  FramerError,
-  type FramerFactory,
-  lengthFramer,
-  respFramer,
-} from "../framing/index.ts";
-import type { PoolConfig } from "./config.ts";
+import { builtinFramer, createFramerFactory, type FramerConfig, FramerError, type FramerFactory, respFramer } from "../framing/index.ts";
+import type { PoolConfig } from "../config/schema.ts";
 
 /** Framers is the pair of scanner factories a pooled listener uses: requests from clients, replies from backends. */
 export interface Framers {
@@ -50,10 +41,9 @@ export function framersFor(pool: PoolConfig): Framers {
   if (f.kind === "custom") {
     throw new ProxyError("FRAMER_NOT_PREPARED", "internal", `custom framer ${f.module} was not loaded: call prepareFramers(config) before starting`);
   }
-  const { kind: _, ...options } = f;
+  const { kind, ...options } = f;
   // The built-in framers are synchronous; createFramerFactory is async only for custom modules.
-  const request =
-    f.kind === "resp" ? respFramer(options) : f.kind === "length" ? lengthFramer(options) : delimiterFramer(options as Partial<DelimiterFramerOptions>);
+  const request = builtinFramer(kind, options);
   if (request instanceof FramerError) throw new ProxyError("FRAMER_INVALID", "internal", request.message);
   const framers = { request, response: responseFactory(f, request) };
   prepared.set(f, framers);

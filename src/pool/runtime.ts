@@ -9,7 +9,7 @@ import { BackendPool } from "./backend-pool.ts";
 import { poolClientHandlers, startClient } from "./client-handlers.ts";
 import type { PreambleState } from "../listener/preamble.ts";
 import { type PoolClient, record } from "./client.ts";
-import type { PoolConfig } from "./config.ts";
+import type { PoolConfig } from "../config/schema.ts";
 import { warrenError } from "./local-commands.ts";
 import { type Framers, framersFor } from "./prepare.ts";
 import { closeClient, closeIfIdle, noteFailure, pump, rejectQueued, sendToClient } from "./pump.ts";

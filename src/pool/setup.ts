@@ -1,5 +1,5 @@
 import { encodeCommand } from "../framing/resp-inline.ts";
-import type { PoolAuth } from "./config.ts";
+import type { PoolAuth } from "../config/schema.ts";
 import { type RespValue, pairs } from "./resp-values.ts";
 
 /** ServerInfo is what a backend says about itself in its HELLO reply; warren answers clients' HELLO with it. */

@@ -7,16 +7,16 @@ import { describe, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { Backend } from "../../src/balance/backend.ts";
 import { HealthChecker } from "../../src/health/checker.ts";
-import type { ActiveHealthConfig } from "../../src/health/config.ts";
-import { HEALTH_DEFAULTS } from "../../src/health/config.ts";
+import type { ActiveHealthConfig } from "../../src/config/schema.ts";
 import { probe } from "../../src/health/probe.ts";
 import { closedPort, echoBackend, greetBackend, sinkBackend } from "../helpers/backends.ts";
 import { blackholeBackend } from "../helpers/blackhole.ts";
 import { openFds, waitFor } from "../helpers/proxy.ts";
 import { recordingLogger } from "../unit/health/helpers.ts";
+import { DEFAULTS } from "../../src/defaults.ts";
 
 const HOST = "127.0.0.1";
-const TCP: ActiveHealthConfig = { ...HEALTH_DEFAULTS.active, enabled: true, timeoutMs: 1000 };
+const TCP: ActiveHealthConfig = { ...DEFAULTS.health.active, enabled: true, timeoutMs: 1000 };
 const PING: ActiveHealthConfig = { ...TCP, send: "PING\r\n", expect: "+PONG" };
 
 /**

@@ -4,11 +4,10 @@
  * in DEFAULTS, and every key the validator knows must appear in it.
  */
 import { expect, test } from "bun:test";
-import { DEFAULTS } from "../../../src/config/defaults.ts";
 import { loadConfigFile } from "../../../src/config/load.ts";
 import type { WarrenConfig } from "../../../src/config/schema.ts";
 import { ConfigErrors } from "../../../src/errors.ts";
-import { HEALTH_DEFAULTS } from "../../../src/health/config.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const EXAMPLE = `${ROOT}warren.example.toml`;
@@ -31,7 +30,7 @@ test("the example's log, shutdown and first listener spell out exactly the defau
   const web = config.listeners[0]!;
   expect(web.name).toBe("web");
   expect(web.listen).toEqual({ host: "127.0.0.1", port: Number(DEFAULTS.listenAddress.split(":")[1]) });
-  expect(web).toMatchObject({ ...DEFAULTS.listener, allow: [], deny: [], health: HEALTH_DEFAULTS });
+  expect(web).toMatchObject({ ...DEFAULTS.listener, allow: [], deny: [], health: DEFAULTS.health });
   const backends = web.backends;
   // The string form and the table form written with every default mean the same thing.
   const { address: _first, ...stringForm } = backends[0]!;

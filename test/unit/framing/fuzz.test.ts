@@ -6,11 +6,11 @@ import { FramerError } from "../../../src/framing/errors.ts";
 import { INVALID, NEED_MORE, type FrameScanner, type FramerFactory } from "../../../src/framing/framer.ts";
 import { type LengthFramerOptions, lengthFramer } from "../../../src/framing/length.ts";
 import { type RespFramerOptions, respFramer } from "../../../src/framing/resp.ts";
-import { DEFAULT_FRAMER_OPTIONS } from "../../../src/framing/defaults.ts";
 import { assertInContract, bytes, type Outcome, text } from "./harness.ts";
 import { prng, mutate, randomCuts } from "./random.ts";
 import { delimiterReference, lengthReference, respReference } from "./references.ts";
 import { requestReference } from "./request-reference.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 /**
  * Fuzzing: over a million inputs in total — random bytes, bytes from each
@@ -53,7 +53,7 @@ const REPLY_CORPUS = [
 ];
 
 function respTarget(name: string, options: Partial<RespFramerOptions>, inputs: number): Target {
-  const full = { ...DEFAULT_FRAMER_OPTIONS.resp, ...options };
+  const full = { ...DEFAULTS.framer.resp, ...options };
   return {
     name,
     factory: must(respFramer(options)),
@@ -75,7 +75,7 @@ function lengthFrame(o: LengthFramerOptions, n: number): string {
 }
 
 function lengthTarget(options: Partial<LengthFramerOptions>, inputs: number): Target {
-  const full = { ...DEFAULT_FRAMER_OPTIONS.length, ...options } as LengthFramerOptions;
+  const full = { ...DEFAULTS.framer.length, ...options } as LengthFramerOptions;
   const minPayload = Math.max(0, full.lengthAdjustment);
   return {
     name: `length ${JSON.stringify(options, (_, v) => (v === Infinity ? "Infinity" : v))}`,

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createFramerFactory, DEFAULT_FRAMER_OPTIONS, type FramerConfig, FramerError } from "../../../src/framing/index.ts";
+import { createFramerFactory, type FramerConfig, FramerError } from "../../../src/framing/index.ts";
 import { framing } from "./harness.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 describe("createFramerFactory", () => {
   const configs: [FramerConfig, string][] = [
@@ -37,7 +38,7 @@ describe("createFramerFactory", () => {
 
   test("every built-in framer accepts its own defaults", async () => {
     for (const kind of ["length", "delimiter", "resp"] as const) {
-      const config = { kind, ...DEFAULT_FRAMER_OPTIONS[kind] } as FramerConfig;
+      const config = { kind, ...DEFAULTS.framer[kind] } as FramerConfig;
       expect(await createFramerFactory(config)).not.toBeInstanceOf(Error);
     }
   });

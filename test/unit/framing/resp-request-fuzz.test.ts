@@ -1,5 +1,4 @@
 import { expect, test } from "bun:test";
-import { DEFAULT_FRAMER_OPTIONS } from "../../../src/framing/defaults.ts";
 import { FramerError } from "../../../src/framing/errors.ts";
 import { type RespFramerOptions, respFramer } from "../../../src/framing/resp.ts";
 import { parseInlineFrame } from "../../../src/framing/resp-inline.ts";
@@ -8,6 +7,7 @@ import { bytes, text } from "./harness.ts";
 import { mutate, prng, randomCuts } from "./random.ts";
 import { type RequestOutcome, scanRequests } from "./request-harness.ts";
 import { requestReference, splitArgsReference } from "./request-reference.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 /**
  * Fuzzing RespRequestScanner and parseInlineFrame: over a million inputs — random
@@ -67,7 +67,7 @@ for (const [index, t] of TARGETS.entries()) {
   test(`${t.name}: ${t.inputs} streams agree across chunkings, with the reference, and with sdssplitargs`, () => {
     const factory = respFramer(t.options);
     if (factory instanceof FramerError) throw factory;
-    const full = { ...DEFAULT_FRAMER_OPTIONS.resp, ...t.options };
+    const full = { ...DEFAULTS.framer.resp, ...t.options };
     const create = (): RespRequestScanner => {
       const s = factory.create() as RespRequestScanner;
       s.unauthenticated = t.unauthenticated;

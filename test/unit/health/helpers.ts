@@ -1,7 +1,7 @@
 import { Backend } from "../../../src/balance/backend.ts";
-import type { ActiveHealthConfig, PassiveHealthConfig } from "../../../src/health/config.ts";
-import { HEALTH_DEFAULTS } from "../../../src/health/config.ts";
+import type { ActiveHealthConfig, PassiveHealthConfig } from "../../../src/config/schema.ts";
 import { Logger } from "../../../src/log.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 /** A log line without its timestamp, so tests compare whole lines with toEqual. */
 export type Line = Record<string, unknown>;
@@ -28,9 +28,9 @@ export function backend(port = 6379): Backend {
 }
 
 export function passive(overrides: Partial<PassiveHealthConfig> = {}): PassiveHealthConfig {
-  return { ...HEALTH_DEFAULTS.passive, ...overrides };
+  return { ...DEFAULTS.health.passive, ...overrides };
 }
 
 export function active(overrides: Partial<ActiveHealthConfig> = {}): ActiveHealthConfig {
-  return { ...HEALTH_DEFAULTS.active, enabled: true, ...overrides };
+  return { ...DEFAULTS.health.active, enabled: true, ...overrides };
 }

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { validateConfig } from "../../../src/config/validate.ts";
 import { ConfigErrors } from "../../../src/errors.ts";
-import { POOL_DEFAULTS } from "../../../src/pool/config.ts";
+import { DEFAULTS } from "../../../src/defaults.ts";
 
 function listener(extra: Record<string, unknown>): unknown {
   return { listeners: [{ listen: "127.0.0.1:0", backends: ["127.0.0.1:6379"], ...extra }] };
@@ -16,7 +16,7 @@ function errors(input: unknown): string[] {
 test("mode = pool with a framer takes every other pool default", () => {
   const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" } } }));
   if (config instanceof ConfigErrors) throw config;
-  expect(config.listeners[0]!.pool).toEqual({ framer: { kind: "resp" }, ...POOL_DEFAULTS, maxPinnedPerBackend: POOL_DEFAULTS.maxPerBackend - 1 });
+  expect(config.listeners[0]!.pool).toEqual({ framer: { kind: "resp" }, ...DEFAULTS.pool, maxPinnedPerBackend: DEFAULTS.pool.maxPerBackend - 1 });
 });
 
 test("delimiter and length framers keep their options", () => {

@@ -1,0 +1,124 @@
+import type { LogFormat, LogLevel } from "./log.ts";
+
+/**
+ * DEFAULTS holds every default warren uses, in one place: the listener's, the pool's, the health
+ * checker's, the framers' and the hash ring's. The config schema (config/schema.ts) documents each key
+ * and names its default from here; nothing else hard-codes a default. A leaf: it imports no folder, so
+ * every module may read it.
+ */
+export const DEFAULTS = {
+  /** The original design listened on 9509 and forwarded to 9501. */
+  listenAddress: "127.0.0.1:9509",
+  backendAddress: "127.0.0.1:9501",
+  log: {
+    level: "info" as LogLevel,
+    format: "auto" as LogFormat,
+    access: true,
+  },
+  shutdown: {
+    /** How long SIGTERM waits for live sessions before closing them. */
+    drainTimeoutMs: 30_000,
+  },
+  listener: {
+    balance: "round-robin",
+    maxConnections: 10_000,
+    connectTimeoutMs: 5_000,
+    /** Like nginx stream's proxy_timeout: a session where nothing moved for 10 minutes ends. */
+    idleTimeoutMs: 600_000,
+    /** 0: no limit on a session's lifetime. */
+    maxLifetimeMs: 0,
+    /** Queued bytes per direction before the source is paused. */
+    highWaterBytes: 256 * 1024,
+    /** Bytes a client may send before its backend has connected. */
+    earlyDataBytes: 256 * 1024,
+    noDelay: true,
+    /** 0: TCP keepalive off; otherwise the idle time before the first probe. */
+    keepAliveMs: 0,
+    /** 0: no per-client-address limit on concurrent sessions. */
+    maxConnectionsPerClient: 0,
+    /** Backends tried for one client before giving up (1 = no retry). */
+    connectAttempts: 3,
+    /**
+     * Tunnel connects in flight at once to one backend. Bounds what a backend
+     * that never answers can hold (a socket and a descriptor per connect, until
+     * connectTimeoutMs); a healthy backend completes a loopback or LAN connect in
+     * well under a millisecond, so 256 in flight is far above its normal load.
+     */
+    maxConnectingPerBackend: 256,
+    /** Clients that may wait for a backend slot when every backend is at maxConnections (or maxConnectingPerBackend). */
+    queueSize: 1000,
+    /** How long a queued client waits for a slot before it is closed. */
+    queueTimeoutMs: 5_000,
+  },
+  backend: {
+    weight: 1,
+    maxConnections: 0,
+    drain: false,
+  },
+  /** The n:1 pooled mode (mode = "pool"). */
+  pool: {
+    maxPerBackend: 8,
+    minIdlePerBackend: 1,
+    queueSize: 10_000,
+    queueTimeoutMs: 5_000,
+    multiplex: false,
+    /** null: maxPerBackend - 1 (at least 0), computed when the config is read. */
+    maxPinnedPerBackend: null,
+    maxPinnedPerClient: 0,
+    pinnedIdleTimeoutMs: 60_000,
+    replyTimeoutMs: 60_000,
+    auth: null,
+    clientPassword: null,
+  },
+  /** HAProxy's inter 2s, rise 2, fall 3. */
+  health: {
+    passive: {
+      failures: 3,
+      cooldownMs: 10_000,
+    },
+    active: {
+      enabled: false,
+      intervalMs: 2_000,
+      timeoutMs: 1_000,
+      rise: 2,
+      fall: 3,
+      send: null,
+      expect: null,
+    },
+  },
+  /** Framer options: an option left undefined in a FramerConfig takes its value from here. */
+  framer: {
+    length: {
+      /** Bytes before the length field (e.g. a magic number or message type). */
+      lengthOffset: 0,
+      /** Width of the length field: 1, 2, 4 or 8 bytes. */
+      lengthBytes: 4,
+      endian: "big",
+      /** Most protocols count only the payload after the header. */
+      lengthIncludesHeader: false,
+      lengthAdjustment: 0,
+      /** 16 MiB: generous for RPC protocols, small enough to catch a desynchronised stream early. */
+      maxFrameBytes: 16 * 1024 * 1024,
+    },
+    delimiter: {
+      /** CR LF ends a line in most text protocols (SMTP, memcached text, POP3). */
+      delimiter: "\r\n",
+      /** 1 MiB: a line-oriented protocol that needs more is better served by a length framer. */
+      maxFrameBytes: 1024 * 1024,
+    },
+    resp: {
+      /** 1 GiB, Redis's default client-query-buffer-limit; the pool may use Infinity for responses. */
+      maxFrameBytes: 1024 * 1024 * 1024,
+      /** 512 MiB, Redis's default proto-max-bulk-len. */
+      maxBulkBytes: 512 * 1024 * 1024,
+      /** Nesting depth of aggregates; Redis replies rarely exceed 5 (e.g. XREAD, COMMAND DOCS). */
+      maxDepth: 64,
+      /** 64 KiB, Redis's PROTO_INLINE_MAX_SIZE, bounds inline commands, request count and length lines, and reply lines alike. */
+      maxLineBytes: 64 * 1024,
+      /** Read a client's requests as Redis's server does (RespRequestScanner); set false for a scanner that reads replies (RespScanner). */
+      inline: true,
+    },
+  },
+  /** The consistent-hash ring: about ±3% per backend for groups whose weights sum to 64 or less. */
+  hash: { pointsPerWeight: 1024, maxPoints: 65_536 },
+} as const;
