@@ -118,6 +118,23 @@ describe("proxy.reload (library)", () => {
     expect(await echoes(first.client, "ok\n")).toBe("one\nok\n");
   });
 
+  test("a live session keeps the settings it started with; only sessions after the reload take the new ones", async () => {
+    using one = greetBackend("one\n");
+    const listener = { name: "a", listen: "127.0.0.1:0", backends: [one.address] };
+    await using proxy = await startProxy({ ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 60_000 }] }, { logger: new Logger("silent") });
+    const port = portOf(proxy, "a");
+    const before = await greeted(port);
+
+    proxy.reload(valid({ ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 150 }] }));
+    const after = await greeted(port);
+
+    // The new session ends idle after 150 ms; the older one has been idle longer and is still open.
+    expect(await after.client.closed).toBeNull();
+    expect(proxy.stats().listeners[0]!.ends.IDLE_TIMEOUT).toBe(1);
+    expect(proxy.stats().listeners[0]!.sessions).toBe(1);
+    expect(await echoes(before.client, "still here\n")).toBe("one\nstill here\n");
+  });
+
   test("a new listener that cannot bind makes the reload throw and change nothing", async () => {
     using one = greetBackend("one\n");
     using two = greetBackend("two\n");
