@@ -11,6 +11,7 @@ import type { ListenerStats } from "../stats.ts";
 import { Counters } from "./counters.ts";
 import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
 import { type Preamble, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
+import { RefusalLog } from "./refusals.ts";
 
 /** ClientInfo is what admission learned about a client: its address, and whether it counts per address. */
 export interface ClientInfo {
@@ -64,6 +65,8 @@ export class Listener {
   private outage = false;
   /** Connections whose preamble is being read (only with a preamble), each with how to close it. */
   private readonly preambles = new Map<PreambleState, () => void>();
+  /** Refused clients, logged at most once per reason per second (the counters count every one). */
+  private readonly refusals: RefusalLog;
 
   constructor(
     config: ListenerConfig,
@@ -74,6 +77,7 @@ export class Listener {
     readonly preamble: Preamble | null = null,
   ) {
     this.config = config;
+    this.refusals = new RefusalLog(log, () => this.config.name);
     this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, []);
     this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name });
@@ -118,15 +122,18 @@ export class Listener {
     const address = client?.address ?? socket.remoteAddress;
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
+      this.refusals.refused("maxConnections", address, performance.now());
       return refuse(socket);
     }
     if (!this.access.permits(address)) {
       c.rejectedDenied++;
+      this.refusals.refused("denied", address, performance.now());
       return refuse(socket);
     }
     const perClient = cfg.maxConnectionsPerClient > 0;
     if (perClient && (this.perClient.get(address) ?? 0) >= cfg.maxConnectionsPerClient) {
       c.rejectedPerClient++;
+      this.refusals.refused("perClient", address, performance.now());
       return refuse(socket);
     }
     if (perClient) this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
@@ -202,6 +209,7 @@ export class Listener {
   sweep(now: number): void {
     if (this.preambles.size > 0 && this.preamble !== null) this.expirePreambles(now, this.preamble.timeoutMs);
     this.health.sweep(now);
+    this.refusals.sweep(now);
     this.mode.onSlotFreed(); // a revived backend may take queued clients
     this.mode.sweep(now);
   }
