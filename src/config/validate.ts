@@ -127,9 +127,13 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
 }
 
 function readHostPort(r: Reader, value: unknown, path: string, allowPortZero: boolean): HostPort | undefined {
-  const hp = typeof value === "string" ? parseHostPort(value, allowPortZero) : null;
-  if (hp === null) {
+  if (typeof value !== "string") {
     r.fail(path, `expected HOST:PORT, got ${describe(value)}`);
+    return undefined;
+  }
+  const hp = parseHostPort(value, allowPortZero);
+  if (typeof hp === "string") {
+    r.fail(path, hp);
     return undefined;
   }
   return hp;

@@ -44,7 +44,7 @@ describe("warren exits at once", () => {
     expect(await runWarren(["--listen", "127.0.0.1:0", "--backend", "localhost:80a"])).toEqual({
       code: 2,
       stdout: "",
-      stderr: `flags: listeners[0].backends[0]: expected HOST:PORT, got "localhost:80a"\n`,
+      stderr: `flags: listeners[0].backends[0]: expected HOST:PORT, got "localhost:80a": port must be a number 1..65535\n`,
     });
   });
 

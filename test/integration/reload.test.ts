@@ -242,9 +242,9 @@ describe("SIGHUP (the warren command)", () => {
     expect(await reload(warren)).toMatchObject({
       level: "error",
       msg: "reload rejected: config invalid, keeping the running config",
-      errors: [`listeners[0].backends[0]: expected HOST:PORT, got "nope"`],
+      errors: [`listeners[0].backends[0]: expected HOST:PORT, got "nope": no ":PORT"`],
     });
-    await warren.waitForStderr(`${path}: listeners[0].backends[0]: expected HOST:PORT, got "nope"\n`);
+    await warren.waitForStderr(`${path}: listeners[0].backends[0]: expected HOST:PORT, got "nope": no ":PORT"\n`);
 
     await Bun.write(path, `[[listeners]\n`); // not even TOML
     expect(await reload(warren)).toMatchObject({ msg: "reload rejected: config invalid, keeping the running config" });

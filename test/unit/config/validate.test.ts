@@ -33,15 +33,48 @@ const BAD: [string, unknown, string[]][] = [
   [
     "a backend that is not HOST:PORT",
     withListener({ backends: ["127.0.0.1:1", "127.0.0.1:2", "localhost:80a"] }),
-    [`listeners[0].backends[2]: expected HOST:PORT, got "localhost:80a"`],
+    [`listeners[0].backends[2]: expected HOST:PORT, got "localhost:80a": port must be a number 1..65535`],
   ],
-  ["a bare IPv6 backend (must be bracketed)", withListener({ backends: ["::1:80"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "::1:80"`]],
-  ["a backend on port 0", withListener({ backends: ["127.0.0.1:0"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:0"`]],
-  ["a backend port above 65535", withListener({ backends: ["127.0.0.1:65536"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536"`]],
+  [
+    "a bare IPv6 backend (must be bracketed)",
+    withListener({ backends: ["::1:6379"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "::1:6379": IPv6 addresses go in brackets: [::1]:6379`],
+  ],
+  [
+    "a backend on port 0",
+    withListener({ backends: ["127.0.0.1:0"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:0": port must be 1..65535 (port 0 is only for listen addresses)`],
+  ],
+  ["a backend port above 65535", withListener({ backends: ["127.0.0.1:65536"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536": port must be 1..65535`]],
+  [
+    "a listen port above 65535",
+    withListener({ listen: "127.0.0.1:99999" }),
+    [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1:99999": port must be 0..65535 (0 picks a free port)`],
+  ],
+  [
+    "a listen address that is no IPv4 address",
+    withListener({ listen: "300.1.1.1:7000" }),
+    [`listeners[0].listen: expected HOST:PORT, got "300.1.1.1:7000": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+  ],
+  [
+    "a backend host that is no IPv4 address",
+    withListener({ backends: ["256.0.0.1:80"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+  ],
+  [
+    "a 100,000-character host name (the message stays short)",
+    withListener({ backends: [`${"b".repeat(100_000)}:80`] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "${"b".repeat(60)}…" (100003 characters): a host name is at most 253 characters, this one is 100000`],
+  ],
+  [
+    "a host name with a character no name has",
+    withListener({ backends: ["db/1:80"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "db/1:80": "db/1" is not a valid host name: labels are letters, digits and hyphens (not first or last)`],
+  ],
   ["a backend that is a number", withListener({ backends: [6379] }), [`listeners[0].backends[0]: expected HOST:PORT or a table with an address, got 6379`]],
   ["a backend table without an address", withListener({ backends: [{ weight: 2 }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got nothing`]],
-  ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db"`]],
-  ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1"`]],
+  ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db": no ":PORT"`]],
+  ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1": no ":PORT"`]],
   // Unknown keys
   [
     "a misspelt listener key",
@@ -105,7 +138,7 @@ const BAD: [string, unknown, string[]][] = [
   [
     "two listeners with bad addresses (no spurious duplicate-name error)",
     { listeners: [{ ...LISTENER, listen: "x" }, { ...LISTENER, listen: "y" }] },
-    [`listeners[0].listen: expected HOST:PORT, got "x"`, `listeners[1].listen: expected HOST:PORT, got "y"`],
+    [`listeners[0].listen: expected HOST:PORT, got "x": no ":PORT"`, `listeners[1].listen: expected HOST:PORT, got "y": no ":PORT"`],
   ],
 ];
 
@@ -143,7 +176,7 @@ test("every problem is reported together, in key order, each prefixed with the s
       `/etc/warren.toml: log.colour: unknown key`,
       `/etc/warren.toml: log.level: ${ONE_OF_LEVEL}, got "loud"`,
       `/etc/warren.toml: shutdown.drainTimeoutMs: expected an integer 0..86400000, got "30s"`,
-      `/etc/warren.toml: listeners[0].backends[1]: expected HOST:PORT, got "10.0.0.2"`,
+      `/etc/warren.toml: listeners[0].backends[1]: expected HOST:PORT, got "10.0.0.2": no ":PORT"`,
       `/etc/warren.toml: listeners[0].balance: ${ONE_OF_BALANCE}, got "fastest"`,
       `/etc/warren.toml: listeners[1].backends: expected a list of at least one backend, got an empty list`,
       `/etc/warren.toml: listeners[1].listen: 0.0.0.0:80 is already used by listeners[0]`,
@@ -218,6 +251,11 @@ describe("validateConfig accepts", () => {
     expect([l.maxConnections, l.connectTimeoutMs, l.highWaterBytes, l.earlyDataBytes]).toEqual([1, 86_400_000, 1024, 1 << 30]);
   });
 
+  test("host names: RFC 1123 labels, a trailing dot, and underscores (Docker and Compose service names)", () => {
+    const l = valid(withListener({ backends: ["db-1.internal:5432", "db.example.com.:5432", "redis_cache:6379"] })).listeners[0]!;
+    expect(l.backends.map((b) => b.address.host)).toEqual(["db-1.internal", "db.example.com.", "redis_cache"]);
+  });
+
   test("several unnamed listeners on distinct fixed addresses, named after them", () => {
     const config = valid({ listeners: [{ ...LISTENER, listen: "127.0.0.1:7001" }, { ...LISTENER, listen: "127.0.0.1:7002" }] });
     expect(config.listeners.map((l) => l.name)).toEqual(["127.0.0.1:7001", "127.0.0.1:7002"]);
@@ -227,3 +265,4 @@ describe("validateConfig accepts", () => {
 test('without a source name, messages are prefixed "config"', () => {
   expect((validateConfig({}) as ConfigErrors).message).toBe("config: listeners: expected a list of at least one listener, got nothing");
 });
+
