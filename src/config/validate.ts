@@ -2,6 +2,7 @@ import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
 import { ConfigErrors } from "../errors.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { hostKind } from "./host.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
@@ -152,7 +153,11 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
     const addr = formatHostPort(l.listen);
     const sameAddress = l.listen.port === 0 ? undefined : addresses.get(addr);
     if (sameAddress !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${sameAddress}]`);
-    else if (l.listen.port !== 0) addresses.set(addr, i);
+    else if (l.listen.port !== 0) {
+      const clash = findClash(listeners, i);
+      if (clash !== null) r.fail(`listeners[${i}].listen`, clash);
+      addresses.set(addr, i);
+    }
 
     const sameName = names.get(l.name);
     if (sameName === undefined) names.set(l.name, i);
@@ -161,4 +166,38 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
       r.fail(`listeners[${i}].name`, `"${l.name}" (the default: the listen address) is already used by listeners[${sameName}]; give each listener a name`);
     }
   });
+}
+
+/**
+ * findClash reports a listen address that shares its port with an earlier
+ * listener's wildcard (or is the wildcard beside an earlier specific address):
+ * both cannot bind, and the second would fail at start with EADDRINUSE as if
+ * another process held the port. Observed on Linux (bindv6only = 0, the
+ * default, and warren sets neither SO_REUSEPORT nor IPV6_V6ONLY): 0.0.0.0:P
+ * and 127.0.0.1:P clash, [::]:P clashes with every IPv4 and IPv6 address on P,
+ * while 127.0.0.1:P and [::1]:P do not. Host names are not resolved here.
+ */
+function findClash(listeners: readonly ListenerConfig[], i: number): string | null {
+  const l = listeners[i]!.listen;
+  for (let j = 0; j < i; j++) {
+    const other = listeners[j]!.listen;
+    if (other.port !== l.port || other.host === l.host) continue;
+    const wildcard = covers(other, l) ? other : covers(l, other) ? l : null;
+    if (wildcard === null) continue;
+    const every = wildcard.host === "0.0.0.0" ? "every IPv4 address" : "every IPv6 and IPv4 address";
+    return `${formatHostPort(l)} clashes with listeners[${j}]'s ${formatHostPort(other)}: ${formatHostPort(wildcard)} listens on ${every} of port ${l.port}, so both cannot bind; use one, or different ports`;
+  }
+  return null;
+}
+
+/** covers says whether a listener bound on `a` holds the port for `b` too (a is a wildcard over b's family). */
+function covers(a: HostPort, b: HostPort): boolean {
+  const kindB = hostKind(b.host);
+  if (kindB === "name") return false;
+  if (a.host === "0.0.0.0") return kindB === "ipv4";
+  return isUnspecifiedIPv6(a.host);
+}
+
+function isUnspecifiedIPv6(host: string): boolean {
+  return host.includes(":") && /^[0:]+$/.test(host);
 }

@@ -136,6 +136,28 @@ const BAD: [string, unknown, string[]][] = [
     [`listeners[1].name: "127.0.0.1:0" (the default: the listen address) is already used by listeners[0]; give each listener a name`],
   ],
   [
+    "0.0.0.0:P beside 127.0.0.1:P: a clash inside the file, not another process",
+    { listeners: [{ ...LISTENER, listen: "0.0.0.0:7000" }, { ...LISTENER, listen: "127.0.0.1:7000" }] },
+    [
+      `listeners[1].listen: 127.0.0.1:7000 clashes with listeners[0]'s 0.0.0.0:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
+    "a specific address first, the wildcard after it",
+    { listeners: [{ ...LISTENER, listen: "127.0.0.1:7000" }, { ...LISTENER, listen: "0.0.0.0:7000" }] },
+    [
+      `listeners[1].listen: 0.0.0.0:7000 clashes with listeners[0]'s 127.0.0.1:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
+    "[::]:P beside an IPv4 address on P (dual-stack)",
+    { listeners: [{ ...LISTENER, listen: "[::]:7000" }, { ...LISTENER, listen: "10.0.0.1:7000" }, { ...LISTENER, listen: "[::1]:7000" }] },
+    [
+      `listeners[1].listen: 10.0.0.1:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+      `listeners[2].listen: [::1]:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
     "two listeners with bad addresses (no spurious duplicate-name error)",
     { listeners: [{ ...LISTENER, listen: "x" }, { ...LISTENER, listen: "y" }] },
     [`listeners[0].listen: expected HOST:PORT, got "x": no ":PORT"`, `listeners[1].listen: expected HOST:PORT, got "y": no ":PORT"`],
@@ -249,6 +271,20 @@ describe("validateConfig accepts", () => {
     ).listeners[0]!;
     expect(l.backends[0]).toEqual({ address: { host: "db.internal", port: 65535 }, weight: 0, maxConnections: 1_000_000, drain: true });
     expect([l.maxConnections, l.connectTimeoutMs, l.highWaterBytes, l.earlyDataBytes]).toEqual([1, 86_400_000, 1024, 1 << 30]);
+  });
+
+  test("addresses that do not clash: 127.0.0.1 and [::1] on one port, a wildcard on another port, wildcards on port 0", () => {
+    const config = valid({
+      listeners: [
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+        { ...LISTENER, listen: "[::1]:7000" },
+        { ...LISTENER, listen: "0.0.0.0:7001" },
+        { ...LISTENER, name: "any-a", listen: "0.0.0.0:0" },
+        { ...LISTENER, name: "any-b", listen: "[::]:0" },
+        { ...LISTENER, name: "local", listen: "127.0.0.1:0" },
+      ],
+    });
+    expect(config.listeners).toHaveLength(6);
   });
 
   test("host names: RFC 1123 labels, a trailing dot, and underscores (Docker and Compose service names)", () => {
