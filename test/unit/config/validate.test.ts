@@ -302,3 +302,35 @@ test('without a source name, messages are prefixed "config"', () => {
   expect((validateConfig({}) as ConfigErrors).message).toBe("config: listeners: expected a list of at least one listener, got nothing");
 });
 
+describe("a mistyped mode does not hide the listener's other errors", () => {
+  test('mode = "pooled": the mode error, then the pool table checked as for "pool"', () => {
+    const input = withListener({
+      mode: "pooled",
+      pool: { framer: { kind: "resp", maxFrameBytes: "big" }, maxPerBackend: 0, multiplex: "yes", queueSize: -1 },
+    });
+    expect(errorsOf(input)).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "pooled" (did you mean "pool"?)`,
+      `listeners[0].pool.framer.maxFrameBytes: expected an integer >= 3 or Infinity, got "big"`,
+      `listeners[0].pool.maxPerBackend: expected an integer 1..10000, got 0`,
+      `listeners[0].pool.queueSize: expected an integer 0..1000000, got -1`,
+      `listeners[0].pool.multiplex: expected true or false, got "yes"`,
+    ]);
+  });
+
+  test("a mode with no near-miss is checked as pool when a pool table is there, as tunnel when not", () => {
+    expect(errorsOf(withListener({ mode: "fancy", pool: { framer: { kind: "resp" }, maxPerBackend: 0 } }))).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "fancy"`,
+      `listeners[0].pool.maxPerBackend: expected an integer 1..10000, got 0`,
+    ]);
+    expect(errorsOf(withListener({ mode: "fancy", maxConnections: 0 }))).toEqual([
+      `listeners[0].maxConnections: expected an integer 1..1000000, got 0`,
+      `listeners[0].mode: expected one of "tunnel", "pool", got "fancy"`,
+    ]);
+  });
+
+  test('"tunel" is taken as tunnel: a pool table beside it is not reported as misplaced', () => {
+    expect(errorsOf(withListener({ mode: "tunel", pool: { framer: { kind: "resp" } } }))).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "tunel" (did you mean "tunnel"?)`,
+    ]);
+  });
+});
