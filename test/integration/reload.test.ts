@@ -248,7 +248,7 @@ describe("SIGHUP (the warren command)", () => {
 
     await Bun.write(path, `[[listeners]\n`); // not even TOML
     expect(await reload(warren)).toMatchObject({ msg: "reload rejected: config invalid, keeping the running config" });
-    await warren.waitForStderr(`${path}: invalid TOML: `);
+    await warren.waitForStderr(`${path}:1:13: invalid TOML: `);
 
     expect(warren.running).toBe(true);
     expect(await echoes(live.client, "ok\n")).toBe("one\nok\n");
