@@ -27,6 +27,15 @@ export class Reader {
     return obj;
   }
 
+  /**
+   * int accepts a number that is exactly an integer in min..max. How it was written is gone by
+   * now: Bun.TOML.parse returns the JS number 1000 for `1000`, `1000.0`, `1e3` and `1_000` alike
+   * (test/unit/config/validate.test.ts pins this), and JSON has a single number type, so JSON's
+   * `1000.0` is 1000 by definition. Telling TOML's float 1000.0 apart would take a second TOML
+   * tokenizer beside Bun's, able to disagree with it; the value is the integer written, so it is
+   * taken. Fractions, NaN and ±Infinity fail Number.isInteger; TOML integers beyond 2^53 are
+   * already a parse error; strings of digits are refused.
+   */
   int(obj: Record<string, unknown>, key: string, path: string, fallback: number, min: number, max: number): number {
     const v = obj[key];
     if (v === undefined) return fallback;

@@ -302,6 +302,34 @@ test('without a source name, messages are prefixed "config"', () => {
   expect((validateConfig({}) as ConfigErrors).message).toBe("config: listeners: expected a list of at least one listener, got nothing");
 });
 
+/**
+ * Integers. Bun.TOML.parse hands the validator a plain JS number: `1000`, `1000.0`, `1e3` and
+ * `1_000` all arrive as 1000 (pinned below), and JSON has one number type, so `1000.0` in JSON
+ * is the number 1000 by definition. The validator cannot see how the number was written, and
+ * accepts a float that is exactly an integer in range; fractions, non-finite values, numbers
+ * beyond 2^53 and numbers written as strings are refused.
+ */
+describe("integers", () => {
+  test("Bun.TOML.parse gives the same number for 1000, 1000.0, 1e3 and 1_000 (why an integral float is accepted)", () => {
+    expect(Bun.TOML.parse("a = 1000\nb = 1000.0\nc = 1e3\nd = 1_000\n")).toEqual({ a: 1000, b: 1000, c: 1000, d: 1000 });
+    expect(JSON.parse(`{"a": 1000.0}`)).toEqual({ a: 1000 });
+    expect(valid(withListener({ connectTimeoutMs: (Bun.TOML.parse("x = 1000.0") as { x: unknown }).x })).listeners[0]!.connectTimeoutMs).toBe(1000);
+  });
+
+  test.each([
+    ["a fraction", 1000.5, "1000.5"],
+    ["infinity", Number.POSITIVE_INFINITY, "Infinity"],
+    ["NaN", Number.NaN, "NaN"],
+    ["a string of digits", "1000", `"1000"`],
+  ])("refuses %s", (_what, value, shown) => {
+    expect(errorsOf(withListener({ connectTimeoutMs: value }))).toEqual([`listeners[0].connectTimeoutMs: expected an integer 1..86400000, got ${shown}`]);
+  });
+
+  test("a TOML integer beyond 2^53 is a syntax error from the parser, before validation", () => {
+    expect(() => Bun.TOML.parse("a = 9007199254740993")).toThrow("losslessly");
+  });
+});
+
 describe("a mistyped mode does not hide the listener's other errors", () => {
   test('mode = "pooled": the mode error, then the pool table checked as for "pool"', () => {
     const input = withListener({
