@@ -44,7 +44,14 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${framerErrors.message}\n`);
     return 2;
   }
-  const log = new Logger(config.log.level, config.log.format);
+  let log: Logger;
+  try {
+    log = Logger.fromConfig(config.log, args.configPath ?? "flags");
+  } catch (err) {
+    if (!(err instanceof ConfigErrors)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   let proxy: ProxyServer;
   try {
     proxy = ProxyServer.start(config, log);

@@ -10,7 +10,7 @@ import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 
 const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
-const LOG_KEYS = ["level", "format", "access"] as const;
+const LOG_KEYS = ["level", "format", "access", "file"] as const;
 const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
 const LISTENER_KEYS = [
   "name",
@@ -46,6 +46,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
     level: r.oneOf(logIn, "level", "log", DEFAULTS.log.level, LOG_LEVELS),
     format: r.oneOf(logIn, "format", "log", DEFAULTS.log.format, ["pretty", "json", "auto"] as const),
     access: r.bool(logIn, "access", "log", DEFAULTS.log.access),
+    file: logIn.file === undefined ? DEFAULTS.log.file : r.string(logIn, "file", "log", "") || null,
   };
 
   const shutdownIn = top.shutdown === undefined ? {} : (r.object(top.shutdown, "shutdown", SHUTDOWN_KEYS) ?? {});

@@ -44,11 +44,12 @@ export class ProxyServer {
 
   /** start binds every listener; if one cannot bind, the others are closed and it throws. */
   static start(config: WarrenConfig, log?: Logger): ProxyServer {
-    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined);
+    const server = new ProxyServer(config, log ?? Logger.fromConfig(config.log), log === undefined);
     try {
       for (const lc of config.listeners) server.addListener(lc);
     } catch (err) {
       for (const l of server.listeners.values()) l.stopAccepting();
+      if (log === undefined) server.log.close();
       throw err;
     }
     server.rescheduleSweep();
@@ -138,7 +139,8 @@ export class ProxyServer {
     }
     for (const l of started) this.listeners.set(l.config.name, l);
     this.config = next;
-    if (this.ownLogger) this.log.configure(next.log.level, next.log.format);
+    const logProblem = this.ownLogger ? this.log.apply(next.log) : null; // level, format and log.file
+    if (logProblem !== null) this.log.error("log.file not changed", { error: logProblem });
     this.rescheduleSweep();
     for (const a of this.addresses) {
       this.log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
@@ -174,6 +176,7 @@ export class ProxyServer {
       for (const l of this.retired) l.closeAll("SHUTDOWN");
       if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
       this.sweepTimer = null;
+      if (this.ownLogger) this.log.close(); // a log.file this server opened
     })();
     return this.closing;
   }

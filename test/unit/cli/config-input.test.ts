@@ -57,8 +57,8 @@ test("a bad flag value is reported against the key path it fills, from source \"
 test("--log-level and --log-format override the file's log table and keep its other keys", async () => {
   const path = join(dir, "log.toml");
   await Bun.write(path, `[log]\nlevel = "error"\naccess = false\n\n[[listeners]]\nbackends = ["127.0.0.1:9501"]\n`);
-  expect((await built(["-c", path])).log).toEqual({ level: "error", format: "auto", access: false });
-  expect((await built(["-c", path, "--log-level", "debug", "--log-format", "json"])).log).toEqual({ level: "debug", format: "json", access: false });
+  expect((await built(["-c", path])).log).toEqual({ level: "error", format: "auto", access: false, file: null });
+  expect((await built(["-c", path, "--log-level", "debug", "--log-format", "json"])).log).toEqual({ level: "debug", format: "json", access: false, file: null });
 });
 
 test("file errors name the file", async () => {
