@@ -9,7 +9,7 @@ import type { WarrenConfig } from "./config/schema.ts";
 import { validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { prepareFramers } from "./pool/prepare.ts";
+import { preflight } from "./preflight.ts";
 import { ProxyServer } from "./proxy/server.ts";
 
 export interface StartOptions {
@@ -21,13 +21,15 @@ export interface StartOptions {
 
 /**
  * startProxy throws ConfigErrors for an invalid config (including a custom framer
- * module that cannot be loaded) and ProxyError if a listener cannot bind.
+ * module that cannot be loaded, a listen host name that does not resolve and a
+ * log.file that cannot be appended to) and ProxyError if a listener cannot bind.
  */
 export async function startProxy(config: unknown, options: StartOptions = {}): Promise<ProxyServer> {
   const valid = validateConfig(config);
   if (valid instanceof ConfigErrors) throw valid;
-  const framerErrors = await prepareFramers(valid, options.baseDir);
-  if (framerErrors !== null) throw framerErrors;
+  // The same checks as the command's start and --check: framer modules, listen host names, log.file.
+  const problems = await preflight(valid, { baseDir: options.baseDir });
+  if (problems !== null) throw problems;
   return ProxyServer.start(valid, options.logger);
 }
 
@@ -42,6 +44,8 @@ export type { ProxyStats, ListenerStats, BackendStats } from "./proxy/stats.ts";
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
 export { DEFAULTS } from "./config/defaults.ts";
 export { prepareFramers } from "./pool/prepare.ts";
+export { preflight } from "./preflight.ts";
+export { configWarnings } from "./config/warnings.ts";
 export type { PoolStats } from "./pool/runtime.ts";
 export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
 export { Logger } from "./log.ts";
