@@ -30,7 +30,8 @@ Options:
   -h, --help               show this help
   -v, --version            show the version
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file;
+SIGUSR1 reopens log.file; SIGUSR2 logs a stats line.
 Exit codes: 0 clean shutdown, 1 runtime failure, 2 config or usage error.`;
 
 /** parseArgs reads argv (without the runtime and script); usage errors come back as ConfigErrors. */

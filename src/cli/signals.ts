@@ -5,16 +5,20 @@ import type { ProxyServer } from "../proxy/server.ts";
 import type { CliArgs } from "./args.ts";
 import { logWarnings } from "./output.ts";
 import { prepareRun } from "./prepare.ts";
+import { statsSummary } from "./stats-line.ts";
 
 /**
  * runUntilStopped installs what a running warren answers to and resolves
  * with the exit code once it has stopped:
  *   SIGTERM, SIGINT  drain, then exit 0; a second one closes every session at once
  *   SIGHUP           reload the config (an invalid one is reported and the running config stays)
- * Installed before the "listening"
+ *   SIGUSR1          reopen the log file (after logrotate renamed it)
+ *   SIGUSR2          log a one-line stats summary
+ * None of them ends the process abruptly. Installed before the "listening"
  * lines, so a supervisor may signal as soon as it sees one.
  */
 export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, config: WarrenConfig): Promise<number> {
+  const startedAt = performance.now();
   const running = { log: config.log };
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -36,6 +40,8 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
     process.on("SIGHUP", () => {
       if (!stopping) void reload(proxy, args, log, running);
     });
+    process.on("SIGUSR1", () => reopenLog(log));
+    process.on("SIGUSR2", () => log.info("stats", statsSummary(proxy.stats(), performance.now() - startedAt)));
   });
 }
 
@@ -65,4 +71,15 @@ async function reload(proxy: ProxyServer, args: CliArgs, log: Logger, running: {
   if (problem !== null) log.error("log.file not changed", { error: problem, file: previousFile });
   logWarnings(log, next);
   log.info("reloaded", { listeners: next.config.listeners.length });
+}
+
+function reopenLog(log: Logger): void {
+  const file = log.filePath;
+  if (file === null) {
+    log.info("SIGUSR1: no log file to reopen (logging to stderr)");
+    return;
+  }
+  const problem = log.reopen();
+  if (problem === null) log.info("log file reopened", { file });
+  else log.error("log file not reopened: still writing to the file open before", { file, error: problem });
 }

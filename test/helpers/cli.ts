@@ -108,7 +108,7 @@ export class WarrenProcess implements AsyncDisposable {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGKILL"): void {
+  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGKILL"): void {
     this.proc.kill(signal);
   }
 
