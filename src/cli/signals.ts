@@ -3,6 +3,7 @@ import type { WarrenConfig } from "../config/schema.ts";
 import type { Logger, LogSettings } from "../log.ts";
 import type { ProxyServer } from "../proxy/server.ts";
 import type { CliArgs } from "./args.ts";
+import { type Launcher, launchers, watchLaunchers } from "./launcher.ts";
 import { logWarnings } from "./output.ts";
 import { prepareRun } from "./prepare.ts";
 import { statsSummary } from "./stats-line.ts";
@@ -14,6 +15,7 @@ import { statsSummary } from "./stats-line.ts";
  *   SIGHUP           reload the config (an invalid one is reported and the running config stays)
  *   SIGUSR1          reopen the log file (after logrotate renamed it)
  *   SIGUSR2          log a one-line stats summary
+ *   a launcher gone  drain and exit 0, as on SIGTERM (see launcher.ts)
  * None of them ends the process abruptly. Installed before the "listening"
  * lines, so a supervisor may signal as soon as it sees one.
  */
@@ -22,6 +24,7 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
   const running = { log: config.log };
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let stopWatching = (): void => {};
     const stop = (fields: Record<string, unknown>): void => {
       if (stopping) {
         log.warn("second signal: closing every session now", fields);
@@ -29,6 +32,7 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
         return;
       }
       stopping = true;
+      stopWatching();
       log.info("shutting down", { ...fields, sessions: proxy.sessionCount });
       proxy.close({ graceful: true }).then(() => {
         log.info("stopped");
@@ -42,6 +46,11 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
     });
     process.on("SIGUSR1", () => reopenLog(log));
     process.on("SIGUSR2", () => log.info("stats", statsSummary(proxy.stats(), performance.now() - startedAt)));
+    stopWatching = watchLaunchers(launchers(), (gone: Launcher) => {
+      if (stopping) return;
+      log.warn("launcher gone: nothing can signal warren any more, shutting down", { launcher: gone.pid, command: gone.command });
+      stop({ signal: null, reason: "launcher exited" });
+    });
   });
 }
 
