@@ -6,7 +6,7 @@
  *   proxy.addresses[0].port; proxy.stats(); proxy.reload(next); await proxy.close({ graceful: true });
  */
 import type { WarrenConfig } from "./config/schema.ts";
-import { validateConfig } from "./config/validate.ts";
+import { asValidConfig, validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { preflight } from "./preflight.ts";
@@ -25,7 +25,7 @@ export interface StartOptions {
  * log.file that cannot be appended to) and ProxyError if a listener cannot bind.
  */
 export async function startProxy(config: unknown, options: StartOptions = {}): Promise<ProxyServer> {
-  const valid = validateConfig(config);
+  const valid = asValidConfig(config);
   if (valid instanceof ConfigErrors) throw valid;
   // The same checks as the command's start and --check: framer modules, listen host names, log.file.
   const problems = await preflight(valid, { baseDir: options.baseDir });

@@ -66,7 +66,22 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
   }
 
   if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
-  return { log, shutdown, listeners };
+  const config: WarrenConfig = { log, shutdown, listeners };
+  VALIDATED.add(config);
+  return config;
+}
+
+/** Every config validateConfig returned, so an API that takes either kind can tell them apart. */
+const VALIDATED = new WeakSet<object>();
+
+/**
+ * asValidConfig returns a config validateConfig made (parseConfig's result)
+ * as it is, and validates anything else — a raw object shaped like the config
+ * file — so reload and startProxy take both and never run on unchecked input.
+ */
+export function asValidConfig(input: unknown, source = "config"): WarrenConfig | ConfigErrors {
+  if (typeof input === "object" && input !== null && VALIDATED.has(input)) return input as WarrenConfig;
+  return validateConfig(input, source);
 }
 
 function readListener(r: Reader, value: unknown, path: string): ListenerConfig | undefined {

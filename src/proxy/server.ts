@@ -1,10 +1,12 @@
 import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
-import { ProxyError } from "../errors.ts";
+import { asValidConfig } from "../config/validate.ts";
+import { ConfigErrors, ProxyError } from "../errors.ts";
 import { Logger } from "../log.ts";
 import type { PoolClient } from "../pool/client.ts";
 import { unreloadable } from "../pool/reload.ts";
 import { ListenerRuntime } from "./listener.ts";
+import { holdsAddress } from "./reload-match.ts";
 import { END_OK, type Session } from "./session.ts";
 import type { ProxyStats } from "./stats.ts";
 import { sweepIntervalMs, sweepTimeouts } from "./sweeper.ts";
@@ -91,19 +93,24 @@ export class ProxyServer {
   }
 
   /**
-   * reload applies a new, already validated config: new listeners start,
-   * removed ones stop accepting (their sessions continue), kept ones take the
+   * reload applies a new config (parseConfig's result, or a raw object shaped
+   * like the config file, validated first: ConfigErrors if invalid): new
+   * listeners start, removed ones stop accepting (their sessions continue),
+   * kept ones — same name, same address (src/proxy/reload-match.ts) — take the
    * new settings and backends for new sessions. If a new listener cannot bind,
    * or a kept listener's mode or pool framer would change (RELOAD_REJECTED),
-   * nothing changes and the error is thrown.
+   * nothing changes and the error is thrown. A custom framer must be prepared
+   * first (prepareFramers); built-in framers need nothing.
    */
-  reload(next: WarrenConfig): void {
+  reload(input: WarrenConfig | unknown): void {
     if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
+    const next = asValidConfig(input); // a raw object is validated as startProxy does: ConfigErrors, not a TypeError
+    if (next instanceof ConfigErrors) throw next;
     const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
     // Reject before changing anything: a kept listener's mode and pool framer are fixed (src/pool/reload.ts).
     for (const [i, lc] of next.listeners.entries()) {
       const current = this.listeners.get(lc.name);
-      if (current === undefined || !sameAddress(current.config, lc)) continue;
+      if (current === undefined || !holdsAddress(current, lc)) continue;
       const problem = unreloadable(current.config, lc, i);
       if (problem !== null) throw new ProxyError("RELOAD_REJECTED", "internal", `reload rejected: ${problem}`);
     }
@@ -111,13 +118,13 @@ export class ProxyServer {
     try {
       for (const lc of next.listeners) {
         const current = this.listeners.get(lc.name);
-        if (current !== undefined && sameAddress(current.config, lc)) continue;
+        if (current !== undefined && holdsAddress(current, lc)) continue;
         // Free the port first if a listener that is not kept holds it (moved or renamed).
         if (lc.listen.port !== 0) {
           for (const other of this.listeners.values()) {
             const kept = nextByName.get(other.config.name);
-            const keptAsIs = kept !== undefined && sameAddress(other.config, kept);
-            if (!keptAsIs && sameAddress(other.config, lc)) other.stopAccepting();
+            const keptAsIs = kept !== undefined && holdsAddress(other, kept);
+            if (!keptAsIs && holdsAddress(other, lc)) other.stopAccepting();
           }
         }
         started.push(this.bind(lc));
@@ -129,7 +136,7 @@ export class ProxyServer {
     }
     for (const [name, current] of [...this.listeners]) {
       const lc = nextByName.get(name);
-      if (lc !== undefined && sameAddress(current.config, lc)) {
+      if (lc !== undefined && holdsAddress(current, lc)) {
         current.update(lc);
         continue;
       }
@@ -291,9 +298,4 @@ export class ProxyServer {
     }, every);
     this.sweepTimer.unref();
   }
-}
-
-function sameAddress(a: ListenerConfig, b: ListenerConfig): boolean {
-  // A port-0 listener keeps its ephemeral port across reloads while its config says port 0.
-  return a.listen.host === b.listen.host && a.listen.port === b.listen.port;
 }
