@@ -1,12 +1,36 @@
 import type { ListenerConfig } from "../config/schema.ts";
 import type { Listener } from "../listener/listener.ts";
 
+/** What reload needs to know of a running listener: its config and the port it is bound on. */
+export interface RunningListener {
+  readonly config: ListenerConfig;
+  readonly server: { readonly port: number } | null;
+}
+
 /**
- * sameAddress says whether a reloaded listener keeps the running one's socket. A port-0 listener keeps
- * its ephemeral port across reloads while its config says port 0.
+ * holdsAddress says whether a running listener already holds the address a
+ * reloaded listener config asks for. Reload keeps a listener (its socket, its
+ * live sessions, its stats) when the name is the same and this holds;
+ * otherwise the listener is stopped and the new one bound.
+ *
+ * A listener started on port 0 is bound on a real port P, and a reload may
+ * ask for either: port 0 again (it keeps P), or P itself — e.g. read back from
+ * `proxy.addresses` — which used to bind P a second time and fail with
+ * EADDRINUSE. A reload that asks for port 0 matches only a listener whose
+ * config says port 0: a listener on a fixed port given port 0 picks a new one.
+ *
+ * Names identify listeners, and an unnamed listener is named after its listen
+ * address as written: "127.0.0.1:0" stays the same listener across reloads
+ * that say "127.0.0.1:0"; rewritten as "127.0.0.1:P" it is a new listener
+ * (named "127.0.0.1:P") that takes over the port from the old one, whose live
+ * sessions finish where they are. Give a listener a name to keep it whatever
+ * its address says.
  */
-export function sameAddress(a: ListenerConfig, b: ListenerConfig): boolean {
-  return a.listen.host === b.listen.host && a.listen.port === b.listen.port;
+export function holdsAddress(running: RunningListener, next: ListenerConfig): boolean {
+  const listen = running.config.listen;
+  if (listen.host !== next.listen.host) return false;
+  if (next.listen.port === listen.port) return true;
+  return next.listen.port !== 0 && running.server !== null && next.listen.port === running.server.port;
 }
 
 /**
