@@ -34,6 +34,39 @@ export function holdsAddress(running: RunningListener, next: ListenerConfig): bo
 }
 
 /**
+ * matchListeners decides, for each listener of a reloaded config, which running listener it keeps
+ * (its socket, live sessions and counters), or none (it is bound anew):
+ * - the running listener of the same name, if it holds the address the new config asks for;
+ * - else a renamed one: a running listener on that address whose own name is gone from the new
+ *   config, when that address has a fixed port. Renaming a listener thus keeps its socket, so no
+ *   client is refused or reset. (A new name on port 0 asks for any port: a new listener. A listener
+ *   whose name stays but whose address changes is moved: bound anew, the old socket closed.)
+ * Each running listener is kept by at most one new config, the first in file order.
+ */
+export function matchListeners<L extends RunningListener>(running: ReadonlyMap<string, L>, next: readonly ListenerConfig[]): Map<ListenerConfig, L> {
+  const kept = new Map<ListenerConfig, L>();
+  const claimed = new Set<L>();
+  for (const lc of next) {
+    const same = running.get(lc.name);
+    if (same !== undefined && holdsAddress(same, lc)) {
+      kept.set(lc, same);
+      claimed.add(same);
+    }
+  }
+  const names = new Set(next.map((l) => l.name));
+  for (const lc of next) {
+    if (kept.has(lc) || lc.listen.port === 0) continue;
+    for (const [name, l] of running) {
+      if (names.has(name) || claimed.has(l) || !holdsAddress(l, lc)) continue;
+      kept.set(lc, l);
+      claimed.add(l);
+      break;
+    }
+  }
+  return kept;
+}
+
+/**
  * unreloadable says why a kept listener (same name, same address) cannot take `next` on reload, naming
  * the key, or null when it can. A listener's mode is fixed for its life: its accepted sockets run the
  * running mode's handlers. Each mode then names what else it cannot change live (a pool's framer).

@@ -9,7 +9,7 @@ import { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
 import { writeAccessLine } from "./access-log.ts";
 import { MODES } from "./modes.ts";
-import { holdsAddress, unreloadable } from "./reload.ts";
+import { holdsAddress, matchListeners, unreloadable } from "./reload.ts";
 import { Sweep } from "./sweep.ts";
 
 /** ServerOptions are the library's seams that the config file does not reach. */
@@ -103,8 +103,8 @@ export class ProxyServer {
   /**
    * reload applies a new config (parseConfig's result, or a raw object shaped like the config file,
    * validated first: ConfigErrors if invalid): new listeners start, removed ones stop accepting (their
-   * sessions continue), kept ones — same name, same address (holdsAddress in server/reload.ts) — take
-   * the new settings and backends for new sessions (live sessions keep the settings they started with).
+   * sessions continue), kept ones — same name and address, or renamed on the same address
+   * (matchListeners in server/reload.ts) — take the new settings and backends for new sessions (live sessions keep the settings they started with).
    * If a new listener cannot bind, or a kept listener's mode or pool framer would change
    * (RELOAD_REJECTED), nothing changes and the error is thrown. A custom framer must be prepared first
    * (prepareFramers); built-in framers need nothing.
@@ -113,26 +113,22 @@ export class ProxyServer {
     if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
     const next = asValidConfig(input); // a raw object is validated as startProxy does: ConfigErrors, not a TypeError
     if (next instanceof ConfigErrors) throw next;
-    const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
+    const kept = matchListeners(this.listeners, next.listeners);
     // Reject before changing anything: what a kept listener cannot take live (server/reload.ts).
     for (const [i, lc] of next.listeners.entries()) {
-      const current = this.listeners.get(lc.name);
-      if (current === undefined || !holdsAddress(current, lc)) continue;
+      const current = kept.get(lc);
+      if (current === undefined) continue;
       const problem = unreloadable(current, lc, i);
       if (problem !== null) throw new ProxyError("RELOAD_REJECTED", "internal", `reload rejected: ${problem}`);
     }
+    const keptListeners = new Set(kept.values());
     const started: Listener[] = [];
     try {
       for (const lc of next.listeners) {
-        const current = this.listeners.get(lc.name);
-        if (current !== undefined && holdsAddress(current, lc)) continue;
-        // Free the port first if a listener that is not kept holds it (moved or renamed).
+        if (kept.has(lc)) continue;
+        // Free the port first if a listener that is not kept holds it (moved to another address).
         if (lc.listen.port !== 0) {
-          for (const other of this.listeners.values()) {
-            const kept = nextByName.get(other.config.name);
-            const keptAsIs = kept !== undefined && holdsAddress(other, kept);
-            if (!keptAsIs && holdsAddress(other, lc)) other.stopAccepting();
-          }
+          for (const other of this.listeners.values()) if (!keptListeners.has(other) && holdsAddress(other, lc)) other.stopAccepting();
         }
         started.push(this.bind(lc));
       }
@@ -141,17 +137,22 @@ export class ProxyServer {
       for (const l of this.listeners.values()) if (!l.accepting) l.listen();
       throw err;
     }
-    for (const [name, current] of [...this.listeners]) {
-      const lc = nextByName.get(name);
-      if (lc !== undefined && holdsAddress(current, lc)) {
-        current.update(lc);
-        continue;
-      }
+    const listeners = new Map<string, Listener>();
+    for (const lc of next.listeners) {
+      const current = kept.get(lc);
+      if (current === undefined) continue;
+      if (current.config.name !== lc.name) this.log.info("listener renamed", { from: current.config.name, to: lc.name, address: current.address });
+      current.update(lc);
+      listeners.set(lc.name, current);
+    }
+    for (const current of this.listeners.values()) {
+      if (keptListeners.has(current)) continue;
       current.stopAccepting();
-      this.listeners.delete(name);
       this.retire(current);
     }
-    for (const l of started) this.listeners.set(l.config.name, l);
+    for (const l of started) listeners.set(l.config.name, l);
+    this.listeners.clear();
+    for (const lc of next.listeners) this.listeners.set(lc.name, listeners.get(lc.name)!); // in the file's order
     this.config = next;
     const logProblem = this.ownLogger ? this.log.apply(next.log) : null; // level, format and log.file
     if (logProblem !== null) this.log.error("log.file not changed", { error: logProblem });

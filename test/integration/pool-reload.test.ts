@@ -61,7 +61,7 @@ test("the same framer with other pool settings reloads, and the new settings app
   await using proxy = await startProxy(raw(resp({ maxPerBackend: 1, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })), { logger: new Logger("silent") });
   const port = portOf(proxy);
   using holder = await RespClient.connect(port);
-  const held = holder.command("BLPOP", `reload:${Date.now()}`, 2);
+  const held = holder.command("BLPOP", `reload:${Date.now()}`, 1);
   await waitFor(() => proxy.stats().listeners[0]!.pool!.pinnedClients === 1, "the BLPOP to hold the only connection");
   proxy.reload(config(resp({ maxPerBackend: 2, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })));
   // A second connection may now be opened: the other client is answered while the BLPOP still waits.
@@ -102,7 +102,7 @@ test("a pooled listener removed by a reload drains: an idle client is closed at 
   expect(await idle.command("PING")).toBe("PONG");
   const key = `removed:${Date.now()}`;
   const popped = busy.command("BLPOP", key, 5);
-  await Bun.sleep(30);
+  await waitFor(() => proxy.stats().listeners[0]!.pool!.pinnedClients === 1, "the BLPOP to be in flight");
   proxy.reload(config({ name: "other", ...resp() }));
   await idle.whenClosed();
   expect(busy.closed).toBe(false);

@@ -13,6 +13,7 @@ import { ConfigErrors, Logger, ProxyError, startProxy, type ProxyServer } from "
 import { greetBackend } from "../helpers/backends.ts";
 import { exitsWithin, killAll, startWarren } from "../helpers/cli.ts";
 import { connectClient, type TestClient } from "../helpers/client.ts";
+import { waitFor } from "../helpers/proxy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "warren-reload-"));
 afterEach(killAll);
@@ -170,15 +171,59 @@ describe("proxy.reload (library)", () => {
     }
   });
 
-  test("renaming a listener on a fixed address moves it to the new name", async () => {
+  test("renaming a listener on a fixed address keeps its socket, its live session and its counters", async () => {
     using one = greetBackend("one\n");
     const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const listen = `127.0.0.1:${probe.port}`;
     probe.stop(true);
     await using proxy = await startProxy({ ...QUIET, listeners: [{ name: "old", listen, backends: [one.address] }] }, { logger: new Logger("silent") });
+    const live = await greeted(probe.port);
 
-    proxy.reload(valid({ ...QUIET, listeners: [{ name: "new", listen, backends: [one.address] }] }));
+    proxy.reload(valid({ ...QUIET, listeners: [{ name: "new", listen, backends: [one.address], maxConnections: 50 }] }));
     expect(proxy.addresses.map((l) => l.name)).toEqual(["new"]);
+    expect(proxy.stats().listeners[0]).toMatchObject({ name: "new", sessions: 1, sessionsTotal: 1 });
+    expect(await echoes(live.client, "ok\n")).toBe("one\nok\n");
+    const next = await greeted(probe.port);
+    expect(proxy.stats().listeners[0]!.sessionsTotal).toBe(2);
+    for (const c of [live.client, next.client]) c.socket.end();
+  });
+
+  test("under churn, ten renames on a fixed address refuse and reset no client", async () => {
+    using one = greetBackend("one\n");
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const at = (name: string) => valid({ ...QUIET, listeners: [{ name, listen: `127.0.0.1:${port}`, backends: [one.address] }] });
+    await using proxy = await startProxy(at("l0"), { logger: new Logger("silent") });
+
+    const failures: string[] = [];
+    let served = 0;
+    let reloading = true;
+    // Clients connect back to back for as long as the reloads go on; each must be greeted and close cleanly.
+    const churn = (async () => {
+      while (reloading) {
+        try {
+          const c = await connectClient(port);
+          await c.waitFor(4, 5000);
+          c.socket.end();
+          const code = await c.closed;
+          if (code !== null) failures.push(code);
+          served++;
+        } catch (err) {
+          failures.push(String((err as { code?: string }).code ?? err));
+        }
+      }
+    })();
+    for (let i = 1; i <= 10; i++) {
+      const before = served;
+      proxy.reload(at(`l${i}`));
+      await waitFor(() => served >= before + 3, "clients to be served after the rename");
+    }
+    reloading = false;
+    await churn;
+    expect(failures).toEqual([]);
+    expect(proxy.addresses.map((l) => l.name)).toEqual(["l10"]);
+    expect(proxy.stats().listeners[0]!.sessionsTotal).toBe(served);
   });
 });
 
