@@ -13,6 +13,7 @@ const NEEDED: { command: string; aptPackage: string; why: string }[] = [
   { command: "python3", aptPackage: "python3", why: "connect-timeout tests use a listener that never accepts" },
   { command: "ss", aptPackage: "iproute2", why: "socket-option tests read the kernel's keepalive timers" },
   { command: "dnsmasq", aptPackage: "dnsmasq-base", why: "DNS discovery tests run against a real DNS server on loopback" },
+  { command: "systemd-analyze", aptPackage: "systemd", why: "the systemd unit in deploy/ is checked with systemd-analyze verify" },
 ];
 
 const missing = NEEDED.filter((n) => Bun.which(n.command) === null);
