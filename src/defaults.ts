@@ -7,6 +7,8 @@ import type { LogFormat, LogLevel } from "./log.ts";
  * every module may read it.
  */
 export const DEFAULTS = {
+  /** One process; "auto" or N runs a supervisor and N workers (src/workers). */
+  workers: 1,
   /** The original design listened on 9509 and forwarded to 9501. */
   listenAddress: "127.0.0.1:9509",
   backendAddress: "127.0.0.1:9501",

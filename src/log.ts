@@ -29,6 +29,8 @@ export class Logger {
   private format: LogFormat;
   private isJson: boolean;
   private file: LogFile | null = null;
+  /** Fields on every line (a worker's number), after time, level and msg; null: none. */
+  private context: Fields | null = null;
 
   constructor(
     level: LogLevel = "info",
@@ -48,6 +50,11 @@ export class Logger {
     const problem = log.apply(settings);
     if (problem !== null) throw new ConfigErrors([new ConfigError("log.file", problem)], source);
     return log;
+  }
+
+  /** setContext puts `fields` on every line from now on (a worker process says which worker it is). */
+  setContext(fields: Fields | null): void {
+    this.context = fields;
   }
 
   /** configure changes level and format in place, so a reload keeps every holder of this logger. */
@@ -128,8 +135,11 @@ export class Logger {
 
   private render(level: LogLevel, msg: string, fields: Fields | undefined, json: boolean): string {
     const time = new Date().toISOString();
-    if (json) return JSON.stringify({ time, level, msg, ...fields }) + "\n";
+    if (json) return JSON.stringify(this.context === null ? { time, level, msg, ...fields } : { time, level, msg, ...this.context, ...fields }) + "\n";
     let line = `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}`;
+    if (this.context !== null) {
+      for (const key in this.context) line += ` ${key}=${formatValue(this.context[key])}`;
+    }
     if (fields !== undefined) {
       for (const key in fields) line += ` ${key}=${formatValue(fields[key])}`;
     }

@@ -5,9 +5,12 @@
  * for a config or usage error.
  */
 import pkg from "../package.json" with { type: "json" };
-import { parseArgs, USAGE } from "./cli/args.ts";
+import { type CliArgs, parseArgs, USAGE } from "./cli/args.ts";
 import { printConfigErrors, printWarnings, logWarnings } from "./cli/output.ts";
-import { prepareRun } from "./cli/prepare.ts";
+import { type Prepared, prepareRun } from "./cli/prepare.ts";
+import { WORKER_ENV } from "./workers/messages.ts";
+import { Supervisor } from "./workers/supervisor.ts";
+import { runWorker } from "./workers/worker.ts";
 import { runUntilStopped } from "./cli/signals.ts";
 import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
@@ -18,6 +21,8 @@ import { ProxyServer } from "./server/server.ts";
 let activeLog: Logger | null = null;
 
 async function main(argv: readonly string[]): Promise<number> {
+  // A worker of a supervisor (workers > 1) takes its config and orders over IPC, not from argv.
+  if (process.env[WORKER_ENV] !== undefined) return runWorker();
   const args = parseArgs(argv);
   if (args instanceof ConfigErrors) {
     printConfigErrors(args, null);
@@ -53,6 +58,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   activeLog = log;
   logWarnings(log, prepared);
+  if (config.workers > 1) return supervise(args, prepared, log);
   let proxy: ProxyServer;
   try {
     proxy = ProxyServer.start(config, log);
@@ -68,6 +74,22 @@ async function main(argv: readonly string[]): Promise<number> {
   log.info("warren started", { version: pkg.version, pid: process.pid });
   for (const a of proxy.addresses) {
     log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
+  }
+  return exitCode;
+}
+
+/** supervise runs `workers` worker processes under this one (src/workers/supervisor.ts). */
+async function supervise(args: CliArgs, prepared: Prepared, log: Logger): Promise<number> {
+  const supervisor = new Supervisor(args, prepared, log);
+  const exitCode = supervisor.run();
+  const failed = await supervisor.start();
+  if (failed !== null) {
+    log.error("cannot start", { error: failed.error });
+    return failed.exitCode;
+  }
+  log.info("warren started", { version: pkg.version, pid: process.pid, workers: supervisor.workers, workerPids: supervisor.pids });
+  for (const l of prepared.config.listeners) {
+    log.info("listening", { listener: l.name, address: formatHostPort(l.listen), backends: l.backends.map((b) => b.srv ?? formatHostPort(b.address)), workers: supervisor.workers });
   }
   return exitCode;
 }

@@ -11,6 +11,19 @@ import type { CliArgs } from "./args.ts";
  * with --log-level/--log-format applied on top. Used at start and on SIGHUP.
  */
 export async function buildConfig(args: CliArgs): Promise<WarrenConfig | ConfigErrors> {
+  const read = await readRunInput(args);
+  if (read instanceof ConfigErrors) return read;
+  return validateConfig(read.input, read.source);
+}
+
+/** RunInput is the config as read (a plain object, before validation) and what its messages are prefixed with. */
+export interface RunInput {
+  readonly input: unknown;
+  readonly source: string;
+}
+
+/** readRunInput reads what buildConfig validates: the file, or the flags' one-listener config, with the log flags applied. */
+export async function readRunInput(args: CliArgs): Promise<RunInput | ConfigErrors> {
   let input: unknown;
   let source = "config";
   if (args.configPath !== null) {
@@ -33,7 +46,7 @@ export async function buildConfig(args: CliArgs): Promise<WarrenConfig | ConfigE
     if (args.logFormat !== null) log.format = args.logFormat;
     obj.log = log;
   }
-  return validateConfig(input, source);
+  return { input, source };
 }
 
 /** A relative `log.file` is relative to the config file, as custom framer modules are, not to the working directory. */

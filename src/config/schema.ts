@@ -84,6 +84,11 @@ export interface ListenerConfig {
 
 /** WarrenConfig is a whole, validated configuration. */
 export interface WarrenConfig {
+  /**
+   * Worker processes, each serving every listener on a shared port (SO_REUSEPORT); "auto" in the file is
+   * the number of CPUs warren may use. Limits stay totals, split across the workers. Default 1.
+   */
+  readonly workers: number;
   readonly log: {
     /** debug | info | warn | error | silent. Default "info". */
     readonly level: LogLevel;

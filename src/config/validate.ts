@@ -2,6 +2,7 @@ import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
 import { ConfigErrors } from "../errors.ts";
 import { LOG_LEVELS } from "../log.ts";
 import { hostKind, hostProblem } from "./host.ts";
+import { checkWorkers, readWorkers } from "./validate-workers.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
@@ -9,7 +10,7 @@ import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
-const TOP_KEYS = ["log", "shutdown", "listeners", "dns"] as const;
+const TOP_KEYS = ["log", "shutdown", "listeners", "dns", "workers"] as const;
 const DNS_KEYS = ["servers", "timeoutMs"] as const;
 const LOG_KEYS = ["level", "format", "access", "file"] as const;
 const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
@@ -56,6 +57,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
   };
 
   const dns = readDns(r, top.dns);
+  const workers = readWorkers(r, top.workers, DEFAULTS.workers);
 
   const listeners: ListenerConfig[] = [];
   if (!Array.isArray(top.listeners) || top.listeners.length === 0) {
@@ -66,10 +68,11 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
       if (listener !== undefined) listeners.push(listener);
     });
     checkUnique(r, listeners);
+    checkWorkers(r, workers, listeners);
   }
 
   if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
-  const config: WarrenConfig = { log, shutdown, listeners, dns };
+  const config: WarrenConfig = { workers, log, shutdown, listeners, dns };
   VALIDATED.add(config);
   return config;
 }
@@ -85,6 +88,15 @@ const VALIDATED = new WeakSet<object>();
 export function asValidConfig(input: unknown, source = "config"): WarrenConfig | ConfigErrors {
   if (typeof input === "object" && input !== null && VALIDATED.has(input)) return input as WarrenConfig;
   return validateConfig(input, source);
+}
+
+/**
+ * trustDerived marks a config warren derived itself from a validated one (a worker's share of the
+ * limits, src/workers/share.ts), so APIs that validate raw input take it as it is.
+ */
+export function trustDerived(config: WarrenConfig): WarrenConfig {
+  VALIDATED.add(config);
+  return config;
 }
 
 function readListener(r: Reader, value: unknown, path: string): ListenerConfig | undefined {

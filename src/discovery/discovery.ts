@@ -28,8 +28,11 @@ export interface DiscoveryStats {
   lastError: string | null;
 }
 
-/** Answers found before a listener started (by preflight), so it starts with its backends resolved. */
-const seeds = new WeakMap<ListenerConfig, Map<string, TimedAnswer>>();
+/**
+ * Answers found before a listener started (by preflight), by entry key, so it starts with its backends
+ * resolved; a listener takes a seed only while it is fresh (younger than its refresh time).
+ */
+const seeds = new Map<string, { readonly found: TimedAnswer; readonly at: number }>();
 
 /**
  * seedDiscovery resolves every named backend of a config once, before anything binds (the CLI's start
@@ -37,18 +40,13 @@ const seeds = new WeakMap<ListenerConfig, Map<string, TimedAnswer>>();
  * that does not resolve yet is not an error: its listener starts without it and keeps asking.
  */
 export async function seedDiscovery(listeners: readonly ListenerConfig[], dns: DnsClient): Promise<void> {
+  const named = new Map<string, BackendConfig>();
+  for (const lc of listeners) for (const bc of lc.backends) if (entryKey(bc) !== null) named.set(entryKey(bc)!, bc);
   await Promise.all(
-    listeners.map(async (lc) => {
-      const named = lc.backends.filter((bc) => entryKey(bc) !== null);
-      if (named.length === 0) return;
-      const found = new Map<string, TimedAnswer>();
-      await Promise.all(
-        named.map(async (bc) => {
-          const r = await resolveEntry(dns, bc);
-          if (!isDnsFailure(r)) found.set(entryKey(bc)!, r);
-        }),
-      );
-      seeds.set(lc, found);
+    [...named].map(async ([key, bc]) => {
+      const r = await resolveEntry(dns, bc);
+      if (isDnsFailure(r)) seeds.delete(seedKey(dns, key));
+      else seeds.set(seedKey(dns, key), { found: r, at: performance.now() });
     }),
   );
 }
@@ -117,7 +115,7 @@ export class Discovery {
   }
 
   private track(config: ListenerConfig): void {
-    const seeded = seeds.get(config);
+    const now = performance.now();
     const keys = new Set<string>();
     for (const bc of config.backends) {
       const key = entryKey(bc);
@@ -127,10 +125,11 @@ export class Discovery {
       if (st !== undefined) st.entry = bc;
       else {
         const fresh = new EntryState(bc);
-        const seed = seeded?.get(key);
-        if (seed !== undefined) {
-          this.answers.set(key, seed.answer);
-          fresh.nextAt = performance.now() + refreshMs(config.resolveIntervalMs, seed.ttlMs);
+        const seed = seeds.get(seedKey(this.dns(), key));
+        const due = seed === undefined ? 0 : seed.at + refreshMs(config.resolveIntervalMs, seed.found.ttlMs);
+        if (seed !== undefined && due > now) {
+          this.answers.set(key, seed.found.answer);
+          fresh.nextAt = due;
         }
         this.states.set(key, fresh);
       }
@@ -170,6 +169,11 @@ export class Discovery {
     this.last = next;
     this.changed(next);
   }
+}
+
+/** Seeds are per resolver: the same name may mean other addresses to other DNS servers. */
+function seedKey(dns: DnsClient, key: string): string {
+  return `${dns.config.servers.map((s) => `${s.host}:${s.port}`).join(",")} ${key}`;
 }
 
 /** How long an answer is used before it is asked again: resolveIntervalMs, or its TTL if shorter (at least MIN_REFRESH_MS). */

@@ -58,6 +58,8 @@ export class Listener {
   access: AccessList;
   readonly counters = new Counters();
   server: TCPSocketListener<unknown> | null = null;
+  /** Bind with SO_REUSEPORT (set by the server before listen, when warren runs several workers). */
+  reusePort = false;
   accepting = false;
   /** Active health probes for this group (does nothing unless health.active.enabled). */
   readonly health: HealthChecker;
@@ -105,7 +107,7 @@ export class Listener {
   /** listen binds the socket (through the mode, whose handlers it uses); throws if the OS refuses. */
   listen(): void {
     const { host, port } = this.config.listen;
-    const server = this.mode.bind({ hostname: host, port });
+    const server = this.mode.bind(this.reusePort ? { hostname: host, port, reusePort: true } : { hostname: host, port });
     byServer.set(server, this);
     this.server = server;
     this.accepting = true;

@@ -41,6 +41,8 @@ export interface Mode {
 export interface BindOptions {
   readonly hostname: string;
   readonly port: number;
+  /** SO_REUSEPORT: several worker processes listen on the same address and the kernel spreads clients. */
+  readonly reusePort?: boolean;
 }
 
 /** ModeStats is merged into ListenerStats: what the mode counts that the core does not. */

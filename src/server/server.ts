@@ -15,6 +15,8 @@ import { DnsClient } from "../discovery/dns.ts";
 
 /** ServerOptions are the library's seams that the config file does not reach. */
 export interface ServerOptions {
+  /** Bind every listener with SO_REUSEPORT, so worker processes share its address (src/workers). */
+  reusePort?: boolean;
   /** The preamble stage of a listener (what clients send before the mode's stream), or null for none. */
   preambleFor?: (listener: ListenerConfig) => Preamble | null;
 }
@@ -209,6 +211,7 @@ export class ProxyServer {
 
   private bind(lc: ListenerConfig): Listener {
     const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.options.preambleFor?.(lc) ?? null, () => this.dns);
+    l.reusePort = this.options.reusePort === true;
     try {
       l.listen();
     } catch (err) {

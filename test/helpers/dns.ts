@@ -94,7 +94,10 @@ export async function startDns(hosts: Record<string, string[]>, srv: readonly Sr
       await start();
       break;
     } catch (err) {
-      if (attempt >= 5) throw err;
+      if (attempt >= 5) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
       port = await freeUdpPort();
       resolver.setServers([`127.0.0.1:${port}`]);
     }

@@ -250,6 +250,7 @@ test("every problem is reported together, in key order, each prefixed with the s
 
 test("a minimal config gets every default", () => {
   expect(valid({ listeners: [{ backends: ["127.0.0.1:9501"] }] })).toEqual({
+    workers: 1,
     log: { level: "info", format: "auto", access: true, file: null },
     shutdown: { drainTimeoutMs: 30_000 },
     listeners: [

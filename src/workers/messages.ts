@@ -1,0 +1,26 @@
+import type { ProxyStats } from "../stats.ts";
+
+/*
+ * What a supervisor and its workers say to each other over Bun's IPC channel (structured clone). The
+ * supervisor validates the config once and sends it as read; each worker validates it again (its own
+ * framer modules, its share of the limits) and answers.
+ */
+
+/** Supervisor → worker. */
+export type ToWorker =
+  | { readonly type: "start"; readonly index: number; readonly workers: number; readonly input: unknown; readonly source: string; readonly baseDir: string | undefined }
+  | { readonly type: "reload"; readonly id: number; readonly input: unknown; readonly source: string; readonly baseDir: string | undefined }
+  | { readonly type: "stop"; readonly graceful: boolean }
+  | { readonly type: "reopen-log" }
+  | { readonly type: "stats"; readonly id: number };
+
+/** Worker → supervisor. */
+export type FromWorker =
+  | { readonly type: "started"; readonly pid: number }
+  /** The start failed: exitCode 2 for a config the worker rejected, 1 for a listener that could not bind. */
+  | { readonly type: "failed"; readonly exitCode: number; readonly error: string }
+  | { readonly type: "reloaded"; readonly id: number; readonly error: string | null }
+  | { readonly type: "stats"; readonly id: number; readonly stats: ProxyStats };
+
+/** The environment variable that makes a warren process a worker ("INDEX/COUNT"). */
+export const WORKER_ENV = "WARREN_WORKER";
