@@ -50,6 +50,8 @@ export interface ListenerStats {
   endsBySide: Record<string, number>;
   /** Connections closed in the preamble stage (before admission), by code. */
   preambleFailures: Record<string, number>;
+  /** The preamble stage: connections in it now, read to the end, and let through at accept without one (untrusted = "direct"). */
+  preambles: { live: number; done: number; bypassed: number };
   backends: BackendStats[];
   /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
   pool?: PoolStats;

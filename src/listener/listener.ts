@@ -10,14 +10,26 @@ import type { Logger } from "../log.ts";
 import type { ListenerStats } from "../stats.ts";
 import { Counters } from "./counters.ts";
 import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
-import { type Preamble, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
+import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
+import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 
-/** ClientInfo is what admission learned about a client: its address, and whether it counts per address. */
+/**
+ * ClientInfo is what admission learned about a client: its address (the one a PROXY header told, or the
+ * socket's own), whether it counts per address, and what the preamble told about the connection.
+ */
 export interface ClientInfo {
   readonly address: string;
   readonly port: number;
   /** Counted toward its address's maxConnectionsPerClient: released when the client ends. */
   readonly countedPerClient: boolean;
+  /** The socket's own peer, when a preamble told another client address (the proxy in front); else null. */
+  readonly peer: Endpoint | null;
+  /** The address the client connected to, as a PROXY header told it; null: this listener's own. */
+  readonly destination: Endpoint | null;
+  /** The host name the client asked for (PROXY v2 AUTHORITY, later TLS SNI), or null. */
+  readonly authority: string | null;
+  /** The PROXY header the client's connection began with, TLVs included, or null. */
+  readonly proxyHeader: ProxyHeader | null;
 }
 
 /** ListenerEvents is how a listener tells its server about ended clients (access log, drain). */
@@ -62,8 +74,12 @@ export class Listener {
   private readonly perClient = new Map<string, number>();
   /** Set while clients are being refused for want of a backend, so the outage is logged once. */
   private outage = false;
-  /** Connections whose preamble is being read (only with a preamble), each with how to close it. */
-  private readonly preambles = new Map<PreambleState, () => void>();
+  /** Connections whose preamble is being read (only with a preamble). */
+  private readonly preambles = new Set<PreambleState>();
+  /** The mode's own handlers and start, kept so a reload can put the preamble stage in front of them. */
+  private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
+  /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
+  private staged = false;
 
   constructor(
     config: ListenerConfig,
@@ -71,7 +87,7 @@ export class Listener {
     readonly kind: ModeKind,
     private readonly events: ListenerEvents,
     /** What clients send before the mode's stream (PROXY header, ClientHello), or null: none. */
-    readonly preamble: Preamble | null = null,
+    public preamble: Preamble | null = null,
   ) {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -112,9 +128,10 @@ export class Listener {
    * denied, too many clients from that address. Checks run before any backend is touched. Returns what
    * the mode needs to serve the client, or null when it was refused.
    */
-  accept<D>(socket: Socket<D>, client: { address: string; port: number } | null = null): ClientInfo | null {
+  accept<D>(socket: Socket<D>, told: PreambleDone | null = null): ClientInfo | null {
     const cfg = this.config;
     const c = this.counters;
+    const client = told?.client ?? null;
     const address = client?.address ?? socket.remoteAddress;
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
@@ -133,7 +150,16 @@ export class Listener {
     c.sessionsTotal++;
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-    return { address, port: client?.port ?? socket.remotePort, countedPerClient: perClient };
+    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null };
+    return {
+      address,
+      port: client?.port ?? socket.remotePort,
+      countedPerClient: perClient,
+      peer: client === null ? null : { address: socket.remoteAddress, port: socket.remotePort },
+      destination: told.destination ?? null,
+      authority: told.authority ?? null,
+      proxyHeader: told.header ?? null,
+    };
   }
 
   /**
@@ -142,21 +168,39 @@ export class Listener {
    * preamble (the mode's open handler does the same, with none, when there is no preamble).
    */
   handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
+    this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
     if (this.preamble === null) return own;
+    this.staged = true;
+    return this.stageHandlers(own, start);
+  }
+
+  private stageHandlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | PreambleState | null> {
     const host: PreambleHost<D> = {
-      began: (socket, state) => {
-        this.preambles.set(state, () => socket.end());
+      current: () => this.preamble,
+      began: (state) => {
+        this.preambles.add(state);
       },
-      done: (socket, state, client, rest) => {
-        this.preambles.delete(state);
+      done: (socket, state, result) => {
+        if (state !== null) {
+          if (state.settled) return;
+          state.settled = true;
+          this.preambles.delete(state);
+          this.counters.preamblesDone++;
+        } else {
+          this.counters.preamblesBypassed++;
+        }
         // The same socket, handed to the mode: its data is null until `start` sets the mode's own.
         const adopted = socket as Socket<D | null>;
         adopted.data = null;
-        const info = this.accept(adopted, client);
-        if (info !== null) start(adopted as Socket<D>, info, rest);
+        const info = this.accept(adopted, result);
+        if (info !== null) start(adopted as Socket<D>, info, result.rest);
       },
       failed: (socket, state, code, reason) => {
-        if (!this.preambles.delete(state)) return;
+        if (state !== null) {
+          if (state.settled) return;
+          state.settled = true;
+          this.preambles.delete(state);
+        }
         if (code !== "ok") {
           this.counters.countPreambleFailure(code);
           // A peer's bad preamble is routine (debug); a preamble that threw is a bug in warren (error).
@@ -167,7 +211,20 @@ export class Listener {
         socket.end();
       },
     };
-    return withPreamble(own, this.preamble, host);
+    return withPreamble(own, host);
+  }
+
+  /**
+   * setPreamble applies a reload's preamble: new connections use it, connections in their preamble keep
+   * the one they began with. A listener that had none gets the preamble stage in front of its mode's
+   * handlers now (Bun's reload swaps the handlers of every socket of the listener; the stage passes
+   * every event of a socket that is past its preamble straight to the mode).
+   */
+  setPreamble(preamble: Preamble | null): void {
+    this.preamble = preamble;
+    if (preamble === null || this.staged || this.server === null || this.bound === null) return;
+    this.staged = true;
+    this.server.reload({ socket: this.stageHandlers(this.bound.own as SocketHandler<object | null>, this.bound.start) as SocketHandler<unknown> });
   }
 
   /** ended is every client's last step: it leaves the per-address count and the counters, and is logged. */
@@ -188,7 +245,8 @@ export class Listener {
    * update applies a reloaded config for the same address: new clients see the new settings and
    * backends; a backend that stays keeps its record.
    */
-  update(config: ListenerConfig): void {
+  update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
+    this.setPreamble(preamble);
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -200,7 +258,7 @@ export class Listener {
 
   /** sweep is the process sweep's call for this listener: health cool-downs and outages, then the mode's timeouts. */
   sweep(now: number): void {
-    if (this.preambles.size > 0 && this.preamble !== null) this.expirePreambles(now, this.preamble.timeoutMs);
+    if (this.preambles.size > 0) this.expirePreambles(now);
     this.health.sweep(now);
     this.mode.onSlotFreed(); // a revived backend may take queued clients
     this.mode.sweep(now);
@@ -220,12 +278,14 @@ export class Listener {
     return false;
   }
 
-  private expirePreambles(now: number, timeoutMs: number): void {
-    for (const [state, close] of this.preambles) {
-      if (now - state.startedAt < timeoutMs) continue;
+  private expirePreambles(now: number): void {
+    for (const state of this.preambles) {
+      if (now - state.startedAt < state.timeoutMs) continue;
+      state.settled = true;
       this.preambles.delete(state);
       this.counters.countPreambleFailure("PREAMBLE_TIMEOUT");
-      close();
+      this.log.debug("preamble failed", { listener: this.config.name, client: state.socket.remoteAddress, code: "PREAMBLE_TIMEOUT", reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)` });
+      state.socket.end();
     }
   }
 
@@ -286,6 +346,7 @@ export class Listener {
       ends: Object.fromEntries(c.ends),
       endsBySide: Object.fromEntries(c.endsBySide),
       preambleFailures: Object.fromEntries(c.preambleFailures),
+      preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
       ...(m.pool === undefined ? {} : { pool: m.pool }),
       backends: this.backends.map((b) => ({
         address: b.key,

@@ -201,6 +201,7 @@ export function record(c: PoolClient): SessionRecord {
     mode: "pool",
     clientAddress: c.info.address,
     clientPort: c.info.port,
+    peer: c.info.peer,
     backendKey: c.lastBackend,
     bytesFromClient: c.bytesIn,
     bytesToClient: c.bytesOut,

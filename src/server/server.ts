@@ -4,6 +4,7 @@ import { listenErrorCode, ProxyError } from "../errors.ts";
 import { Listener } from "../listener/listener.ts";
 import type { SessionRecord } from "../listener/mode.ts";
 import type { Preamble } from "../listener/preamble.ts";
+import { preambleFor } from "../listener/proxy-preamble.ts";
 import { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
 import { writeAccessLine } from "./access-log.ts";
@@ -13,7 +14,10 @@ import { Sweep } from "./sweep.ts";
 
 /** ServerOptions are the library's seams that the config file does not reach. */
 export interface ServerOptions {
-  /** The preamble stage of a listener (what clients send before the mode's stream), or null for none. */
+  /**
+   * The preamble stage of a listener (what clients send before the mode's stream), or null for none.
+   * Default: what the listener's config asks for (a PROXY header with `proxyProtocol`).
+   */
   preambleFor?: (listener: ListenerConfig) => Preamble | null;
 }
 
@@ -137,7 +141,7 @@ export class ProxyServer {
     for (const [name, current] of [...this.listeners]) {
       const lc = nextByName.get(name);
       if (lc !== undefined && sameAddress(current.config, lc)) {
-        current.update(lc);
+        current.update(lc, this.preambleOf(lc));
         continue;
       }
       current.stopAccepting();
@@ -191,7 +195,7 @@ export class ProxyServer {
   }
 
   private bind(lc: ListenerConfig): Listener {
-    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.options.preambleFor?.(lc) ?? null);
+    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.preambleOf(lc));
     try {
       l.listen();
     } catch (err) {
@@ -199,6 +203,10 @@ export class ProxyServer {
       throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, { cause: err });
     }
     return l;
+  }
+
+  private preambleOf(lc: ListenerConfig): Preamble | null {
+    return (this.options.preambleFor ?? preambleFor)(lc);
   }
 
   private retire(l: Listener): void {

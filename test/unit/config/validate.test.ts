@@ -192,6 +192,8 @@ test("a minimal config gets every default", () => {
         },
         mode: "tunnel",
         pool: null,
+        proxyProtocol: null,
+        sendProxy: null,
       },
     ],
   });

@@ -58,7 +58,7 @@ function input(rng: Rng): Uint8Array {
     const body = concat(...parts);
     return v2(rng.pick([0x21, 0x21, 0x20, 0x22, 0x11]), rng.pick([0x11, 0x11, 0x21, 0x31, 0x00, rng.int(256)]), body, rng.chance(0.8) ? undefined : rng.int(65536));
   }
-  let b = Uint8Array.from(rng.pick(SEEDS));
+  let b: Uint8Array = Uint8Array.from(rng.pick(SEEDS));
   for (let m = rng.between(1, 3); m > 0; m--) b = mutate(rng, b);
   return b;
 }
