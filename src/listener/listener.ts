@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import type { ListenerStats } from "../stats.ts";
 import { Counters } from "./counters.ts";
 import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
+import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 
@@ -92,7 +93,7 @@ export class Listener {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, []);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name });
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
     this.mode = kind.create(this);
   }
 
@@ -251,7 +252,7 @@ export class Listener {
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, previous);
-    this.health.update(this.backends, config.health.active);
+    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
     this.mode.update(config);
     this.mode.onSlotFreed(); // new or larger backends may admit queued clients
   }
