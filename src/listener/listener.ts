@@ -31,6 +31,8 @@ export interface ClientInfo {
   readonly authority: string | null;
   /** The PROXY header the client's connection began with, TLVs included, or null. */
   readonly proxyHeader: ProxyHeader | null;
+  /** The UNIQUE_ID that header carried (the proxy in front's id of the connection) as text, or null. */
+  readonly upstreamId: string | null;
 }
 
 /** ListenerEvents is how a listener tells its server about ended clients (access log, drain). */
@@ -151,7 +153,7 @@ export class Listener {
     c.sessionsTotal++;
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null };
+    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null };
     return {
       address,
       port: client?.port ?? socket.remotePort,
@@ -160,6 +162,7 @@ export class Listener {
       destination: told.destination ?? null,
       authority: told.authority ?? null,
       proxyHeader: told.header ?? null,
+      upstreamId: idText(told.header?.tlvs.uniqueId ?? null),
     };
   }
 
@@ -369,6 +372,13 @@ export class Listener {
       })),
     };
   }
+}
+
+/** idText shows an opaque UNIQUE_ID as it is when it is printable ASCII (HAProxy's unique-id-format is), else as hex. */
+function idText(id: Uint8Array | null): string | null {
+  if (id === null) return null;
+  const printable = id.every((b) => b >= 0x20 && b < 0x7f);
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString(printable ? "latin1" : "hex");
 }
 
 /** refuse closes a socket the listener will not serve; its `data` stays the mode's empty value. */

@@ -202,6 +202,7 @@ export function record(c: PoolClient): SessionRecord {
     clientAddress: c.info.address,
     clientPort: c.info.port,
     peer: c.info.peer,
+    upstreamId: c.info.upstreamId,
     backendKey: c.lastBackend,
     bytesFromClient: c.bytesIn,
     bytesToClient: c.bytesOut,

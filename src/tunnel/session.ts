@@ -126,6 +126,7 @@ export function record(s: Session): SessionRecord {
     clientAddress: s.info.address,
     clientPort: s.info.port,
     peer: s.info.peer,
+    upstreamId: s.info.upstreamId,
     backendKey: s.target?.key ?? null,
     bytesFromClient: s.bytesFromClient,
     bytesToClient: s.bytesFromBackend,

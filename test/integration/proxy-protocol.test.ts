@@ -58,17 +58,18 @@ describe("tunnel mode", () => {
   test("the access log names the header's client and the real peer; UNKNOWN and LOCAL use the connection's own address", async () => {
     const log = memoryLogger();
     await using proxy = await start({ backends: [backend.address], proxyProtocol: TRUST_LOOPBACK }, log);
-    for (const header of [v2From("[2001:db8::5]:7000"), PROXY_V1_UNKNOWN, PROXY_V2_LOCAL]) {
+    for (const header of [v2From("[2001:db8::5]:7000", "[2001:db8::1]:443", { uniqueId: "lb-17" }), PROXY_V1_UNKNOWN, PROXY_V2_LOCAL]) {
       const c = await roundTrip(proxy, [Buffer.concat([header, Buffer.from("ping")])], "ping");
       c.socket.end();
       await c.closed;
     }
     await waitFor(() => log.lines.filter((l) => l.msg === "session").length === 3, "three access-log lines");
     const lines = log.lines.filter((l) => l.msg === "session");
-    expect(lines[0]).toMatchObject({ client: "2001:db8::5", clientPort: 7000, peer: "127.0.0.1", peerPort: expect.any(Number), bytesFromClient: 4 });
+    expect(lines[0]).toMatchObject({ client: "2001:db8::5", clientPort: 7000, peer: "127.0.0.1", peerPort: expect.any(Number), upstreamId: "lb-17", bytesFromClient: 4 });
     for (const line of lines.slice(1)) {
       expect(line).toMatchObject({ client: "127.0.0.1" });
       expect(line.peer).toBeUndefined();
+      expect(line.upstreamId).toBeUndefined();
     }
   });
 
