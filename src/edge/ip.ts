@@ -112,29 +112,47 @@ export function formatIpv4(b: Uint8Array, at: number): string {
  * and Bun's remoteAddress write, so a v6 client reads the same whether it came in a header or directly.
  */
 export function formatIpv6(b: Uint8Array, at: number): string {
-  const g = new Array<number>(8);
-  for (let i = 0; i < 8; i++) g[i] = (b[at + i * 2]! << 8) | b[at + i * 2 + 1]!;
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `::ffff:${formatIpv4(b, at + 12)}`;
-  }
+  // Plain loops and string appends: this runs once per connection whose header is IPv6 (measured in
+  // bench/micro/proxy.bench.ts; an array map/join version took 4× as long).
   let bestAt = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
+    if (group(b, at, i) !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && g[j] === 0) j++;
+    while (j < 8 && group(b, at, j) === 0) j++;
     if (j - i > bestLen) {
       bestAt = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(":");
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+  if (bestAt === 0 && bestLen === 5 && group(b, at, 5) === 0xffff) return `::ffff:${formatIpv4(b, at + 12)}`;
+  let out = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) {
+      out += "::";
+      i += bestLen - 1;
+      continue;
+    }
+    if (out !== "" && !out.endsWith(":")) out += ":";
+    out += hex16(b[at + i * 2]!, b[at + i * 2 + 1]!);
+  }
+  return out;
+}
+
+/** Hex of each byte, without and with its leading zero: a group is hi then lo, trimmed of leading zeroes. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16));
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+function hex16(hi: number, lo: number): string {
+  return hi === 0 ? HEX[lo]! : HEX[hi]! + HEX2[lo]!;
+}
+
+function group(b: Uint8Array, at: number, i: number): number {
+  return (b[at + i * 2]! << 8) | b[at + i * 2 + 1]!;
 }
 
 /**

@@ -160,3 +160,22 @@ test("warren's sendProxy v1 and v2 into nginx `listen … proxy_protocol`: nginx
     await waitFor(() => warren.stats().listeners[0]!.backends[0]!.lastCheckOk === true, `a passing ${version} probe`);
   }
 });
+
+test("HAProxy 2.6 accept-proxy takes only the short v1 UNKNOWN line (the spec allows fields after it): warren's probe sends the short one", async () => {
+  await using backend = recordingBackend();
+  const port = freePort();
+  await using _haproxy = await startHaproxy(`frontend f\n    bind 127.0.0.1:${port} accept-proxy\n    default_backend b\n\nbackend b\n    server r ${backend.address}\n`, [port]);
+  const { PROXY_V1_UNKNOWN } = await import("../../src/edge/proxy-encode.ts");
+  for (const line of [`${Buffer.from(PROXY_V1_UNKNOWN).toString("latin1")}short`, "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\nlong"]) {
+    const c = await talk(port, line, () => true, "127.0.0.1");
+    await new Promise<void>((resolve) => {
+      c.socket.once("close", () => resolve());
+      setTimeout(() => {
+        c.socket.destroy();
+      }, 300);
+    });
+  }
+  expect(backend.connections.map((b) => Buffer.from(b).toString("latin1"))).toEqual(["short"]);
+  // warren's own parser follows the spec and takes both.
+  for (const line of ["PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n"]) expect(parseHeader(Buffer.from(line, "latin1")).header.source).toBeNull();
+});
