@@ -14,6 +14,8 @@ export const DEFAULTS = {
     level: "info" as LogLevel,
     format: "auto" as LogFormat,
     access: true,
+    /** null: log to stderr. A path: append there instead (reopened on SIGUSR1, for logrotate). */
+    file: null as string | null,
   },
   shutdown: {
     /** How long SIGTERM waits for live sessions before closing them. */

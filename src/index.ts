@@ -6,10 +6,10 @@
  *   proxy.addresses[0].port; proxy.stats(); proxy.reload(next); await proxy.close({ graceful: true });
  */
 import type { WarrenConfig } from "./config/schema.ts";
-import { validateConfig } from "./config/validate.ts";
+import { asValidConfig, validateConfig } from "./config/validate.ts";
 import { ConfigErrors } from "./errors.ts";
 import { Logger } from "./log.ts";
-import { prepareFramers } from "./pool/prepare.ts";
+import { preflight } from "./server/preflight.ts";
 import { ProxyServer, type ServerOptions } from "./server/server.ts";
 
 export interface StartOptions extends ServerOptions {
@@ -21,13 +21,15 @@ export interface StartOptions extends ServerOptions {
 
 /**
  * startProxy throws ConfigErrors for an invalid config (including a custom framer
- * module that cannot be loaded) and ProxyError if a listener cannot bind.
+ * module that cannot be loaded, a listen host name that does not resolve and a
+ * log.file that cannot be appended to) and ProxyError if a listener cannot bind.
  */
 export async function startProxy(config: unknown, options: StartOptions = {}): Promise<ProxyServer> {
-  const valid = validateConfig(config);
+  const valid = asValidConfig(config);
   if (valid instanceof ConfigErrors) throw valid;
-  const framerErrors = await prepareFramers(valid, options.baseDir);
-  if (framerErrors !== null) throw framerErrors;
+  // The same checks as the command's start and --check: framer modules, listen host names, log.file.
+  const problems = await preflight(valid, { baseDir: options.baseDir });
+  if (problems !== null) throw problems;
   return ProxyServer.start(valid, options.logger, options);
 }
 
@@ -43,5 +45,7 @@ export type { ProxyStats, ListenerStats, BackendStats, PoolStats, BackendPoolSta
 export type { WarrenConfig, ListenerConfig, BackendConfig } from "./config/schema.ts";
 export { DEFAULTS } from "./defaults.ts";
 export { prepareFramers } from "./pool/prepare.ts";
+export { preflight } from "./server/preflight.ts";
+export { configWarnings } from "./config/warnings.ts";
 export { ConfigError, ConfigErrors, ProxyError } from "./errors.ts";
 export { Logger } from "./log.ts";

@@ -30,7 +30,8 @@ Options:
   -h, --help               show this help
   -v, --version            show the version
 
-Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file.
+Signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config file;
+SIGUSR1 reopens log.file; SIGUSR2 logs a stats line.
 Exit codes: 0 clean shutdown, 1 runtime failure, 2 config or usage error.`;
 
 /** parseArgs reads argv (without the runtime and script); usage errors come back as ConfigErrors. */
@@ -46,6 +47,19 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
     logFormat: null,
   };
   const errors: ConfigError[] = [];
+  /** The first value of each single-valued option, by its long name: a second one is refused, not last-wins. */
+  const given = new Map<string, string>();
+  const once = (name: string, v: string | undefined): string | null => {
+    if (v === undefined) return null;
+    const first = given.get(name);
+    if (first === undefined) {
+      given.set(name, v);
+      return v;
+    }
+    const hint = name === "--listen" ? "the flags make one listener; for several, use a config file (see warren.example.toml)" : "give it once";
+    errors.push(new ConfigError(name, `given twice (${JSON.stringify(first)}, then ${JSON.stringify(v)}); ${hint}`));
+    return first;
+  };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
@@ -85,11 +99,11 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
         break;
       case "-c":
       case "--config":
-        out.configPath = value() ?? null;
+        out.configPath = once("--config", value());
         break;
       case "-l":
       case "--listen":
-        out.listen = value() ?? null;
+        out.listen = once("--listen", value());
         break;
       case "-b":
       case "--backend": {
@@ -98,10 +112,10 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
         break;
       }
       case "--log-level":
-        out.logLevel = value() ?? null;
+        out.logLevel = once("--log-level", value());
         break;
       case "--log-format":
-        out.logFormat = value() ?? null;
+        out.logFormat = once("--log-format", value());
         break;
       default:
         errors.push(new ConfigError(flag, "unknown option (see --help)"));

@@ -1,3 +1,4 @@
+import { dirname, isAbsolute, resolve } from "node:path";
 import { defaultConfigInput, readConfigInput } from "../config/load.ts";
 import type { WarrenConfig } from "../config/schema.ts";
 import { validateConfig } from "../config/validate.ts";
@@ -16,6 +17,7 @@ export async function buildConfig(args: CliArgs): Promise<WarrenConfig | ConfigE
     input = await readConfigInput(args.configPath);
     if (input instanceof ConfigErrors) return input;
     source = args.configPath;
+    resolveLogFile(input, dirname(resolve(args.configPath)));
   } else {
     const base = defaultConfigInput();
     const listener = (base.listeners as Record<string, unknown>[])[0]!;
@@ -32,4 +34,12 @@ export async function buildConfig(args: CliArgs): Promise<WarrenConfig | ConfigE
     obj.log = log;
   }
   return validateConfig(input, source);
+}
+
+/** A relative `log.file` is relative to the config file, as custom framer modules are, not to the working directory. */
+function resolveLogFile(input: unknown, dir: string): void {
+  const log = (input as { log?: { file?: unknown } } | null)?.log;
+  if (typeof log === "object" && log !== null && typeof log.file === "string" && log.file !== "" && !isAbsolute(log.file)) {
+    log.file = resolve(dir, log.file);
+  }
 }

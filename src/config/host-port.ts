@@ -1,28 +1,49 @@
+import { isIPv6 } from "node:net";
+import { hostProblem } from "./host.ts";
+import { describe } from "./reader.ts";
 import type { HostPort } from "./schema.ts";
 
 /**
- * parseHostPort reads "HOST:PORT" or "[IPv6]:PORT". It returns null for anything
- * else, so the caller can report the key path with the bad value.
+ * parseHostPort reads "HOST:PORT" or "[IPv6]:PORT". For anything else it
+ * returns the problem as text — `expected HOST:PORT, got "…"`, and after a
+ * colon what is wrong when that is clear (the port's range, a bare IPv6
+ * address, a host that is no address or name) — so the caller can put the key
+ * path in front of it.
  */
-export function parseHostPort(text: string, allowPortZero: boolean): HostPort | null {
+export function parseHostPort(text: string, allowPortZero: boolean): HostPort | string {
+  const got = `expected HOST:PORT, got ${describe(text)}`;
   let host: string;
   let portText: string;
   if (text.startsWith("[")) {
     const close = text.indexOf("]");
-    if (close < 0 || text[close + 1] !== ":") return null;
+    if (close < 0) return `${got}: no "]" closes the IPv6 address`;
     host = text.slice(1, close);
+    if (host === "") return `${got}: no address between the brackets`;
+    if (!isIPv6(host)) return `${got}: ${JSON.stringify(host)} in brackets is not an IPv6 address`;
+    if (text[close + 1] !== ":") return `${got}: a port must follow, as in [${host}]:6379`;
     portText = text.slice(close + 2);
   } else {
     const colon = text.lastIndexOf(":");
-    if (colon <= 0) return null;
+    if (colon < 0) return `${got}: no ":PORT"`;
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
-    if (host.includes(":")) return null; // bare IPv6 must be bracketed
+    if (host.includes(":")) {
+      // "::1:6379" is also an IPv6 address, but the address ::1 and port 6379 is what was meant.
+      if (isIPv6(host) && /^[0-9]{1,5}$/.test(portText)) return `${got}: IPv6 addresses go in brackets: [${host}]:${portText}`;
+      if (isIPv6(text)) return `${got}: IPv6 addresses go in brackets, with a port: [${text}]:PORT`;
+      return got;
+    }
+    if (host === "") return `${got}: no host before the ":"`;
   }
-  if (host === "" || /\s/.test(host)) return null;
-  if (!/^[0-9]{1,5}$/.test(portText)) return null;
+  const range = allowPortZero ? "0..65535 (0 picks a free port)" : "1..65535";
+  if (portText === "") return `${got}: no port after the ":"`;
+  if (!/^[0-9]+$/.test(portText)) return `${got}: port must be a number ${range}`;
   const port = Number(portText);
-  if (port > 65535 || (port === 0 && !allowPortZero)) return null;
+  if (port > 65535 || (port === 0 && !allowPortZero)) {
+    return `${got}: port must be ${range}${port === 0 ? " (port 0 is only for listen addresses)" : ""}`;
+  }
+  const problem = hostProblem(host);
+  if (problem !== null) return `${got}: ${problem}`;
   return { host, port };
 }
 

@@ -1,5 +1,7 @@
+import { type Stats, statSync } from "node:fs";
 import { ConfigError, ConfigErrors } from "../errors.ts";
 import type { WarrenConfig } from "./schema.ts";
+import { syntaxError } from "./syntax-error.ts";
 import { validateConfig } from "./validate.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -22,16 +24,30 @@ export async function loadConfigFile(path: string): Promise<WarrenConfig | Confi
 export async function readConfigInput(path: string): Promise<unknown | ConfigErrors> {
   let text: string;
   try {
+    // Only a regular file: reading a FIFO blocks until a writer comes (the start hung), and a
+    // device or a directory is never a config.
+    const kind = fileKind(statSync(path));
+    if (kind !== "file") return new ConfigErrors([new ConfigError("", `not a regular file (${kind}); the config must be a file`)], path);
     text = await Bun.file(path).text();
   } catch (err) {
     const code = (err as { code?: string }).code;
     const why = code === "ENOENT" ? "file not found" : `cannot read file (${code ?? String(err)})`;
     return new ConfigErrors([new ConfigError("", why)], path);
   }
+  const kind = path.endsWith(".json") ? "JSON" : "TOML";
   try {
-    return path.endsWith(".json") ? JSON.parse(text) : Bun.TOML.parse(text);
+    return kind === "JSON" ? JSON.parse(text) : Bun.TOML.parse(text);
   } catch (err) {
-    const kind = path.endsWith(".json") ? "JSON" : "TOML";
-    return new ConfigErrors([new ConfigError("", `invalid ${kind}: ${(err as Error).message}`)], path);
+    return syntaxError(path, text, kind, err);
   }
+}
+
+function fileKind(st: Stats): string {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  return "not a file";
 }

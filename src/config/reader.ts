@@ -28,6 +28,15 @@ export class Reader {
     return obj;
   }
 
+  /**
+   * int accepts a number that is exactly an integer in min..max. How it was written is gone by
+   * now: Bun.TOML.parse returns the JS number 1000 for `1000`, `1000.0`, `1e3` and `1_000` alike
+   * (test/unit/config/validate.test.ts pins this), and JSON has a single number type, so JSON's
+   * `1000.0` is 1000 by definition. Telling TOML's float 1000.0 apart would take a second TOML
+   * tokenizer beside Bun's, able to disagree with it; the value is the integer written, so it is
+   * taken. Fractions, NaN and ±Infinity fail Number.isInteger; TOML integers beyond 2^53 are
+   * already a parse error; strings of digits are refused.
+   */
   int(obj: Record<string, unknown>, key: string, path: string, fallback: number, min: number, max: number): number {
     const v = obj[key];
     if (v === undefined) return fallback;
@@ -83,7 +92,8 @@ export function join(path: string, key: string | number): string {
 export function describe(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
-  if (typeof v === "string") return JSON.stringify(v);
+  // A very long string (a 100,000-character host name) is cut short, with its length.
+  if (typeof v === "string") return v.length > 80 ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   // "list", as the expectations say it ("expected a list of at least one backend"); empty is called out.
   if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";

@@ -101,6 +101,11 @@ export interface WarrenConfig {
     readonly format: LogFormat;
     /** One access-log line per finished session. Default true. */
     readonly access: boolean;
+    /**
+     * Append log lines to this file instead of stderr; reopened on SIGUSR1 so logrotate can
+     * rename it. A relative path is resolved against the config file's directory. Default null (stderr).
+     */
+    readonly file: string | null;
   };
   readonly shutdown: {
     /** On SIGTERM/SIGINT, wait this long for live sessions before closing them. Default 30000. */

@@ -2,6 +2,7 @@ import { builtinFramer, FRAMER_KINDS, type FramerConfig } from "../framing/index
 import { FramerError } from "../framing/errors.ts";
 import type { PoolAuth, PoolConfig } from "./schema.ts";
 import { describe, join, type Reader } from "./reader.ts";
+import { didYouMean } from "../util/did-you-mean.ts";
 import { DEFAULTS } from "../defaults.ts";
 
 export const POOL_LISTENER_KEYS = ["mode", "pool"] as const;
@@ -48,10 +49,14 @@ export function readPoolSettings(
   obj: Record<string, unknown>,
   path: string,
 ): { mode: ListenerMode; pool: PoolConfig | null } {
-  const mode = r.oneOf(obj, "mode", path, "tunnel" as ListenerMode, ["tunnel", "pool"] as const);
+  const modeKnown = obj.mode === undefined || obj.mode === "tunnel" || obj.mode === "pool";
+  // A mistyped mode ("pooled") is reported once; the rest of the listener is still checked against
+  // the mode most likely meant — the near-miss, else "pool" when a [pool] table is there — so one
+  // typo does not hide the other errors until it is fixed.
+  const mode = modeKnown ? r.oneOf(obj, "mode", path, "tunnel" as ListenerMode, MODES) : likelyMode(r, obj, path);
   const poolPath = join(path, "pool");
   if (mode !== "pool") {
-    if (obj.pool !== undefined) r.fail(poolPath, `only used when mode = "pool", but mode is "${mode}"`);
+    if (obj.pool !== undefined && modeKnown) r.fail(poolPath, `only used when mode = "pool", but mode is "${mode}"`);
     return { mode, pool: null };
   }
   if (obj.pool === undefined) {
@@ -92,6 +97,15 @@ export function readPoolSettings(
     clientPassword,
   };
   return { mode, pool };
+}
+
+const MODES = ["tunnel", "pool"] as const;
+
+/** likelyMode reports an invalid `mode` and returns the mode the rest of the listener is checked against. */
+function likelyMode(r: Reader, obj: Record<string, unknown>, path: string): ListenerMode {
+  r.oneOf(obj, "mode", path, "tunnel" as ListenerMode, MODES); // records the error, with its did-you-mean
+  const hint = typeof obj.mode === "string" ? didYouMean(obj.mode, MODES) : null;
+  return (hint as ListenerMode | null) ?? (obj.pool !== undefined ? "pool" : "tunnel");
 }
 
 /** readAuth checks `auth = { username?, password }`: the credentials of warren's own pooled connections. */

@@ -1,6 +1,7 @@
 import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
 import { ConfigErrors } from "../errors.ts";
 import { LOG_LEVELS } from "../log.ts";
+import { hostKind } from "./host.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
@@ -10,7 +11,7 @@ import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./sc
 import { DEFAULTS } from "../defaults.ts";
 
 const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
-const LOG_KEYS = ["level", "format", "access"] as const;
+const LOG_KEYS = ["level", "format", "access", "file"] as const;
 const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
 const LISTENER_KEYS = [
   "name",
@@ -47,6 +48,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
     level: r.oneOf(logIn, "level", "log", DEFAULTS.log.level, LOG_LEVELS),
     format: r.oneOf(logIn, "format", "log", DEFAULTS.log.format, ["pretty", "json", "auto"] as const),
     access: r.bool(logIn, "access", "log", DEFAULTS.log.access),
+    file: logIn.file === undefined ? DEFAULTS.log.file : r.string(logIn, "file", "log", "") || null,
   };
 
   const shutdownIn = top.shutdown === undefined ? {} : (r.object(top.shutdown, "shutdown", SHUTDOWN_KEYS) ?? {});
@@ -66,7 +68,22 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
   }
 
   if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
-  return { log, shutdown, listeners };
+  const config: WarrenConfig = { log, shutdown, listeners };
+  VALIDATED.add(config);
+  return config;
+}
+
+/** Every config validateConfig returned, so an API that takes either kind can tell them apart. */
+const VALIDATED = new WeakSet<object>();
+
+/**
+ * asValidConfig returns a config validateConfig made (parseConfig's result)
+ * as it is, and validates anything else — a raw object shaped like the config
+ * file — so reload and startProxy take both and never run on unchecked input.
+ */
+export function asValidConfig(input: unknown, source = "config"): WarrenConfig | ConfigErrors {
+  if (typeof input === "object" && input !== null && VALIDATED.has(input)) return input as WarrenConfig;
+  return validateConfig(input, source);
 }
 
 function readListener(r: Reader, value: unknown, path: string): ListenerConfig | undefined {
@@ -130,9 +147,13 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
 }
 
 function readHostPort(r: Reader, value: unknown, path: string, allowPortZero: boolean): HostPort | undefined {
-  const hp = typeof value === "string" ? parseHostPort(value, allowPortZero) : null;
-  if (hp === null) {
+  if (typeof value !== "string") {
     r.fail(path, `expected HOST:PORT, got ${describe(value)}`);
+    return undefined;
+  }
+  const hp = parseHostPort(value, allowPortZero);
+  if (typeof hp === "string") {
+    r.fail(path, hp);
     return undefined;
   }
   return hp;
@@ -151,7 +172,11 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
     const addr = formatHostPort(l.listen);
     const sameAddress = l.listen.port === 0 ? undefined : addresses.get(addr);
     if (sameAddress !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${sameAddress}]`);
-    else if (l.listen.port !== 0) addresses.set(addr, i);
+    else if (l.listen.port !== 0) {
+      const clash = findClash(listeners, i);
+      if (clash !== null) r.fail(`listeners[${i}].listen`, clash);
+      addresses.set(addr, i);
+    }
 
     const sameName = names.get(l.name);
     if (sameName === undefined) names.set(l.name, i);
@@ -160,4 +185,38 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
       r.fail(`listeners[${i}].name`, `"${l.name}" (the default: the listen address) is already used by listeners[${sameName}]; give each listener a name`);
     }
   });
+}
+
+/**
+ * findClash reports a listen address that shares its port with an earlier
+ * listener's wildcard (or is the wildcard beside an earlier specific address):
+ * both cannot bind, and the second would fail at start with EADDRINUSE as if
+ * another process held the port. Observed on Linux (bindv6only = 0, the
+ * default, and warren sets neither SO_REUSEPORT nor IPV6_V6ONLY): 0.0.0.0:P
+ * and 127.0.0.1:P clash, [::]:P clashes with every IPv4 and IPv6 address on P,
+ * while 127.0.0.1:P and [::1]:P do not. Host names are not resolved here.
+ */
+function findClash(listeners: readonly ListenerConfig[], i: number): string | null {
+  const l = listeners[i]!.listen;
+  for (let j = 0; j < i; j++) {
+    const other = listeners[j]!.listen;
+    if (other.port !== l.port || other.host === l.host) continue;
+    const wildcard = covers(other, l) ? other : covers(l, other) ? l : null;
+    if (wildcard === null) continue;
+    const every = wildcard.host === "0.0.0.0" ? "every IPv4 address" : "every IPv6 and IPv4 address";
+    return `${formatHostPort(l)} clashes with listeners[${j}]'s ${formatHostPort(other)}: ${formatHostPort(wildcard)} listens on ${every} of port ${l.port}, so both cannot bind; use one, or different ports`;
+  }
+  return null;
+}
+
+/** covers says whether a listener bound on `a` holds the port for `b` too (a is a wildcard over b's family). */
+function covers(a: HostPort, b: HostPort): boolean {
+  const kindB = hostKind(b.host);
+  if (kindB === "name") return false;
+  if (a.host === "0.0.0.0") return kindB === "ipv4";
+  return isUnspecifiedIPv6(a.host);
+}
+
+function isUnspecifiedIPv6(host: string): boolean {
+  return host.includes(":") && /^[0:]+$/.test(host);
 }

@@ -13,6 +13,7 @@ import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
 import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
+import { RefusalLog } from "./refusals.ts";
 
 /**
  * ClientInfo is what admission learned about a client: its address (the one a PROXY header told, or the
@@ -83,6 +84,8 @@ export class Listener {
   private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
   /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
   private staged = false;
+  /** Refused clients, logged at most once per reason per second (the counters count every one). */
+  private readonly refusals: RefusalLog;
 
   constructor(
     config: ListenerConfig,
@@ -93,6 +96,7 @@ export class Listener {
     public preamble: Preamble | null = null,
   ) {
     this.config = config;
+    this.refusals = new RefusalLog(log, () => this.config.name);
     this.access = new AccessList(config.allow, config.deny);
     this.applyBackends(config, []);
     this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
@@ -138,15 +142,18 @@ export class Listener {
     const address = client?.address ?? socket.remoteAddress;
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
+      this.refusals.refused("maxConnections", address, performance.now());
       return refuse(socket);
     }
     if (!this.access.permits(address)) {
       c.rejectedDenied++;
+      this.refusals.refused("denied", address, performance.now());
       return refuse(socket);
     }
     const perClient = cfg.maxConnectionsPerClient > 0;
     if (perClient && (this.perClient.get(address) ?? 0) >= cfg.maxConnectionsPerClient) {
       c.rejectedPerClient++;
+      this.refusals.refused("perClient", address, performance.now());
       return refuse(socket);
     }
     if (perClient) this.perClient.set(address, (this.perClient.get(address) ?? 0) + 1);
@@ -264,6 +271,7 @@ export class Listener {
   sweep(now: number): void {
     if (this.preambles.size > 0) this.expirePreambles(now);
     this.health.sweep(now);
+    this.refusals.sweep(now);
     this.mode.onSlotFreed(); // a revived backend may take queued clients
     this.mode.sweep(now);
   }

@@ -1,6 +1,7 @@
 import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
-import { listenErrorCode, ProxyError } from "../errors.ts";
+import { asValidConfig } from "../config/validate.ts";
+import { ConfigErrors, listenErrorCode, ProxyError } from "../errors.ts";
 import { Listener } from "../listener/listener.ts";
 import type { SessionRecord } from "../listener/mode.ts";
 import type { Preamble } from "../listener/preamble.ts";
@@ -9,7 +10,7 @@ import { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
 import { writeAccessLine } from "./access-log.ts";
 import { MODES } from "./modes.ts";
-import { sameAddress, unreloadable } from "./reload.ts";
+import { holdsAddress, matchListeners, unreloadable } from "./reload.ts";
 import { Sweep } from "./sweep.ts";
 
 /** ServerOptions are the library's seams that the config file does not reach. */
@@ -57,11 +58,12 @@ export class ProxyServer {
 
   /** start binds every listener; if one cannot bind, the others are closed and it throws. */
   static start(config: WarrenConfig, log?: Logger, options: ServerOptions = {}): ProxyServer {
-    const server = new ProxyServer(config, log ?? new Logger(config.log.level, config.log.format), log === undefined, options);
+    const server = new ProxyServer(config, log ?? Logger.fromConfig(config.log), log === undefined, options);
     try {
       for (const lc of config.listeners) server.listeners.set(lc.name, server.bind(lc));
     } catch (err) {
       for (const l of server.listeners.values()) l.stopAccepting();
+      if (log === undefined) server.log.close();
       throw err;
     }
     server.sweep.schedule(false);
@@ -103,33 +105,34 @@ export class ProxyServer {
   }
 
   /**
-   * reload applies a new, already validated config: new listeners start, removed ones stop accepting
-   * (their sessions continue), kept ones take the new settings and backends for new sessions (live
-   * sessions keep the settings they started with). If a new listener cannot bind, or a kept listener's
-   * mode or pool framer would change (RELOAD_REJECTED), nothing changes and the error is thrown.
+   * reload applies a new config (parseConfig's result, or a raw object shaped like the config file,
+   * validated first: ConfigErrors if invalid): new listeners start, removed ones stop accepting (their
+   * sessions continue), kept ones — same name and address, or renamed on the same address
+   * (matchListeners in server/reload.ts) — take the new settings and backends for new sessions (live sessions keep the settings they started with).
+   * If a new listener cannot bind, or a kept listener's mode or pool framer would change
+   * (RELOAD_REJECTED), nothing changes and the error is thrown. A custom framer must be prepared first
+   * (prepareFramers); built-in framers need nothing.
    */
-  reload(next: WarrenConfig): void {
+  reload(input: WarrenConfig | unknown): void {
     if (this.closing !== null) throw new ProxyError("SHUTTING_DOWN", "internal", "cannot reload while shutting down");
-    const nextByName = new Map(next.listeners.map((l) => [l.name, l]));
+    const next = asValidConfig(input); // a raw object is validated as startProxy does: ConfigErrors, not a TypeError
+    if (next instanceof ConfigErrors) throw next;
+    const kept = matchListeners(this.listeners, next.listeners);
     // Reject before changing anything: what a kept listener cannot take live (server/reload.ts).
     for (const [i, lc] of next.listeners.entries()) {
-      const current = this.listeners.get(lc.name);
-      if (current === undefined || !sameAddress(current.config, lc)) continue;
+      const current = kept.get(lc);
+      if (current === undefined) continue;
       const problem = unreloadable(current, lc, i);
       if (problem !== null) throw new ProxyError("RELOAD_REJECTED", "internal", `reload rejected: ${problem}`);
     }
+    const keptListeners = new Set(kept.values());
     const started: Listener[] = [];
     try {
       for (const lc of next.listeners) {
-        const current = this.listeners.get(lc.name);
-        if (current !== undefined && sameAddress(current.config, lc)) continue;
-        // Free the port first if a listener that is not kept holds it (moved or renamed).
+        if (kept.has(lc)) continue;
+        // Free the port first if a listener that is not kept holds it (moved to another address).
         if (lc.listen.port !== 0) {
-          for (const other of this.listeners.values()) {
-            const kept = nextByName.get(other.config.name);
-            const keptAsIs = kept !== undefined && sameAddress(other.config, kept);
-            if (!keptAsIs && sameAddress(other.config, lc)) other.stopAccepting();
-          }
+          for (const other of this.listeners.values()) if (!keptListeners.has(other) && holdsAddress(other, lc)) other.stopAccepting();
         }
         started.push(this.bind(lc));
       }
@@ -138,19 +141,25 @@ export class ProxyServer {
       for (const l of this.listeners.values()) if (!l.accepting) l.listen();
       throw err;
     }
-    for (const [name, current] of [...this.listeners]) {
-      const lc = nextByName.get(name);
-      if (lc !== undefined && sameAddress(current.config, lc)) {
-        current.update(lc, this.preambleOf(lc));
-        continue;
-      }
+    const listeners = new Map<string, Listener>();
+    for (const lc of next.listeners) {
+      const current = kept.get(lc);
+      if (current === undefined) continue;
+      if (current.config.name !== lc.name) this.log.info("listener renamed", { from: current.config.name, to: lc.name, address: current.address });
+      current.update(lc, this.preambleOf(lc));
+      listeners.set(lc.name, current);
+    }
+    for (const current of this.listeners.values()) {
+      if (keptListeners.has(current)) continue;
       current.stopAccepting();
-      this.listeners.delete(name);
       this.retire(current);
     }
-    for (const l of started) this.listeners.set(l.config.name, l);
+    for (const l of started) listeners.set(l.config.name, l);
+    this.listeners.clear();
+    for (const lc of next.listeners) this.listeners.set(lc.name, listeners.get(lc.name)!); // in the file's order
     this.config = next;
-    if (this.ownLogger) this.log.configure(next.log.level, next.log.format);
+    const logProblem = this.ownLogger ? this.log.apply(next.log) : null; // level, format and log.file
+    if (logProblem !== null) this.log.error("log.file not changed", { error: logProblem });
     // Live sessions keep the timeouts they started with, so the tick does not get coarser while they live.
     this.sweep.schedule(this.sessionCount > 0);
     for (const a of this.addresses) {
@@ -186,6 +195,7 @@ export class ProxyServer {
       }
       for (const l of this.retired) l.mode.closeAll("SHUTDOWN");
       this.sweep.stop();
+      if (this.ownLogger) this.log.close(); // a log.file this server opened
     })();
     return this.closing;
   }

@@ -3,9 +3,11 @@
  * (`runWarren`), or start it and talk to it (`startWarren`) through its JSON
  * log lines on stderr (stderr is a pipe, so format "auto" writes JSON lines).
  * Every process started here is killed by `killAll()` (call it in afterEach)
- * if a test did not already stop it.
+ * if a test did not already stop it — and so is warren itself when it runs
+ * below a launcher (`npx bun run proxy`), found by the pid it logs.
  */
 import type { Subprocess } from "bun";
+import { readFileSync } from "node:fs";
 import { closedPort } from "./backends.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -35,12 +37,31 @@ export interface SpawnOptions {
 
 const live = new Set<Subprocess>();
 
+/** Pids of warren processes started below a launcher, which Bun does not know as children. */
+const grandchildren = new Set<number>();
+
 /** killAll SIGKILLs every warren process a test left running; for afterEach. */
 export async function killAll(): Promise<void> {
   const procs = [...live];
   live.clear();
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  for (const pid of grandchildren) if (processRuns(pid)) process.kill(pid, "SIGKILL");
+  grandchildren.clear();
   await Promise.all(procs.map((p) => p.exited));
+}
+
+/**
+ * processRuns says whether `pid` is a live process: not gone and not a zombie
+ * (an orphan's zombie may wait for a reaper, and kill(pid, 0) succeeds on it).
+ */
+export function processRuns(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
 }
 
 /** runWarren runs warren to completion (for --help, --check, bad configs) and returns what it printed. */
@@ -108,8 +129,23 @@ export class WarrenProcess implements AsyncDisposable {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGKILL"): void {
+  signal(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGKILL"): void {
     this.proc.kill(signal);
+  }
+
+  /**
+   * The pid warren logged in "warren started": the spawned process itself, or
+   * a process below it when the command is a launcher (`npx bun run proxy`).
+   */
+  get warrenPid(): number {
+    const started = this.lines.find((l) => l.msg === "warren started");
+    if (started === undefined || typeof started.pid !== "number") throw new Error(`no "warren started" line in:\n${this.stderrText}`);
+    return started.pid;
+  }
+
+  /** signalWarren signals warren itself, wherever it runs (below a launcher too). */
+  signalWarren(signal: "SIGTERM" | "SIGINT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2"): void {
+    process.kill(this.warrenPid, signal);
   }
 
   /**
@@ -148,9 +184,11 @@ export class WarrenProcess implements AsyncDisposable {
     return this.lines.length;
   }
 
-  /** stop SIGKILLs warren if it is still running. */
+  /** stop SIGKILLs warren if it is still running (and warren below a launcher, whose pipes `exited` waits for). */
   async stop(): Promise<void> {
     if (this.running) this.proc.kill("SIGKILL");
+    const started = this.lines.find((l) => l.msg === "warren started");
+    if (typeof started?.pid === "number" && started.pid !== this.proc.pid && processRuns(started.pid)) process.kill(started.pid, "SIGKILL");
     await this.exited;
     live.delete(this.proc);
   }
@@ -185,6 +223,7 @@ export class WarrenProcess implements AsyncDisposable {
   }
 
   private onStderr(text: string): void {
+    const known = this.lines.length;
     const start = this.stderrText.lastIndexOf("\n") + 1;
     this.stderrText += text;
     // Parse every complete line that this chunk finished.
@@ -198,6 +237,10 @@ export class WarrenProcess implements AsyncDisposable {
           // Not a log line (e.g. a config error echoed as text): kept in stderr only.
         }
       }
+    }
+    for (let i = known; i < this.lines.length; i++) {
+      const l = this.lines[i]!;
+      if (l.msg === "warren started" && typeof l.pid === "number" && l.pid !== this.proc.pid) grandchildren.add(l.pid);
     }
     this.wake();
   }

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { echoBackend } from "../helpers/backends.ts";
 import { connectClient } from "../helpers/client.ts";
-import { openFds, portOf, proxyTo, waitFor } from "../helpers/proxy.ts";
+import { memoryLogger, openFds, portOf, proxyTo, waitFor } from "../helpers/proxy.ts";
 
 describe("limits", () => {
   test("beyond maxConnections new clients are closed at once and counted", async () => {
@@ -25,6 +25,21 @@ describe("limits", () => {
     await again.send("ok");
     await again.waitFor(2);
     for (const c of [...live.slice(1), again]) c.socket.end();
+  });
+
+  test("refused clients are counted per reason and logged at most once per reason per second", async () => {
+    using backend = echoBackend();
+    const log = memoryLogger();
+    await using proxy = await proxyTo([backend.address], { deny: ["127.0.0.0/8"] }, log);
+    const refused = await Promise.all(Array.from({ length: 20 }, () => connectClient(portOf(proxy))));
+    for (const c of refused) expect(await c.closed).toBeNull();
+    expect(proxy.stats().listeners[0]!.rejected.denied).toBe(20);
+    const lines = () => log.lines.filter((l) => l.reason === "denied");
+    // The first line at once; the other 19 in one line once the second is over (the sweep writes it).
+    expect(lines()[0]).toMatchObject({ level: "warn", msg: "client refused", client: "127.0.0.1", suppressed: 0 });
+    await waitFor(() => lines().length === 2, "the suppressed count to be logged", 5000);
+    expect(lines()[1]).toMatchObject({ suppressed: 19 });
+    expect(backend.accepted).toBe(0);
   });
 
   test("2000 short connections leave no session and no file descriptor behind", async () => {

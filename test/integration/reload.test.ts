@@ -13,6 +13,7 @@ import { ConfigErrors, Logger, ProxyError, startProxy, type ProxyServer } from "
 import { greetBackend } from "../helpers/backends.ts";
 import { exitsWithin, killAll, startWarren } from "../helpers/cli.ts";
 import { connectClient, type TestClient } from "../helpers/client.ts";
+import { waitFor } from "../helpers/proxy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "warren-reload-"));
 afterEach(killAll);
@@ -118,6 +119,23 @@ describe("proxy.reload (library)", () => {
     expect(await echoes(first.client, "ok\n")).toBe("one\nok\n");
   });
 
+  test("a live session keeps the settings it started with; only sessions after the reload take the new ones", async () => {
+    using one = greetBackend("one\n");
+    const listener = { name: "a", listen: "127.0.0.1:0", backends: [one.address] };
+    await using proxy = await startProxy({ ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 60_000 }] }, { logger: new Logger("silent") });
+    const port = portOf(proxy, "a");
+    const before = await greeted(port);
+
+    proxy.reload(valid({ ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 150 }] }));
+    const after = await greeted(port);
+
+    // The new session ends idle after 150 ms; the older one has been idle longer and is still open.
+    expect(await after.client.closed).toBeNull();
+    expect(proxy.stats().listeners[0]!.ends.IDLE_TIMEOUT).toBe(1);
+    expect(proxy.stats().listeners[0]!.sessions).toBe(1);
+    expect(await echoes(before.client, "still here\n")).toBe("one\nstill here\n");
+  });
+
   test("a new listener that cannot bind makes the reload throw and change nothing", async () => {
     using one = greetBackend("one\n");
     using two = greetBackend("two\n");
@@ -153,17 +171,59 @@ describe("proxy.reload (library)", () => {
     }
   });
 
-  // KNOWN BUG (src/proxy/server.ts reload): only a listener of the *same name* is stopped before its
-  // address is bound again, so renaming a listener on a fixed address fails with EADDRINUSE.
-  test("renaming a listener on a fixed address moves it to the new name", async () => {
+  test("renaming a listener on a fixed address keeps its socket, its live session and its counters", async () => {
     using one = greetBackend("one\n");
     const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const listen = `127.0.0.1:${probe.port}`;
     probe.stop(true);
     await using proxy = await startProxy({ ...QUIET, listeners: [{ name: "old", listen, backends: [one.address] }] }, { logger: new Logger("silent") });
+    const live = await greeted(probe.port);
 
-    proxy.reload(valid({ ...QUIET, listeners: [{ name: "new", listen, backends: [one.address] }] }));
+    proxy.reload(valid({ ...QUIET, listeners: [{ name: "new", listen, backends: [one.address], maxConnections: 50 }] }));
     expect(proxy.addresses.map((l) => l.name)).toEqual(["new"]);
+    expect(proxy.stats().listeners[0]).toMatchObject({ name: "new", sessions: 1, sessionsTotal: 1 });
+    expect(await echoes(live.client, "ok\n")).toBe("one\nok\n");
+    const next = await greeted(probe.port);
+    expect(proxy.stats().listeners[0]!.sessionsTotal).toBe(2);
+    for (const c of [live.client, next.client]) c.socket.end();
+  });
+
+  test("under churn, ten renames on a fixed address refuse and reset no client", async () => {
+    using one = greetBackend("one\n");
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const at = (name: string) => valid({ ...QUIET, listeners: [{ name, listen: `127.0.0.1:${port}`, backends: [one.address] }] });
+    await using proxy = await startProxy(at("l0"), { logger: new Logger("silent") });
+
+    const failures: string[] = [];
+    let served = 0;
+    let reloading = true;
+    // Clients connect back to back for as long as the reloads go on; each must be greeted and close cleanly.
+    const churn = (async () => {
+      while (reloading) {
+        try {
+          const c = await connectClient(port);
+          await c.waitFor(4, 5000);
+          c.socket.end();
+          const code = await c.closed;
+          if (code !== null) failures.push(code);
+          served++;
+        } catch (err) {
+          failures.push(String((err as { code?: string }).code ?? err));
+        }
+      }
+    })();
+    for (let i = 1; i <= 10; i++) {
+      const before = served;
+      proxy.reload(at(`l${i}`));
+      await waitFor(() => served >= before + 3, "clients to be served after the rename");
+    }
+    reloading = false;
+    await churn;
+    expect(failures).toEqual([]);
+    expect(proxy.addresses.map((l) => l.name)).toEqual(["l10"]);
+    expect(proxy.stats().listeners[0]!.sessionsTotal).toBe(served);
   });
 });
 
@@ -242,13 +302,18 @@ describe("SIGHUP (the warren command)", () => {
     expect(await reload(warren)).toMatchObject({
       level: "error",
       msg: "reload rejected: config invalid, keeping the running config",
-      errors: [`listeners[0].backends[0]: expected HOST:PORT, got "nope"`],
+      source: path,
+      errors: [`listeners[0].backends[0]: expected HOST:PORT, got "nope": no ":PORT"`],
     });
-    await warren.waitForStderr(`${path}: listeners[0].backends[0]: expected HOST:PORT, got "nope"\n`);
 
     await Bun.write(path, `[[listeners]\n`); // not even TOML
-    expect(await reload(warren)).toMatchObject({ msg: "reload rejected: config invalid, keeping the running config" });
-    await warren.waitForStderr(`${path}: invalid TOML: `);
+    expect(await reload(warren)).toMatchObject({
+      msg: "reload rejected: config invalid, keeping the running config",
+      source: `${path}:1:13`,
+      errors: [`invalid TOML: Expected ']]' to close an array-of-tables header but found (0x0A)\n  [[listeners]\n              ^`],
+    });
+    // The log is JSON lines (stderr is not a terminal): the errors are in the line, with no plain text after it.
+    expect(warren.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("{"))).toEqual([]);
 
     expect(warren.running).toBe(true);
     expect(await echoes(live.client, "ok\n")).toBe("one\nok\n");

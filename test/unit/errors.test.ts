@@ -54,3 +54,11 @@ test("bind failures map to ProxyError codes a caller can branch on", () => {
   expect(listenErrorCode({ code: "EINVAL" })).toBe("LISTEN_FAILED");
   expect(listenErrorCode(new Error("no code"))).toBe("LISTEN_FAILED");
 });
+
+test("the README's end-code table lists every code, with its side", async () => {
+  const readme = await Bun.file(`${ROOT}README.md`).text();
+  const missing = Object.entries(END_CODES)
+    .filter(([code, e]) => !readme.includes(`| \`${code}\` | ${e.side ?? "decided where it happens"} |`))
+    .map(([code]) => code);
+  expect(missing).toEqual([]);
+});

@@ -95,3 +95,13 @@ test("the usage text names every option", () => {
     expect(USAGE).toContain(option);
   }
 });
+
+test("a single-valued option given twice is refused, not last-wins (several --backend are fine)", () => {
+  expect(rejected(["--listen", "127.0.0.1:1", "-l", "127.0.0.1:2"])).toBe(
+    `warren: --listen: given twice ("127.0.0.1:1", then "127.0.0.1:2"); the flags make one listener; for several, use a config file (see warren.example.toml)`,
+  );
+  expect(rejected(["-c", "a.toml", "--config=b.toml"])).toBe(`warren: --config: given twice ("a.toml", then "b.toml"); give it once`);
+  expect(rejected(["--log-level", "info", "--log-level", "debug"])).toBe(`warren: --log-level: given twice ("info", then "debug"); give it once`);
+  expect(rejected(["--log-format", "json", "--log-format=pretty"])).toBe(`warren: --log-format: given twice ("json", then "pretty"); give it once`);
+  expect(parsed(["-b", "127.0.0.1:2", "-b", "127.0.0.1:2"]).backends).toEqual(["127.0.0.1:2", "127.0.0.1:2"]);
+});

@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfigFile } from "../../../src/config/load.ts";
@@ -43,11 +43,25 @@ test("a missing file is one error naming the file", async () => {
   expect(await messageOf(path)).toBe(`${path}: file not found`);
 });
 
-test("a directory cannot be read as a config", async () => {
-  expect(await messageOf(dir)).toStartWith(`${dir}: cannot read file (`);
+test("only a regular file is read: a directory or a FIFO is refused at once (a FIFO used to block the start)", async () => {
+  expect(await messageOf(dir)).toBe(`${dir}: not a regular file (a directory); the config must be a file`);
+  const fifo = join(dir, "fifo.toml");
+  expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+  const started = performance.now();
+  expect(await messageOf(fifo)).toBe(`${fifo}: not a regular file (a FIFO); the config must be a file`);
+  expect(performance.now() - started).toBeLessThan(1000);
+  expect(await messageOf("/dev/null")).toBe(`/dev/null: not a regular file (a character device); the config must be a file`);
 });
 
-test("invalid TOML and invalid JSON are reported as such, with the parser's reason", async () => {
-  expect(await messageOf(await write("bad.toml", `[[listeners]\n`))).toStartWith(`${join(dir, "bad.toml")}: invalid TOML: `);
-  expect(await messageOf(await write("bad.json", `{"listeners": [}`))).toStartWith(`${join(dir, "bad.json")}: invalid JSON: `);
+test("a symlink to a regular file is read", async () => {
+  const target = await write("target.toml", `[[listeners]]\nname = "via-link"\nbackends = ["127.0.0.1:9501"]\n`);
+  const link = join(dir, "link.toml");
+  symlinkSync(target, link);
+  const config = await loadConfigFile(link);
+  expect((config as Exclude<typeof config, ConfigErrors>).listeners[0]!.name).toBe("via-link");
+});
+
+test("invalid TOML and invalid JSON are reported as such, with the parser's reason and the position", async () => {
+  expect(await messageOf(await write("bad.toml", `[[listeners]\n`))).toStartWith(`${join(dir, "bad.toml")}:1:13: invalid TOML: Expected ']]'`);
+  expect(await messageOf(await write("bad.json", `{"listeners": [}`))).toStartWith(`${join(dir, "bad.json")}:1:16: invalid JSON: `);
 });

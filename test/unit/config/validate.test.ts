@@ -33,15 +33,48 @@ const BAD: [string, unknown, string[]][] = [
   [
     "a backend that is not HOST:PORT",
     withListener({ backends: ["127.0.0.1:1", "127.0.0.1:2", "localhost:80a"] }),
-    [`listeners[0].backends[2]: expected HOST:PORT, got "localhost:80a"`],
+    [`listeners[0].backends[2]: expected HOST:PORT, got "localhost:80a": port must be a number 1..65535`],
   ],
-  ["a bare IPv6 backend (must be bracketed)", withListener({ backends: ["::1:80"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "::1:80"`]],
-  ["a backend on port 0", withListener({ backends: ["127.0.0.1:0"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:0"`]],
-  ["a backend port above 65535", withListener({ backends: ["127.0.0.1:65536"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536"`]],
+  [
+    "a bare IPv6 backend (must be bracketed)",
+    withListener({ backends: ["::1:6379"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "::1:6379": IPv6 addresses go in brackets: [::1]:6379`],
+  ],
+  [
+    "a backend on port 0",
+    withListener({ backends: ["127.0.0.1:0"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:0": port must be 1..65535 (port 0 is only for listen addresses)`],
+  ],
+  ["a backend port above 65535", withListener({ backends: ["127.0.0.1:65536"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536": port must be 1..65535`]],
+  [
+    "a listen port above 65535",
+    withListener({ listen: "127.0.0.1:99999" }),
+    [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1:99999": port must be 0..65535 (0 picks a free port)`],
+  ],
+  [
+    "a listen address that is no IPv4 address",
+    withListener({ listen: "300.1.1.1:7000" }),
+    [`listeners[0].listen: expected HOST:PORT, got "300.1.1.1:7000": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+  ],
+  [
+    "a backend host that is no IPv4 address",
+    withListener({ backends: ["256.0.0.1:80"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+  ],
+  [
+    "a 100,000-character host name (the message stays short)",
+    withListener({ backends: [`${"b".repeat(100_000)}:80`] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "${"b".repeat(60)}…" (100003 characters): a host name is at most 253 characters, this one is 100000`],
+  ],
+  [
+    "a host name with a character no name has",
+    withListener({ backends: ["db/1:80"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "db/1:80": "db/1" is not a valid host name: labels are letters, digits and hyphens (not first or last)`],
+  ],
   ["a backend that is a number", withListener({ backends: [6379] }), [`listeners[0].backends[0]: expected HOST:PORT or a table with an address, got 6379`]],
   ["a backend table without an address", withListener({ backends: [{ weight: 2 }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got nothing`]],
-  ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db"`]],
-  ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1"`]],
+  ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db": no ":PORT"`]],
+  ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1": no ":PORT"`]],
   // Unknown keys
   [
     "a misspelt listener key",
@@ -112,9 +145,31 @@ const BAD: [string, unknown, string[]][] = [
     [`listeners[1].name: "127.0.0.1:0" (the default: the listen address) is already used by listeners[0]; give each listener a name`],
   ],
   [
+    "0.0.0.0:P beside 127.0.0.1:P: a clash inside the file, not another process",
+    { listeners: [{ ...LISTENER, listen: "0.0.0.0:7000" }, { ...LISTENER, listen: "127.0.0.1:7000" }] },
+    [
+      `listeners[1].listen: 127.0.0.1:7000 clashes with listeners[0]'s 0.0.0.0:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
+    "a specific address first, the wildcard after it",
+    { listeners: [{ ...LISTENER, listen: "127.0.0.1:7000" }, { ...LISTENER, listen: "0.0.0.0:7000" }] },
+    [
+      `listeners[1].listen: 0.0.0.0:7000 clashes with listeners[0]'s 127.0.0.1:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
+    "[::]:P beside an IPv4 address on P (dual-stack)",
+    { listeners: [{ ...LISTENER, listen: "[::]:7000" }, { ...LISTENER, listen: "10.0.0.1:7000" }, { ...LISTENER, listen: "[::1]:7000" }] },
+    [
+      `listeners[1].listen: 10.0.0.1:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+      `listeners[2].listen: [::1]:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
+    ],
+  ],
+  [
     "two listeners with bad addresses (no spurious duplicate-name error)",
     { listeners: [{ ...LISTENER, listen: "x" }, { ...LISTENER, listen: "y" }] },
-    [`listeners[0].listen: expected HOST:PORT, got "x"`, `listeners[1].listen: expected HOST:PORT, got "y"`],
+    [`listeners[0].listen: expected HOST:PORT, got "x": no ":PORT"`, `listeners[1].listen: expected HOST:PORT, got "y": no ":PORT"`],
   ],
 ];
 
@@ -152,7 +207,7 @@ test("every problem is reported together, in key order, each prefixed with the s
       `/etc/warren.toml: log.colour: unknown key`,
       `/etc/warren.toml: log.level: ${ONE_OF_LEVEL}, got "loud"`,
       `/etc/warren.toml: shutdown.drainTimeoutMs: expected an integer 0..86400000, got "30s"`,
-      `/etc/warren.toml: listeners[0].backends[1]: expected HOST:PORT, got "10.0.0.2"`,
+      `/etc/warren.toml: listeners[0].backends[1]: expected HOST:PORT, got "10.0.0.2": no ":PORT"`,
       `/etc/warren.toml: listeners[0].balance: ${ONE_OF_BALANCE}, got "fastest"`,
       `/etc/warren.toml: listeners[1].backends: expected a list of at least one backend, got an empty list`,
       `/etc/warren.toml: listeners[1].listen: 0.0.0.0:80 is already used by listeners[0]`,
@@ -163,7 +218,7 @@ test("every problem is reported together, in key order, each prefixed with the s
 
 test("a minimal config gets every default", () => {
   expect(valid({ listeners: [{ backends: ["127.0.0.1:9501"] }] })).toEqual({
-    log: { level: "info", format: "auto", access: true },
+    log: { level: "info", format: "auto", access: true, file: null },
     shutdown: { drainTimeoutMs: 30_000 },
     listeners: [
       {
@@ -235,6 +290,25 @@ describe("validateConfig accepts", () => {
     expect(valid(withListener({ maxConnectingPerBackend: 100_000 })).listeners[0]!.maxConnectingPerBackend).toBe(100_000);
   });
 
+  test("addresses that do not clash: 127.0.0.1 and [::1] on one port, a wildcard on another port, wildcards on port 0", () => {
+    const config = valid({
+      listeners: [
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+        { ...LISTENER, listen: "[::1]:7000" },
+        { ...LISTENER, listen: "0.0.0.0:7001" },
+        { ...LISTENER, name: "any-a", listen: "0.0.0.0:0" },
+        { ...LISTENER, name: "any-b", listen: "[::]:0" },
+        { ...LISTENER, name: "local", listen: "127.0.0.1:0" },
+      ],
+    });
+    expect(config.listeners).toHaveLength(6);
+  });
+
+  test("host names: RFC 1123 labels, a trailing dot, and underscores (Docker and Compose service names)", () => {
+    const l = valid(withListener({ backends: ["db-1.internal:5432", "db.example.com.:5432", "redis_cache:6379"] })).listeners[0]!;
+    expect(l.backends.map((b) => b.address.host)).toEqual(["db-1.internal", "db.example.com.", "redis_cache"]);
+  });
+
   test("several unnamed listeners on distinct fixed addresses, named after them", () => {
     const config = valid({ listeners: [{ ...LISTENER, listen: "127.0.0.1:7001" }, { ...LISTENER, listen: "127.0.0.1:7002" }] });
     expect(config.listeners.map((l) => l.name)).toEqual(["127.0.0.1:7001", "127.0.0.1:7002"]);
@@ -243,4 +317,65 @@ describe("validateConfig accepts", () => {
 
 test('without a source name, messages are prefixed "config"', () => {
   expect((validateConfig({}) as ConfigErrors).message).toBe("config: listeners: expected a list of at least one listener, got nothing");
+});
+
+/**
+ * Integers. Bun.TOML.parse hands the validator a plain JS number: `1000`, `1000.0`, `1e3` and
+ * `1_000` all arrive as 1000 (pinned below), and JSON has one number type, so `1000.0` in JSON
+ * is the number 1000 by definition. The validator cannot see how the number was written, and
+ * accepts a float that is exactly an integer in range; fractions, non-finite values, numbers
+ * beyond 2^53 and numbers written as strings are refused.
+ */
+describe("integers", () => {
+  test("Bun.TOML.parse gives the same number for 1000, 1000.0, 1e3 and 1_000 (why an integral float is accepted)", () => {
+    expect(Bun.TOML.parse("a = 1000\nb = 1000.0\nc = 1e3\nd = 1_000\n")).toEqual({ a: 1000, b: 1000, c: 1000, d: 1000 });
+    expect(JSON.parse(`{"a": 1000.0}`)).toEqual({ a: 1000 });
+    expect(valid(withListener({ connectTimeoutMs: (Bun.TOML.parse("x = 1000.0") as { x: unknown }).x })).listeners[0]!.connectTimeoutMs).toBe(1000);
+  });
+
+  test.each([
+    ["a fraction", 1000.5, "1000.5"],
+    ["infinity", Number.POSITIVE_INFINITY, "Infinity"],
+    ["NaN", Number.NaN, "NaN"],
+    ["a string of digits", "1000", `"1000"`],
+  ])("refuses %s", (_what, value, shown) => {
+    expect(errorsOf(withListener({ connectTimeoutMs: value }))).toEqual([`listeners[0].connectTimeoutMs: expected an integer 1..86400000, got ${shown}`]);
+  });
+
+  test("a TOML integer beyond 2^53 is a syntax error from the parser, before validation", () => {
+    expect(() => Bun.TOML.parse("a = 9007199254740993")).toThrow("losslessly");
+  });
+});
+
+describe("a mistyped mode does not hide the listener's other errors", () => {
+  test('mode = "pooled": the mode error, then the pool table checked as for "pool"', () => {
+    const input = withListener({
+      mode: "pooled",
+      pool: { framer: { kind: "resp", maxFrameBytes: "big" }, maxPerBackend: 0, multiplex: "yes", queueSize: -1 },
+    });
+    expect(errorsOf(input)).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "pooled" (did you mean "pool"?)`,
+      `listeners[0].pool.framer.maxFrameBytes: expected an integer >= 3 or Infinity, got "big"`,
+      `listeners[0].pool.maxPerBackend: expected an integer 1..10000, got 0`,
+      `listeners[0].pool.queueSize: expected an integer 0..1000000, got -1`,
+      `listeners[0].pool.multiplex: expected true or false, got "yes"`,
+    ]);
+  });
+
+  test("a mode with no near-miss is checked as pool when a pool table is there, as tunnel when not", () => {
+    expect(errorsOf(withListener({ mode: "fancy", pool: { framer: { kind: "resp" }, maxPerBackend: 0 } }))).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "fancy"`,
+      `listeners[0].pool.maxPerBackend: expected an integer 1..10000, got 0`,
+    ]);
+    expect(errorsOf(withListener({ mode: "fancy", maxConnections: 0 }))).toEqual([
+      `listeners[0].maxConnections: expected an integer 1..1000000, got 0`,
+      `listeners[0].mode: expected one of "tunnel", "pool", got "fancy"`,
+    ]);
+  });
+
+  test('"tunel" is taken as tunnel: a pool table beside it is not reported as misplaced', () => {
+    expect(errorsOf(withListener({ mode: "tunel", pool: { framer: { kind: "resp" } } }))).toEqual([
+      `listeners[0].mode: expected one of "tunnel", "pool", got "tunel" (did you mean "tunnel"?)`,
+    ]);
+  });
 });
