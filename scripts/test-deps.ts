@@ -4,7 +4,8 @@
  * redis-server (pooled RESP mode against a real Redis), python3 (a
  * listener with a full accept queue, for real connect timeouts) and ss
  * (iproute2: the kernel's view of socket options), HAProxy and nginx with its
- * stream module (real PROXY protocol peers for the interop tests). Runs first in
+ * stream module (real PROXY protocol peers for the interop tests), dnsmasq
+ * (a real DNS server for discovery). Runs first in
  * `bun run test`, so the README's one test command works on a fresh Debian
  * machine: when something is missing and apt-get is usable (root), it installs
  * the Debian packages; otherwise it says exactly what to install and fails.
@@ -18,6 +19,7 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
   { command: "redis-server", aptPackages: ["redis-server"], why: "pooled-mode tests run against a real Redis" },
   { command: "python3", aptPackages: ["python3"], why: "connect-timeout tests use a listener that never accepts" },
   { command: "ss", aptPackages: ["iproute2"], why: "socket-option tests read the kernel's keepalive timers" },
+  { command: "dnsmasq", aptPackages: ["dnsmasq-base"], why: "DNS discovery tests run against a real DNS server on loopback" },
   { command: "haproxy", aptPackages: ["haproxy"], why: "PROXY protocol interop: HAProxy send-proxy in front of warren, accept-proxy behind it" },
   {
     command: "nginx",

@@ -51,8 +51,18 @@ export const DEFAULTS = {
     queueSize: 1000,
     /** How long a queued client waits for a slot before it is closed. */
     queueTimeoutMs: 5_000,
+    /** A backend named by host name becomes one backend per address it resolves to. */
+    resolve: "all",
+    /** A changed DNS answer is noticed within 30 s (sooner when its TTL is shorter). */
+    resolveIntervalMs: 30_000,
+  },
+  /** How backend names are resolved: the system resolver unless servers are given. */
+  dns: {
+    servers: [] as readonly { host: string; port: number }[],
+    timeoutMs: 2_000,
   },
   backend: {
+    srv: null,
     weight: 1,
     maxConnections: 0,
     drain: false,

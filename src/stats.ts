@@ -6,6 +6,8 @@
 /** A snapshot of one backend as the library API reports it. */
 export interface BackendStats {
   address: string;
+  /** The host name or SRV name the address was resolved from; null for an address in the config. */
+  from: string | null;
   weight: number;
   drain: boolean;
   healthy: boolean;
@@ -52,6 +54,15 @@ export interface ListenerStats {
   preambleFailures: Record<string, number>;
   /** The preamble stage: connections in it now, read to the end, and let through at accept without one (untrusted = "direct"). */
   preambles: { live: number; done: number; bypassed: number };
+  /** How resolving the listener's backend names went; null when every backend is an IP address. */
+  discovery: {
+    names: number;
+    resolutions: number;
+    failures: number;
+    /** Names failing now (their last good addresses are kept). */
+    failing: string[];
+    lastError: string | null;
+  } | null;
   backends: BackendStats[];
   /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
   pool?: PoolStats;

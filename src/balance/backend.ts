@@ -13,6 +13,8 @@ export interface BackendAddress {
 export class Backend {
   /** "host:port", the identity used by reload and consistent hashing. */
   readonly key: string;
+  /** The host name or SRV name this server was resolved from (src/discovery); null when configured as an address. */
+  from: string | null = null;
   /** Relative share of new sessions; 0 removes the backend from rotation. */
   weight: number;
   /** Concurrent sessions allowed; 0 means unlimited. */

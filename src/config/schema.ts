@@ -9,10 +9,15 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** BackendConfig is one upstream server of a listener's group. */
+/**
+ * BackendConfig is one entry of a listener's backends: one server at an IP address, every server a host
+ * name resolves to (see ListenerConfig.resolve), or every server an SRV record lists.
+ */
 export interface BackendConfig {
-  /** "HOST:PORT" of the server. Required. */
+  /** "HOST:PORT" of the server, the host an IP address or a name. For an SRV entry: the SRV name, port 0. */
   readonly address: HostPort;
+  /** An SRV name such as "_redis._tcp.example.internal": its records give host, port and weight. Default null. */
+  readonly srv: string | null;
   /** Share of new sessions relative to the group's other backends. Default 1. */
   readonly weight: number;
   /** Concurrent sessions allowed to this backend; 0 = unlimited. Default 0. */
@@ -29,6 +34,10 @@ export interface ListenerConfig {
   readonly listen: HostPort;
   /** At least one backend. */
   readonly backends: readonly BackendConfig[];
+  /** A backend named by host name: "all" of its A/AAAA records become backends, or only the "first". Default "all". */
+  readonly resolve: ResolveMode;
+  /** Names and SRV records are resolved again this often, or sooner when their TTL is shorter, in ms. Default 30000. */
+  readonly resolveIntervalMs: number;
   /** How a backend is picked for a new session. Default "round-robin". */
   readonly balance: BalanceAlgorithm;
   /** Concurrent sessions on this listener; extra clients are closed at once. Default 10000. */
@@ -112,6 +121,22 @@ export interface WarrenConfig {
     readonly drainTimeoutMs: number;
   };
   readonly listeners: readonly ListenerConfig[];
+  readonly dns: DnsConfig;
+}
+
+/** ResolveMode: which of a backend name's addresses become backends. */
+export type ResolveMode = "all" | "first";
+
+/** DnsConfig: how backend names and SRV records are resolved. */
+export interface DnsConfig {
+  /**
+   * DNS servers to ask ("HOST" or "HOST:PORT", port 53 by default); with them, records' TTLs are honoured.
+   * Empty: the system's resolver (getaddrinfo for names, as every other program on the host resolves
+   * them, /etc/hosts included; /etc/resolv.conf's servers for SRV). Default [].
+   */
+  readonly servers: readonly HostPort[];
+  /** A query that has not been answered after this long fails (and is retried on the next resolution), ms. Default 2000. */
+  readonly timeoutMs: number;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { parseCidr, type CidrRange } from "../access/cidr.ts";
-import { type HealthConfig } from "./schema.ts";
+import type { HealthConfig, ResolveMode } from "./schema.ts";
+
+const RESOLVE_MODES = ["all", "first"] as const satisfies readonly ResolveMode[];
 import { Reader, describe, join } from "./reader.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -18,6 +20,8 @@ export const GROUP_KEYS = [
   "queueSize",
   "queueTimeoutMs",
   "health",
+  "resolve",
+  "resolveIntervalMs",
 ] as const;
 
 export interface GroupSettings {
@@ -29,6 +33,8 @@ export interface GroupSettings {
   queueSize: number;
   queueTimeoutMs: number;
   health: HealthConfig;
+  resolve: ResolveMode;
+  resolveIntervalMs: number;
 }
 
 /** readGroupSettings validates the balancing-related keys of one listener table. */
@@ -43,6 +49,8 @@ export function readGroupSettings(r: Reader, obj: Record<string, unknown>, path:
     queueSize: r.int(obj, "queueSize", path, L.queueSize, 0, 1_000_000),
     queueTimeoutMs: r.int(obj, "queueTimeoutMs", path, L.queueTimeoutMs, 1, DAY_MS),
     health: readHealth(r, obj.health, join(path, "health")),
+    resolve: r.oneOf(obj, "resolve", path, L.resolve, RESOLVE_MODES),
+    resolveIntervalMs: r.int(obj, "resolveIntervalMs", path, L.resolveIntervalMs, 1000, DAY_MS),
   };
 }
 

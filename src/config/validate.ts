@@ -1,16 +1,17 @@
 import { BALANCE_ALGORITHMS } from "../balance/balancer.ts";
 import { ConfigErrors } from "../errors.ts";
 import { LOG_LEVELS } from "../log.ts";
-import { hostKind } from "./host.ts";
+import { hostKind, hostProblem } from "./host.ts";
 import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
-import type { BackendConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
+import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
-const TOP_KEYS = ["log", "shutdown", "listeners"] as const;
+const TOP_KEYS = ["log", "shutdown", "listeners", "dns"] as const;
+const DNS_KEYS = ["servers", "timeoutMs"] as const;
 const LOG_KEYS = ["level", "format", "access", "file"] as const;
 const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
 const LISTENER_KEYS = [
@@ -30,7 +31,7 @@ const LISTENER_KEYS = [
   ...POOL_LISTENER_KEYS,
   ...EDGE_KEYS,
 ] as const;
-const BACKEND_KEYS = ["address", "weight", "maxConnections", "drain"] as const;
+const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
 const DAY_MS = 86_400_000;
 const L = DEFAULTS.listener;
@@ -56,6 +57,8 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
     drainTimeoutMs: r.int(shutdownIn, "drainTimeoutMs", "shutdown", DEFAULTS.shutdown.drainTimeoutMs, 0, DAY_MS),
   };
 
+  const dns = readDns(r, top.dns);
+
   const listeners: ListenerConfig[] = [];
   if (!Array.isArray(top.listeners) || top.listeners.length === 0) {
     r.fail("listeners", `expected a list of at least one listener, got ${describe(top.listeners)}`);
@@ -68,7 +71,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
   }
 
   if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
-  const config: WarrenConfig = { log, shutdown, listeners };
+  const config: WarrenConfig = { log, shutdown, listeners, dns };
   VALIDATED.add(config);
   return config;
 }
@@ -126,7 +129,7 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
   if (typeof value === "string") {
     const address = readHostPort(r, value, path, false);
     if (address === undefined) return undefined;
-    return { address, weight: B.weight, maxConnections: B.maxConnections, drain: B.drain };
+    return { address, srv: null, weight: B.weight, maxConnections: B.maxConnections, drain: B.drain };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     r.fail(path, `expected HOST:PORT or a table with an address, got ${describe(value)}`);
@@ -134,8 +137,9 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
   }
   const obj = r.object(value, path, BACKEND_KEYS);
   if (obj === undefined) return undefined;
+  if (obj.srv !== undefined) return readSrvBackend(r, obj, path);
   if (obj.address === undefined) {
-    r.fail(join(path, "address"), "expected HOST:PORT, got nothing");
+    r.fail(join(path, "address"), "expected HOST:PORT (or an srv name instead), got nothing");
     return undefined;
   }
   const address = readHostPort(r, obj.address, join(path, "address"), false);
@@ -143,7 +147,49 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
   const maxConnections = r.int(obj, "maxConnections", path, B.maxConnections, 0, 1_000_000);
   const drain = r.bool(obj, "drain", path, B.drain);
   if (address === undefined) return undefined;
-  return { address, weight, maxConnections, drain };
+  return { address, srv: null, weight, maxConnections, drain };
+}
+
+/**
+ * An SRV entry: `{ srv = "_redis._tcp.example.internal" }`. Its records give each server's host, port and
+ * weight, so `address` and `weight` have no place beside it.
+ */
+function readSrvBackend(r: Reader, obj: Record<string, unknown>, path: string): BackendConfig | undefined {
+  const B = DEFAULTS.backend;
+  for (const key of ["address", "weight"] as const) {
+    if (obj[key] !== undefined) r.fail(join(path, key), `not with srv: the SRV records give each server's ${key === "address" ? "host and port" : "weight"}`);
+  }
+  const maxConnections = r.int(obj, "maxConnections", path, B.maxConnections, 0, 1_000_000);
+  const drain = r.bool(obj, "drain", path, B.drain);
+  const name = obj.srv;
+  const problem = typeof name !== "string" ? `expected an SRV name like "_redis._tcp.example.internal", got ${describe(name)}` : hostProblem(name.replace(/^_/, "").replace(/\._/g, "."));
+  if (problem !== null) {
+    r.fail(join(path, "srv"), problem);
+    return undefined;
+  }
+  if (obj.address !== undefined || obj.weight !== undefined) return undefined;
+  return { address: { host: name as string, port: 0 }, srv: name as string, weight: B.weight, maxConnections, drain };
+}
+
+/** The [dns] table: which servers answer for backend names (none: the system's resolver). */
+function readDns(r: Reader, value: unknown): DnsConfig {
+  const D = DEFAULTS.dns;
+  if (value === undefined) return { servers: D.servers, timeoutMs: D.timeoutMs };
+  const obj = r.object(value, "dns", DNS_KEYS) ?? {};
+  const servers: HostPort[] = [];
+  if (obj.servers !== undefined && !Array.isArray(obj.servers)) r.fail("dns.servers", `expected a list of "HOST" or "HOST:PORT", got ${describe(obj.servers)}`);
+  else if (Array.isArray(obj.servers)) {
+    obj.servers.forEach((v, i) => {
+      const path = join("dns.servers", i);
+      if (typeof v !== "string") return r.fail(path, `expected "HOST" or "HOST:PORT", got ${describe(v)}`);
+      const withPort = /:\d+$/.test(v) && (!v.includes("::") || v.startsWith("[")) ? v : v.includes(":") && !v.startsWith("[") ? `[${v}]:53` : `${v}:53`;
+      const hp = readHostPort(r, withPort, path, false);
+      if (hp === undefined) return;
+      if (hostKind(hp.host) === "name") return r.fail(path, `a DNS server is an IP address, got the name ${describe(hp.host)}`);
+      servers.push(hp);
+    });
+  }
+  return { servers, timeoutMs: r.int(obj, "timeoutMs", "dns", D.timeoutMs, 100, 60_000) };
 }
 
 function readHostPort(r: Reader, value: unknown, path: string, allowPortZero: boolean): HostPort | undefined {

@@ -14,6 +14,9 @@ import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
+import { Discovery } from "../discovery/discovery.ts";
+import type { DnsClient } from "../discovery/dns.ts";
+import type { ResolvedBackend } from "../discovery/expand.ts";
 
 /**
  * ClientInfo is what admission learned about a client: its address (the one a PROXY header told, or the
@@ -86,6 +89,8 @@ export class Listener {
   private staged = false;
   /** Refused clients, logged at most once per reason per second (the counters count every one). */
   private readonly refusals: RefusalLog;
+  /** Keeps backends named by host name or SRV resolved; null while every backend is an IP address. */
+  private discovery: Discovery | null = null;
 
   constructor(
     config: ListenerConfig,
@@ -94,10 +99,13 @@ export class Listener {
     private readonly events: ListenerEvents,
     /** What clients send before the mode's stream (PROXY header, ClientHello), or null: none. */
     public preamble: Preamble | null = null,
+    /** The process's DNS client, for backends named by host name or SRV (the server's, which a reload may replace). */
+    private readonly dns: (() => DnsClient) | null = null,
   ) {
     this.config = config;
     this.refusals = new RefusalLog(log, () => this.config.name);
     this.access = new AccessList(config.allow, config.deny);
+    this.trackNames(config);
     this.applyBackends(config, []);
     this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
     this.mode = kind.create(this);
@@ -261,6 +269,7 @@ export class Listener {
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
+    this.trackNames(config);
     this.applyBackends(config, previous);
     this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
     this.mode.update(config);
@@ -272,6 +281,7 @@ export class Listener {
     if (this.preambles.size > 0) this.expirePreambles(now);
     this.health.sweep(now);
     this.refusals.sweep(now);
+    if (this.accepting) this.discovery?.sweep(now); // a retired listener takes no new sessions: nothing to resolve for
     this.mode.onSlotFreed(); // a revived backend may take queued clients
     this.mode.sweep(now);
   }
@@ -316,16 +326,55 @@ export class Listener {
     this.log.info("backend available again: accepting clients", { listener: this.config.name });
   }
 
+  /** trackNames starts, updates or stops resolving the config's named backends. */
+  private trackNames(config: ListenerConfig): void {
+    if (!Discovery.needed(config) || this.dns === null) {
+      this.discovery?.stop();
+      this.discovery = null;
+      return;
+    }
+    if (this.discovery === null) this.discovery = new Discovery(config, this.dns, this.log, (list) => this.onResolved(list));
+    else this.discovery.update(config);
+  }
+
+  /**
+   * onResolved applies a changed DNS answer as a reload applies a backend list: servers that appeared
+   * join (and are health-checked), servers that went take no new sessions while their live ones finish.
+   */
+  private onResolved(resolved: readonly ResolvedBackend[]): void {
+    const previous = this.backends;
+    this.applyBackends(this.config, previous);
+    const before = new Set(previous.map((b) => b.key));
+    const after = new Set(this.backends.map((b) => b.key));
+    this.log.info("backends resolved", {
+      listener: this.config.name,
+      backends: resolved.map((b) => formatHostPort(b.address)),
+      added: [...after].filter((k) => !before.has(k)),
+      removed: [...before].filter((k) => !after.has(k)),
+    });
+    this.health.update(this.backends, this.config.health.active);
+    this.mode.update(this.config);
+    this.mode.onSlotFreed();
+  }
+
+  /** The servers to balance over: the config's, with named entries as last resolved. */
+  private resolvedBackends(config: ListenerConfig): readonly ResolvedBackend[] {
+    if (this.discovery !== null) return this.discovery.current();
+    // No DNS client (a listener made without a server) or no names: every entry stands for itself.
+    return config.backends.map((bc) => ({ address: bc.address, weight: bc.weight, maxConnections: bc.maxConnections, drain: bc.drain, from: null }));
+  }
+
   private applyBackends(config: ListenerConfig, previous: readonly Backend[]): void {
     const byKey = new Map(previous.map((b) => [b.key, b]));
-    this.backends = config.backends.map((bc) => {
-      const key = formatHostPort(bc.address);
+    this.backends = this.resolvedBackends(config).map((rb) => {
+      const key = formatHostPort(rb.address);
       const kept = byKey.get(key);
-      const b = kept ?? new Backend(bc.address, bc.weight, bc.maxConnections, bc.drain);
-      b.weight = bc.weight;
-      b.maxConnections = bc.maxConnections;
+      const b = kept ?? new Backend(rb.address, rb.weight, rb.maxConnections, rb.drain);
+      b.weight = rb.weight;
+      b.maxConnections = rb.maxConnections;
       b.maxConnecting = config.maxConnectingPerBackend;
-      b.drain = bc.drain;
+      b.drain = rb.drain;
+      b.from = rb.from;
       return b;
     });
     this.balancer = createBalancer(config.balance, this.backends);
@@ -359,9 +408,11 @@ export class Listener {
       endsBySide: Object.fromEntries(c.endsBySide),
       preambleFailures: Object.fromEntries(c.preambleFailures),
       preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
+      discovery: this.discovery?.stats() ?? null,
       ...(m.pool === undefined ? {} : { pool: m.pool }),
       backends: this.backends.map((b) => ({
         address: b.key,
+        from: b.from,
         weight: b.weight,
         drain: b.drain,
         healthy: b.healthy,

@@ -4,6 +4,8 @@ import type { WarrenConfig } from "../config/schema.ts";
 import { ConfigError, ConfigErrors } from "../errors.ts";
 import { logFileProblem } from "../log-file.ts";
 import { prepareFramers } from "../pool/prepare.ts";
+import { seedDiscovery } from "../discovery/discovery.ts";
+import { DnsClient } from "../discovery/dns.ts";
 
 /**
  * preflight runs the checks a valid config can still fail before anything
@@ -21,6 +23,9 @@ export async function preflight(config: WarrenConfig, options: { baseDir?: strin
     if (problem !== null) errors.push(new ConfigError("log.file", problem));
   }
   const framers = await prepareFramers(config, options.baseDir, source);
+  // Backend names are resolved once now, so listeners start with their servers; a name that does not
+  // resolve is no error (its listener keeps asking, and logs it).
+  await seedDiscovery(config.listeners, new DnsClient(config.dns));
   const hosts = await Promise.all(config.listeners.map((l, i) => listenHostProblem(l.listen.host, i)));
   // Key order: each listener's framer problem, then its listen host (as validation reports them).
   config.listeners.forEach((_, i) => {

@@ -12,6 +12,7 @@ import { writeAccessLine } from "./access-log.ts";
 import { MODES } from "./modes.ts";
 import { holdsAddress, matchListeners, unreloadable } from "./reload.ts";
 import { Sweep } from "./sweep.ts";
+import { DnsClient } from "../discovery/dns.ts";
 
 /** ServerOptions are the library's seams that the config file does not reach. */
 export interface ServerOptions {
@@ -45,6 +46,8 @@ export class ProxyServer {
   private stopping = false;
   private idleWaiters: (() => void)[] = [];
   private readonly events = { onEnded: (l: Listener, r: SessionRecord) => this.onEnded(l, r) };
+  /** Resolves backend names for every listener; replaced when a reload changes [dns]. */
+  private dns: DnsClient;
 
   private constructor(
     config: WarrenConfig,
@@ -54,6 +57,7 @@ export class ProxyServer {
     private readonly options: ServerOptions,
   ) {
     this.config = config;
+    this.dns = new DnsClient(config.dns);
   }
 
   /** start binds every listener; if one cannot bind, the others are closed and it throws. */
@@ -141,6 +145,8 @@ export class ProxyServer {
       for (const l of this.listeners.values()) if (!l.accepting) l.listen();
       throw err;
     }
+    // Listeners kept below resolve with the new [dns] from now on; queries out on the old client finish there.
+    if (!this.dns.sameAs(next.dns)) this.dns = new DnsClient(next.dns);
     const listeners = new Map<string, Listener>();
     for (const lc of next.listeners) {
       const current = kept.get(lc);
@@ -195,6 +201,7 @@ export class ProxyServer {
       }
       for (const l of this.retired) l.mode.closeAll("SHUTDOWN");
       this.sweep.stop();
+      this.dns.cancel(); // resolutions still out: nothing is left to apply them to
       if (this.ownLogger) this.log.close(); // a log.file this server opened
     })();
     return this.closing;
@@ -205,7 +212,7 @@ export class ProxyServer {
   }
 
   private bind(lc: ListenerConfig): Listener {
-    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.preambleOf(lc));
+    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.preambleOf(lc), () => this.dns);
     try {
       l.listen();
     } catch (err) {

@@ -53,9 +53,9 @@ test("the example's second listener shows non-default values, including [[listen
   const redis = (await loadExample()).listeners[1]!;
   expect(redis).toMatchObject({ name: "redis", balance: "least-connections", idleTimeoutMs: 0, queueSize: 0 });
   expect(redis.backends).toEqual([
-    { address: { host: "127.0.0.1", port: 6379 }, weight: 3, maxConnections: 1000, drain: false },
-    { address: { host: "::1", port: 6379 }, weight: 1, maxConnections: 0, drain: false },
-    { address: { host: "127.0.0.1", port: 6381 }, weight: 1, maxConnections: 0, drain: true },
+    { address: { host: "127.0.0.1", port: 6379 }, srv: null, weight: 3, maxConnections: 1000, drain: false },
+    { address: { host: "::1", port: 6379 }, srv: null, weight: 1, maxConnections: 0, drain: false },
+    { address: { host: "127.0.0.1", port: 6381 }, srv: null, weight: 1, maxConnections: 0, drain: true },
   ]);
   expect([...redis.allow, ...redis.deny].map((range) => range.text)).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8", "10.66.0.0/16"]);
   expect(redis.health.active).toEqual({ enabled: true, intervalMs: 1000, timeoutMs: 500, rise: 3, fall: 2, send: "PING\r\n", expect: "+PONG" });

@@ -29,6 +29,38 @@ const ONE_OF_LEVEL = `expected one of "debug", "info", "warn", "error", "silent"
 
 // [what, input, the full message of every error, in order]
 const BAD: [string, unknown, string[]][] = [
+  // Discovery: SRV entries, [dns], resolve
+  [
+    "an srv entry that also gives address and weight",
+    withListener({ backends: [{ srv: "_redis._tcp.example.internal", address: "10.0.0.1:6379", weight: 2 }] }),
+    [
+      "listeners[0].backends[0].address: not with srv: the SRV records give each server's host and port",
+      "listeners[0].backends[0].weight: not with srv: the SRV records give each server's weight",
+    ],
+  ],
+  [
+    "an srv that is not a name",
+    withListener({ backends: [{ srv: 42 }, { srv: "_a b._tcp" }] }),
+    [
+      `listeners[0].backends[0].srv: expected an SRV name like "_redis._tcp.example.internal", got 42`,
+      `listeners[0].backends[1].srv: "a b.tcp" is not a valid host name: labels are letters, digits and hyphens (not first or last)`,
+    ],
+  ],
+  [
+    "a DNS server given by name, and one that is no address",
+    { listeners: [{ backends: ["127.0.0.1:1"] }], dns: { servers: ["ns1.example.com", "300.0.0.1:53", 53], timeoutMs: 10 } },
+    [
+      `dns.servers[0]: a DNS server is an IP address, got the name "ns1.example.com"`,
+      `dns.servers[1]: expected HOST:PORT, got "300.0.0.1:53": "300.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`,
+      `dns.servers[2]: expected "HOST" or "HOST:PORT", got 53`,
+      "dns.timeoutMs: expected an integer 100..60000, got 10",
+    ],
+  ],
+  [
+    "a resolve mode that does not exist, and a resolve interval below a second",
+    withListener({ resolve: "frist", resolveIntervalMs: 10 }),
+    [`listeners[0].resolve: expected one of "all", "first", got "frist" (did you mean "first"?)`, "listeners[0].resolveIntervalMs: expected an integer 1000..86400000, got 10"],
+  ],
   // Addresses
   [
     "a backend that is not HOST:PORT",
@@ -72,7 +104,7 @@ const BAD: [string, unknown, string[]][] = [
     [`listeners[0].backends[0]: expected HOST:PORT, got "db/1:80": "db/1" is not a valid host name: labels are letters, digits and hyphens (not first or last)`],
   ],
   ["a backend that is a number", withListener({ backends: [6379] }), [`listeners[0].backends[0]: expected HOST:PORT or a table with an address, got 6379`]],
-  ["a backend table without an address", withListener({ backends: [{ weight: 2 }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got nothing`]],
+  ["a backend table without an address", withListener({ backends: [{ weight: 2 }] }), [`listeners[0].backends[0].address: expected HOST:PORT (or an srv name instead), got nothing`]],
   ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db": no ":PORT"`]],
   ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1": no ":PORT"`]],
   // Unknown keys
@@ -224,7 +256,7 @@ test("a minimal config gets every default", () => {
       {
         name: "127.0.0.1:9509",
         listen: { host: "127.0.0.1", port: 9509 },
-        backends: [{ address: { host: "127.0.0.1", port: 9501 }, weight: 1, maxConnections: 0, drain: false }],
+        backends: [{ address: { host: "127.0.0.1", port: 9501 }, srv: null, weight: 1, maxConnections: 0, drain: false }],
         balance: "round-robin",
         maxConnections: 10_000,
         connectTimeoutMs: 5_000,
@@ -245,16 +277,37 @@ test("a minimal config gets every default", () => {
           passive: { failures: 3, cooldownMs: 10_000 },
           active: { enabled: false, intervalMs: 2_000, timeoutMs: 1_000, rise: 2, fall: 3, send: null, expect: null },
         },
+        resolve: "all",
+        resolveIntervalMs: 30_000,
         mode: "tunnel",
         pool: null,
         proxyProtocol: null,
         sendProxy: null,
       },
     ],
+    dns: { servers: [], timeoutMs: 2_000 },
   });
 });
 
 describe("validateConfig accepts", () => {
+  test("DNS servers with and without a port (53 by default), IPv4 and IPv6", () => {
+    const dns = valid({ listeners: [{ backends: ["127.0.0.1:1"] }], dns: { servers: ["127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353"] } }).dns;
+    expect(dns.servers).toEqual([
+      { host: "127.0.0.1", port: 53 },
+      { host: "127.0.0.1", port: 5353 },
+      { host: "::1", port: 53 },
+      { host: "::1", port: 5353 },
+    ]);
+  });
+
+  test("an srv entry with its own limits; a host name entry", () => {
+    const l = valid(withListener({ backends: [{ srv: "_redis._tcp.example.internal", maxConnections: 5, drain: true }, "db.internal:5432"] })).listeners[0]!;
+    expect(l.backends).toEqual([
+      { address: { host: "_redis._tcp.example.internal", port: 0 }, srv: "_redis._tcp.example.internal", weight: 1, maxConnections: 5, drain: true },
+      { address: { host: "db.internal", port: 5432 }, srv: null, weight: 1, maxConnections: 0, drain: false },
+    ]);
+  });
+
   test("an IPv6 listen address and backend in brackets; the default name keeps the brackets", () => {
     const l = valid({ listeners: [{ listen: "[::1]:0", backends: ["[::1]:80", { address: "[fe80::1%eth0]:6379" }] }] }).listeners[0]!;
     expect(l.listen).toEqual({ host: "::1", port: 0 });
@@ -281,7 +334,7 @@ describe("validateConfig accepts", () => {
         keepAliveMs: 0,
       }),
     ).listeners[0]!;
-    expect(l.backends[0]).toEqual({ address: { host: "db.internal", port: 65535 }, weight: 0, maxConnections: 1_000_000, drain: true });
+    expect(l.backends[0]).toEqual({ address: { host: "db.internal", port: 65535 }, srv: null, weight: 0, maxConnections: 1_000_000, drain: true });
     expect([l.maxConnections, l.connectTimeoutMs, l.highWaterBytes, l.earlyDataBytes]).toEqual([1, 86_400_000, 1024, 1 << 30]);
   });
 
