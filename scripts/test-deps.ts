@@ -20,6 +20,7 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
   { command: "python3", aptPackages: ["python3"], why: "connect-timeout tests use a listener that never accepts" },
   { command: "ss", aptPackages: ["iproute2"], why: "socket-option tests read the kernel's keepalive timers" },
   { command: "dnsmasq", aptPackages: ["dnsmasq-base"], why: "DNS discovery tests run against a real DNS server on loopback" },
+  { command: "systemd-analyze", aptPackages: ["systemd"], why: "the systemd unit in deploy/ is checked with systemd-analyze verify" },
   { command: "haproxy", aptPackages: ["haproxy"], why: "PROXY protocol interop: HAProxy send-proxy in front of warren, accept-proxy behind it" },
   {
     command: "nginx",
