@@ -27,10 +27,12 @@ import { nginx } from "./targets/nginx.ts";
 import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/target.ts";
 import { warren } from "./targets/warren.ts";
 import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
+import { warrenPp } from "./targets/warren-pp.ts";
+import { proxyProtocolGoals, proxyProtocolText } from "./report-pp.ts";
 import type { Series } from "./stats.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
-const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, haproxy, nginx];
+const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, haproxy, nginx];
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's TIME_WAIT and CPU tail do not land on the next. */
 const PAUSE_MS = 250;
@@ -121,13 +123,18 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(lb);
     say();
   }
+  const pp = proxyProtocolText(results, workloads);
+  if (pp !== "") {
+    say(pp);
+    say();
+  }
   let vsBase: BaselineRow[] = [];
   if (base !== null) {
     vsBase = compareWithBaseline(pairedWorkloads(workloads, results), (w, t, key) => series(results, w, t, key));
     say(baselineText(vsBase, base, o.rounds));
     say();
   }
-  const gs = [...goals(results), ...balancingGoals(results)];
+  const gs = [...goals(results), ...balancingGoals(results), ...proxyProtocolGoals(results)];
   say("goals (from the issues):");
   say(goalsText(gs, o.quick));
   say();

@@ -84,6 +84,14 @@ export const DEFAULTS = {
     auth: null,
     clientPassword: null,
   },
+  /** A listener's `proxyProtocol` table (there is no default `trusted`: it must be given). */
+  proxyProtocol: {
+    /** Both versions, as the spec recommends for v2 receivers; the header is still required. */
+    accept: "any",
+    /** The spec: a receiver may abort after a few seconds, at least 3 to cover a TCP retransmit. */
+    timeoutMs: 3_000,
+    untrusted: "refuse",
+  },
   /** HAProxy's inter 2s, rise 2, fall 3. */
   health: {
     passive: {

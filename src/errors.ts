@@ -32,6 +32,12 @@ export const END_CODES = {
   QUERY_BUFFER_FULL: { side: "client", meaning: "pool: over highWaterBytes of requests queued behind a blocking command" },
   POOL_REJECTED: { side: "internal", meaning: "pool (non-RESP framer): no connection could be had for a request" },
   PREAMBLE_TIMEOUT: { side: "client", meaning: "the client did not complete its preamble (e.g. a PROXY header) in time" },
+  PREAMBLE_ABORTED: { side: "client", meaning: "the client closed or reset after part of its preamble, before the rest" },
+  PROXY_UNTRUSTED: { side: "client", meaning: "proxyProtocol: a connection from a source not in `trusted` (untrusted = \"refuse\")" },
+  PROXY_MISSING: { side: "client", meaning: "proxyProtocol: a trusted source's first bytes are not a PROXY header at all" },
+  PROXY_MALFORMED: { side: "client", meaning: "proxyProtocol: a PROXY header that breaks the spec (syntax, fields, TLVs, checksum)" },
+  PROXY_TOO_LARGE: { side: "client", meaning: "proxyProtocol: a v1 line without CRLF in 107 bytes, or a v2 header over 16 KiB" },
+  PROXY_VERSION: { side: "client", meaning: "proxyProtocol: a header of a version the listener does not accept (or not 1/2)" },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */

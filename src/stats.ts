@@ -52,6 +52,8 @@ export interface ListenerStats {
   endsBySide: Record<string, number>;
   /** Connections closed in the preamble stage (before admission), by code. */
   preambleFailures: Record<string, number>;
+  /** The preamble stage: connections in it now, read to the end, and let through at accept without one (untrusted = "direct"). */
+  preambles: { live: number; done: number; bypassed: number };
   /** How resolving the listener's backend names went; null when every backend is an IP address. */
   discovery: {
     names: number;

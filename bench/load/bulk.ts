@@ -6,6 +6,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { cpuNs } from "./cpu.ts";
 import type { BulkParams, LoadResult } from "./params.ts";
+import { proxyHeaderFor } from "./proxy-header.ts";
 
 /** One write offers 1 MiB: large enough that the client's syscalls are not the limit. */
 const CHUNK = new Uint8Array(1 << 20).fill(0x78);
@@ -44,6 +45,8 @@ const handlers = { data: onData, drain: pump, close: onClose, error: onClose } s
 export async function runBulk(p: BulkParams): Promise<LoadResult> {
   total = p.totalBytes;
   const socket = await Bun.connect<null>({ hostname: "127.0.0.1", port: p.port, data: null, socket: handlers });
+  const proxy = proxyHeaderFor(p.proxyHeader, p.port);
+  if (proxy !== null && socket.write(proxy) !== proxy.byteLength) return { ok: false, error: "could not write the PROXY header" };
   const header = new Uint8Array(8);
   new DataView(header.buffer).setBigUint64(0, BigInt(total), true);
   const done = new Promise<void>((resolve) => {

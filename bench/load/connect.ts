@@ -7,6 +7,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { ConnectParams, LoadResult } from "./params.ts";
+import { proxyHeaderFor } from "./proxy-header.ts";
 import { Window, fill } from "./window.ts";
 
 class ConnectConn {
@@ -18,6 +19,8 @@ class ConnectConn {
 const win = new Window();
 let port = 0;
 let request = fill(64);
+/** What each connection writes first: the request, behind a PROXY header for targets that need one. */
+let first = request;
 let completed = 0;
 let errors = 0;
 let inFlight = 0;
@@ -38,7 +41,7 @@ function next(c: ConnectConn): void {
 }
 
 function onOpen(socket: Socket<ConnectConn>): void {
-  if (socket.write(request) !== request.byteLength) {
+  if (socket.write(first) !== first.byteLength) {
     errors++;
     next(socket.data);
     socket.end();
@@ -77,6 +80,8 @@ const handlers = {
 export async function runConnect(p: ConnectParams): Promise<LoadResult> {
   port = p.port;
   request = fill(p.requestBytes);
+  const header = proxyHeaderFor(p.proxyHeader, p.port);
+  first = header === null ? request : Buffer.concat([header, request]);
   for (let i = 0; i < p.concurrency; i++) launch();
   const seconds = await win.run(p.warmupMs, p.durationMs, p.cpuPid);
   // Let the connections in flight finish, so the proxy is not left with half-open sessions.

@@ -6,8 +6,11 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { IdleParams, LoadResult } from "./params.ts";
+import { proxyHeaderFor } from "./proxy-header.ts";
 
 const PING = new Uint8Array([0x78]);
+/** What each connection writes first: the ping, behind a PROXY header for targets that need one. */
+let first: Uint8Array = PING;
 
 let port = 0;
 let wanted = 0;
@@ -32,7 +35,7 @@ function settle(): void {
 
 function onOpen(socket: Socket<null>): void {
   sockets.push(socket);
-  socket.write(PING);
+  socket.write(first);
 }
 
 function onData(): void {
@@ -53,6 +56,8 @@ const handlers = { open: onOpen, data: onData, close: onClose, error: onClose, c
 
 export async function runIdle(p: IdleParams): Promise<LoadResult> {
   port = p.port;
+  const header = proxyHeaderFor(p.proxyHeader, p.port);
+  if (header !== null) first = Buffer.concat([header, PING]);
   wanted = p.connections;
   const allReady = new Promise<void>((resolve) => {
     onAllReady = resolve;

@@ -8,6 +8,8 @@ export interface WindowParams {
   warmupMs: number;
   /** The counted window. */
   durationMs: number;
+  /** Send a PROXY v2 header first on every connection (a target with proxyProtocol). */
+  proxyHeader?: boolean;
 }
 
 export interface RrParams extends WindowParams {
@@ -37,6 +39,7 @@ export interface BulkParams {
   cpuPid: number | null;
   totalBytes: number;
   timeoutMs: number;
+  proxyHeader?: boolean;
 }
 
 export interface IdleParams {
@@ -46,6 +49,7 @@ export interface IdleParams {
   /** Connects in flight at once: more would overflow the proxies' accept queues. */
   concurrency: number;
   timeoutMs: number;
+  proxyHeader?: boolean;
 }
 
 export type LoadParams = RrParams | PipelinedParams | ConnectParams | BulkParams | IdleParams;

@@ -5,6 +5,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { LoadResult, PipelinedParams } from "./params.ts";
+import { proxyHeaderFor } from "./proxy-header.ts";
 import { Window, fill } from "./window.ts";
 
 class PipeConn {
@@ -52,8 +53,11 @@ export async function runPipelined(p: PipelinedParams): Promise<LoadResult> {
   requestBytes = p.requestBytes;
   batch = fill(p.requestBytes * p.depth);
   const sockets: Socket<PipeConn>[] = [];
+  const header = proxyHeaderFor(p.proxyHeader, p.port);
   for (let i = 0; i < p.connections; i++) {
-    sockets.push(await Bun.connect<PipeConn>({ hostname: "127.0.0.1", port: p.port, data: new PipeConn(), socket: handlers }));
+    const s = await Bun.connect<PipeConn>({ hostname: "127.0.0.1", port: p.port, data: new PipeConn(), socket: handlers });
+    if (header !== null) s.write(header);
+    sockets.push(s);
   }
   for (const s of sockets) write(s, batch.byteLength);
   const seconds = await win.run(p.warmupMs, p.durationMs, p.cpuPid);

@@ -6,6 +6,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { Histogram } from "./histogram.ts";
 import type { LoadResult, RrParams } from "./params.ts";
+import { proxyHeaderFor } from "./proxy-header.ts";
 import { Window, fill } from "./window.ts";
 
 class RrConn {
@@ -48,8 +49,11 @@ const handlers = { data: onData, close: onClose, error: onClose } satisfies Sock
 export async function runRr(p: RrParams): Promise<LoadResult> {
   request = fill(p.requestBytes);
   const sockets: Socket<RrConn>[] = [];
+  const header = proxyHeaderFor(p.proxyHeader, p.port);
   for (let i = 0; i < p.connections; i++) {
-    sockets.push(await Bun.connect<RrConn>({ hostname: "127.0.0.1", port: p.port, data: new RrConn(), socket: handlers }));
+    const s = await Bun.connect<RrConn>({ hostname: "127.0.0.1", port: p.port, data: new RrConn(), socket: handlers });
+    if (header !== null) s.write(header);
+    sockets.push(s);
   }
   const now = performance.now();
   for (const s of sockets) send(s, now);

@@ -29,6 +29,8 @@ export interface RunningTarget {
   readonly sinkPort: number;
   /** The process that carries the traffic, whose memory and CPU time are read (nginx: the worker); null for direct. */
   workerPid(): number | null;
+  /** The load generator must send a PROXY header first on each connection (a target with proxyProtocol). */
+  readonly proxyHeader?: boolean;
   /** False once the process has exited on its own. */
   alive(): boolean;
   stop(): Promise<void>;

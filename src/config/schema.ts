@@ -80,6 +80,25 @@ export interface ListenerConfig {
   readonly mode: "tunnel" | "pool";
   /** Pool settings; set exactly when mode is "pool". */
   readonly pool: PoolConfig | null;
+  /** Read a PROXY protocol header from every client before anything else; null: off. Default null. */
+  readonly proxyProtocol: ProxyProtocolConfig | null;
+  /** Send a PROXY protocol header ("v1" or "v2") first on every backend connection; null: none. Tunnel mode only. Default null. */
+  readonly sendProxy: "v1" | "v2" | null;
+}
+
+/**
+ * ProxyProtocolConfig: a listener behind a load balancer that speaks the PROXY protocol (HAProxy's
+ * proxy-protocol.txt). The header is required from the trusted sources, never guessed at.
+ */
+export interface ProxyProtocolConfig {
+  /** Which header versions are accepted: "v1", "v2" or "any". Default "any". */
+  readonly accept: "v1" | "v2" | "any";
+  /** The sources (CIDR ranges) allowed to send a header. Required, at least one. */
+  readonly trusted: readonly CidrRange[];
+  /** How long a trusted source may take to send its whole header. Default 3000. */
+  readonly timeoutMs: number;
+  /** A connection from any other source: "refuse" (closed, counted) or "direct" (served with its own address). Default "refuse". */
+  readonly untrusted: "refuse" | "direct";
 }
 
 /** WarrenConfig is a whole, validated configuration. */

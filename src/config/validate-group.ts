@@ -54,7 +54,7 @@ export function readGroupSettings(r: Reader, obj: Record<string, unknown>, path:
   };
 }
 
-function readCidrs(r: Reader, value: unknown, path: string): CidrRange[] {
+export function readCidrs(r: Reader, value: unknown, path: string): CidrRange[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     r.fail(path, `expected a list of CIDR ranges, got ${describe(value)}`);

@@ -7,6 +7,7 @@ import { formatHostPort, parseHostPort } from "./host-port.ts";
 import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
+import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -29,6 +30,7 @@ const LISTENER_KEYS = [
   "keepAliveMs",
   ...GROUP_KEYS,
   ...POOL_LISTENER_KEYS,
+  ...EDGE_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
@@ -129,6 +131,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     keepAliveMs: r.int(obj, "keepAliveMs", path, L.keepAliveMs, 0, DAY_MS),
     ...readGroupSettings(r, obj, path),
     ...readPoolSettings(r, obj, path),
+    ...readEdgeSettings(r, obj, path),
   };
 }
 

@@ -38,6 +38,8 @@ export class HealthChecker {
     cfg: ActiveHealthConfig,
     private readonly log: Logger,
     private readonly context: HealthContext,
+    /** Bytes every probe sends first: the PROXY header (v2 LOCAL, v1 UNKNOWN) of a group with `sendProxy`. */
+    private prefix: Uint8Array | null = null,
   ) {
     this.backends = backends;
     this.cfg = cfg;
@@ -75,9 +77,10 @@ export class HealthChecker {
    * released. Turning active checks off brings back up, with a log line, any
    * backend only the checker held down.
    */
-  update(backends: readonly Backend[], cfg: ActiveHealthConfig): void {
+  update(backends: readonly Backend[], cfg: ActiveHealthConfig, prefix: Uint8Array | null = this.prefix): void {
     this.backends = backends;
     this.cfg = cfg;
+    this.prefix = prefix;
     this.reconcile(true);
     this.group.observe(backends, this.log, this.context);
   }
@@ -144,7 +147,7 @@ export class HealthChecker {
     slot.timer = null;
     if (slot.dropped) return;
     slot.startedAt = performance.now();
-    void probe(slot.backend.address, this.cfg).then((result) => this.finished(slot, result));
+    void probe(slot.backend.address, this.cfg, this.prefix).then((result) => this.finished(slot, result));
   }
 
   private finished(slot: Slot, result: ProbeResult): void {

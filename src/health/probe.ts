@@ -37,15 +37,18 @@ class Probe {
 }
 
 /**
- * probe checks one backend: connect, write `cfg.send` if set, then read until
+ * probe checks one backend: connect, write `prefix` (a PROXY header, for backends that expect one on
+ * every connection) and `cfg.send` if set, then read until
  * the reply starts with `cfg.expect` (or provably does not). It never throws or
  * rejects, resolves exactly once within `cfg.timeoutMs` (plus a timer tick),
  * and leaves no socket or timer behind: a connect that opens after the timeout
  * is terminated on open, and a late connect error is ignored.
  */
-export function probe(address: BackendAddress, cfg: ActiveHealthConfig): Promise<ProbeResult> {
+export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: Uint8Array | null = null): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
-    const send = cfg.send === null || cfg.send === "" ? null : encoder.encode(cfg.send);
+    const own = cfg.send === null || cfg.send === "" ? null : encoder.encode(cfg.send);
+    // One write for both, as the spec asks a header to be sent at once.
+    const send = prefix === null ? own : own === null ? prefix : Buffer.concat([prefix, own]);
     const expect = cfg.expect === null || cfg.expect === "" ? null : encoder.encode(cfg.expect);
     const p = new Probe(send, expect, cfg.timeoutMs, resolve);
     // Bun has no connect timeout: our own timer fails the probe and marks it done.

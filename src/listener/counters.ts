@@ -23,6 +23,10 @@ export class Counters {
   readonly errors = new Map<string, number>();
   /** Session ends by code and side, keyed "CODE side" (for metrics). */
   readonly endsBySide = new Map<string, number>();
+  /** Connections whose preamble was read to the end (then admitted or refused like any client). */
+  preamblesDone = 0;
+  /** Connections the preamble let through at accept without reading one (an untrusted source, untrusted = "direct"). */
+  preamblesBypassed = 0;
   /** Connections closed in the preamble stage (before admission), by code. */
   readonly preambleFailures = new Map<EndCode, number>();
 

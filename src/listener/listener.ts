@@ -10,18 +10,33 @@ import type { Logger } from "../log.ts";
 import type { ListenerStats } from "../stats.ts";
 import { Counters } from "./counters.ts";
 import type { Mode, ModeKind, SessionRecord } from "./mode.ts";
-import { type Preamble, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
+import { probeHeader } from "../edge/proxy-encode.ts";
+import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
+import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
 import { Discovery } from "../discovery/discovery.ts";
 import type { DnsClient } from "../discovery/dns.ts";
 import type { ResolvedBackend } from "../discovery/expand.ts";
 
-/** ClientInfo is what admission learned about a client: its address, and whether it counts per address. */
+/**
+ * ClientInfo is what admission learned about a client: its address (the one a PROXY header told, or the
+ * socket's own), whether it counts per address, and what the preamble told about the connection.
+ */
 export interface ClientInfo {
   readonly address: string;
   readonly port: number;
   /** Counted toward its address's maxConnectionsPerClient: released when the client ends. */
   readonly countedPerClient: boolean;
+  /** The socket's own peer, when a preamble told another client address (the proxy in front); else null. */
+  readonly peer: Endpoint | null;
+  /** The address the client connected to, as a PROXY header told it; null: this listener's own. */
+  readonly destination: Endpoint | null;
+  /** The host name the client asked for (PROXY v2 AUTHORITY, later TLS SNI), or null. */
+  readonly authority: string | null;
+  /** The PROXY header the client's connection began with, TLVs included, or null. */
+  readonly proxyHeader: ProxyHeader | null;
+  /** The UNIQUE_ID that header carried (the proxy in front's id of the connection) as text, or null. */
+  readonly upstreamId: string | null;
 }
 
 /** ListenerEvents is how a listener tells its server about ended clients (access log, drain). */
@@ -68,8 +83,12 @@ export class Listener {
   private readonly perClient = new Map<string, number>();
   /** Set while clients are being refused for want of a backend, so the outage is logged once. */
   private outage = false;
-  /** Connections whose preamble is being read (only with a preamble), each with how to close it. */
-  private readonly preambles = new Map<PreambleState, () => void>();
+  /** Connections whose preamble is being read (only with a preamble). */
+  private readonly preambles = new Set<PreambleState>();
+  /** The mode's own handlers and start, kept so a reload can put the preamble stage in front of them. */
+  private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
+  /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
+  private staged = false;
   /** Refused clients, logged at most once per reason per second (the counters count every one). */
   private readonly refusals: RefusalLog;
   /** Keeps backends named by host name or SRV resolved; null while every backend is an IP address. */
@@ -81,7 +100,7 @@ export class Listener {
     readonly kind: ModeKind,
     private readonly events: ListenerEvents,
     /** What clients send before the mode's stream (PROXY header, ClientHello), or null: none. */
-    readonly preamble: Preamble | null = null,
+    public preamble: Preamble | null = null,
     /** The process's DNS client, for backends named by host name or SRV (the server's, which a reload may replace). */
     private readonly dns: (() => DnsClient) | null = null,
   ) {
@@ -90,7 +109,7 @@ export class Listener {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, []);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name });
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
     this.mode = kind.create(this);
   }
 
@@ -126,9 +145,10 @@ export class Listener {
    * denied, too many clients from that address. Checks run before any backend is touched. Returns what
    * the mode needs to serve the client, or null when it was refused.
    */
-  accept<D>(socket: Socket<D>, client: { address: string; port: number } | null = null): ClientInfo | null {
+  accept<D>(socket: Socket<D>, told: PreambleDone | null = null): ClientInfo | null {
     const cfg = this.config;
     const c = this.counters;
+    const client = told?.client ?? null;
     const address = client?.address ?? socket.remoteAddress;
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
@@ -150,7 +170,17 @@ export class Listener {
     c.sessionsTotal++;
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-    return { address, port: client?.port ?? socket.remotePort, countedPerClient: perClient };
+    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null };
+    return {
+      address,
+      port: client?.port ?? socket.remotePort,
+      countedPerClient: perClient,
+      peer: client === null ? null : { address: socket.remoteAddress, port: socket.remotePort },
+      destination: told.destination ?? null,
+      authority: told.authority ?? null,
+      proxyHeader: told.header ?? null,
+      upstreamId: idText(told.header?.tlvs.uniqueId ?? null),
+    };
   }
 
   /**
@@ -159,21 +189,39 @@ export class Listener {
    * preamble (the mode's open handler does the same, with none, when there is no preamble).
    */
   handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
+    this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
     if (this.preamble === null) return own;
+    this.staged = true;
+    return this.stageHandlers(own, start);
+  }
+
+  private stageHandlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | PreambleState | null> {
     const host: PreambleHost<D> = {
-      began: (socket, state) => {
-        this.preambles.set(state, () => socket.end());
+      current: () => this.preamble,
+      began: (state) => {
+        this.preambles.add(state);
       },
-      done: (socket, state, client, rest) => {
-        this.preambles.delete(state);
+      done: (socket, state, result) => {
+        if (state !== null) {
+          if (state.settled) return;
+          state.settled = true;
+          this.preambles.delete(state);
+          this.counters.preamblesDone++;
+        } else {
+          this.counters.preamblesBypassed++;
+        }
         // The same socket, handed to the mode: its data is null until `start` sets the mode's own.
         const adopted = socket as Socket<D | null>;
         adopted.data = null;
-        const info = this.accept(adopted, client);
-        if (info !== null) start(adopted as Socket<D>, info, rest);
+        const info = this.accept(adopted, result);
+        if (info !== null) start(adopted as Socket<D>, info, result.rest);
       },
       failed: (socket, state, code, reason) => {
-        if (!this.preambles.delete(state)) return;
+        if (state !== null) {
+          if (state.settled) return;
+          state.settled = true;
+          this.preambles.delete(state);
+        }
         if (code !== "ok") {
           this.counters.countPreambleFailure(code);
           // A peer's bad preamble is routine (debug); a preamble that threw is a bug in warren (error).
@@ -184,7 +232,20 @@ export class Listener {
         socket.end();
       },
     };
-    return withPreamble(own, this.preamble, host);
+    return withPreamble(own, host);
+  }
+
+  /**
+   * setPreamble applies a reload's preamble: new connections use it, connections in their preamble keep
+   * the one they began with. A listener that had none gets the preamble stage in front of its mode's
+   * handlers now (Bun's reload swaps the handlers of every socket of the listener; the stage passes
+   * every event of a socket that is past its preamble straight to the mode).
+   */
+  setPreamble(preamble: Preamble | null): void {
+    this.preamble = preamble;
+    if (preamble === null || this.staged || this.server === null || this.bound === null) return;
+    this.staged = true;
+    this.server.reload({ socket: this.stageHandlers(this.bound.own as SocketHandler<object | null>, this.bound.start) as SocketHandler<unknown> });
   }
 
   /** ended is every client's last step: it leaves the per-address count and the counters, and is logged. */
@@ -205,20 +266,21 @@ export class Listener {
    * update applies a reloaded config for the same address: new clients see the new settings and
    * backends; a backend that stays keeps its record.
    */
-  update(config: ListenerConfig): void {
+  update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
+    this.setPreamble(preamble);
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, previous);
-    this.health.update(this.backends, config.health.active);
+    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
     this.mode.update(config);
     this.mode.onSlotFreed(); // new or larger backends may admit queued clients
   }
 
   /** sweep is the process sweep's call for this listener: health cool-downs and outages, then the mode's timeouts. */
   sweep(now: number): void {
-    if (this.preambles.size > 0 && this.preamble !== null) this.expirePreambles(now, this.preamble.timeoutMs);
+    if (this.preambles.size > 0) this.expirePreambles(now);
     this.health.sweep(now);
     this.refusals.sweep(now);
     if (this.accepting) this.discovery?.sweep(now); // a retired listener takes no new sessions: nothing to resolve for
@@ -240,12 +302,14 @@ export class Listener {
     return false;
   }
 
-  private expirePreambles(now: number, timeoutMs: number): void {
-    for (const [state, close] of this.preambles) {
-      if (now - state.startedAt < timeoutMs) continue;
+  private expirePreambles(now: number): void {
+    for (const state of this.preambles) {
+      if (now - state.startedAt < state.timeoutMs) continue;
+      state.settled = true;
       this.preambles.delete(state);
       this.counters.countPreambleFailure("PREAMBLE_TIMEOUT");
-      close();
+      this.log.debug("preamble failed", { listener: this.config.name, client: state.socket.remoteAddress, code: "PREAMBLE_TIMEOUT", reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)` });
+      state.socket.end();
     }
   }
 
@@ -345,6 +409,7 @@ export class Listener {
       ends: Object.fromEntries(c.ends),
       endsBySide: Object.fromEntries(c.endsBySide),
       preambleFailures: Object.fromEntries(c.preambleFailures),
+      preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
       discovery: this.discovery?.stats() ?? null,
       ...(m.pool === undefined ? {} : { pool: m.pool }),
       backends: this.backends.map((b) => ({
@@ -368,6 +433,13 @@ export class Listener {
       })),
     };
   }
+}
+
+/** idText shows an opaque UNIQUE_ID as it is when it is printable ASCII (HAProxy's unique-id-format is), else as hex. */
+function idText(id: Uint8Array | null): string | null {
+  if (id === null) return null;
+  const printable = id.every((b) => b >= 0x20 && b < 0x7f);
+  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString(printable ? "latin1" : "hex");
 }
 
 /** refuse closes a socket the listener will not serve; its `data` stays the mode's empty value. */

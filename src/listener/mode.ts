@@ -77,6 +77,10 @@ export interface SessionRecord {
   readonly mode: "tunnel" | "pool";
   readonly clientAddress: string;
   readonly clientPort: number;
+  /** The socket's own peer when a PROXY header told the client address (the proxy in front), else null. */
+  readonly peer: { readonly address: string; readonly port: number } | null;
+  /** The UNIQUE_ID of the PROXY header the client came with (ClientInfo.upstreamId), or null. */
+  readonly upstreamId: string | null;
   /** The backend it was relayed to (tunnel) or last bound to (pool), or null. */
   readonly backendKey: string | null;
   /** Bytes warren received from the client, and sent to it. */

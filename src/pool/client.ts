@@ -201,6 +201,8 @@ export function record(c: PoolClient): SessionRecord {
     mode: "pool",
     clientAddress: c.info.address,
     clientPort: c.info.port,
+    peer: c.info.peer,
+    upstreamId: c.info.upstreamId,
     backendKey: c.lastBackend,
     bytesFromClient: c.bytesIn,
     bytesToClient: c.bytesOut,

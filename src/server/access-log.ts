@@ -5,7 +5,9 @@ import type { Logger } from "../log.ts";
 /**
  * writeAccessLine writes the one access-log line of an ended session, with the same fields in both
  * modes: session id (unique per process), client address and port, listener, mode, backend, bytes each
- * way on each side, duration, end code and side. A failed session is logged at warn.
+ * way on each side, duration, end code and side. A failed session is logged at warn. When a PROXY
+ * header told the client address, `peer`/`peerPort` name the connection's own peer (the proxy in front),
+ * and `upstreamId` the UNIQUE_ID that header carried, to find the same connection in that proxy's log.
  */
 export function writeAccessLine(log: Logger, listener: Listener, r: SessionRecord): void {
   const fields = {
@@ -14,6 +16,8 @@ export function writeAccessLine(log: Logger, listener: Listener, r: SessionRecor
     mode: r.mode,
     client: r.clientAddress,
     clientPort: r.clientPort,
+    ...(r.peer === null ? {} : { peer: r.peer.address, peerPort: r.peer.port }),
+    ...(r.upstreamId === null ? {} : { upstreamId: r.upstreamId }),
     backend: r.backendKey,
     bytesFromClient: r.bytesFromClient,
     bytesToClient: r.bytesToClient,

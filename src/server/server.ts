@@ -5,6 +5,7 @@ import { ConfigErrors, listenErrorCode, ProxyError } from "../errors.ts";
 import { Listener } from "../listener/listener.ts";
 import type { SessionRecord } from "../listener/mode.ts";
 import type { Preamble } from "../listener/preamble.ts";
+import { preambleFor } from "../listener/proxy-preamble.ts";
 import { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
 import { writeAccessLine } from "./access-log.ts";
@@ -17,7 +18,10 @@ import { DnsClient } from "../discovery/dns.ts";
 export interface ServerOptions {
   /** Bind every listener with SO_REUSEPORT, so worker processes share its address (src/workers). */
   reusePort?: boolean;
-  /** The preamble stage of a listener (what clients send before the mode's stream), or null for none. */
+  /**
+   * The preamble stage of a listener (what clients send before the mode's stream), or null for none.
+   * Default: what the listener's config asks for (a PROXY header with `proxyProtocol`).
+   */
   preambleFor?: (listener: ListenerConfig) => Preamble | null;
 }
 
@@ -150,7 +154,7 @@ export class ProxyServer {
       const current = kept.get(lc);
       if (current === undefined) continue;
       if (current.config.name !== lc.name) this.log.info("listener renamed", { from: current.config.name, to: lc.name, address: current.address });
-      current.update(lc);
+      current.update(lc, this.preambleOf(lc));
       listeners.set(lc.name, current);
     }
     for (const current of this.listeners.values()) {
@@ -210,7 +214,7 @@ export class ProxyServer {
   }
 
   private bind(lc: ListenerConfig): Listener {
-    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.options.preambleFor?.(lc) ?? null, () => this.dns);
+    const l = new Listener(lc, this.log, MODES[lc.mode], this.events, this.preambleOf(lc), () => this.dns);
     l.reusePort = this.options.reusePort === true;
     try {
       l.listen();
@@ -219,6 +223,10 @@ export class ProxyServer {
       throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, { cause: err });
     }
     return l;
+  }
+
+  private preambleOf(lc: ListenerConfig): Preamble | null {
+    return (this.options.preambleFor ?? preambleFor)(lc);
   }
 
   private retire(l: Listener): void {

@@ -5,6 +5,7 @@ import { noteConnectFailure, noteConnectSuccess } from "../health/passive.ts";
 import { cancelConnect, startConnect } from "./connect.ts";
 import { finishSession, flushToBackend } from "./lifecycle.ts";
 import type { TunnelMode } from "./mode.ts";
+import { queueProxyHeader } from "./send-proxy.ts";
 import { moveTo, type Session } from "./session.ts";
 
 /**
@@ -53,6 +54,12 @@ export function onConnectOpen(s: Session, backend: Socket<Session>): void {
   const cfg = s.config;
   if (!cfg.noDelay) backend.setNoDelay(false);
   if (cfg.keepAliveMs > 0) backend.setKeepAlive(true, cfg.keepAliveMs);
+  if (cfg.sendProxy !== null) {
+    queueProxyHeader(s);
+    // The header goes out at once. A backend that reset on accept shows here as a failed write, and Bun
+    // then reports a FIN rather than the reset (bun-sockets.test.ts): fail over as for a reset.
+    if (s.bytesFromClient === 0 && s.toBackend.flushTo(backend) < 0) return retryOrFail(s, "ECONNRESET");
+  }
   if (s.target !== null) noteConnectSuccess(s.target);
   s.listener.noteBackendAvailable();
   flushToBackend(s, backend);

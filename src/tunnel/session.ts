@@ -125,6 +125,8 @@ export function record(s: Session): SessionRecord {
     mode: "tunnel",
     clientAddress: s.info.address,
     clientPort: s.info.port,
+    peer: s.info.peer,
+    upstreamId: s.info.upstreamId,
     backendKey: s.target?.key ?? null,
     bytesFromClient: s.bytesFromClient,
     bytesToClient: s.bytesFromBackend,

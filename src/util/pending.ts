@@ -31,6 +31,13 @@ export class PendingBytes {
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
   }
 
+  /** unshift queues `chunk` ahead of everything queued: it is written first (a PROXY header before early data). */
+  unshift(chunk: Uint8Array): void {
+    this.ring.unshift(chunk);
+    this.bytes += chunk.byteLength;
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+  }
+
   /**
    * flushTo writes queued bytes to `socket` until it is empty or the socket takes less than offered.
    * Returns the bytes still queued, or -1 when the socket is closed (the queue is then cleared: nothing

@@ -21,6 +21,14 @@ export class Ring<T> {
     this.count++;
   }
 
+  /** unshift puts `item` before every other entry (a header that must go first on a connection). */
+  unshift(item: T): void {
+    if (this.count === this.slots.length) this.grow();
+    this.head = (this.head - 1) & (this.slots.length - 1);
+    this.slots[this.head] = item;
+    this.count++;
+  }
+
   peek(): T | undefined {
     return this.count === 0 ? undefined : this.slots[this.head];
   }

@@ -251,6 +251,44 @@ function takeOver(s: NodeSocket): Socket<Seen> {
   return handle;
 }
 
+describe("Bun sockets, as the edge (PROXY protocol) uses them", () => {
+  test("a listener's reload() swaps the handlers of the sockets it already accepted, not only of new ones", async () => {
+    const seen: string[] = [];
+    using server = listen({ data: (s, d) => void seen.push(`old ${d}`) });
+    const client = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data() {} } });
+    client.write("a");
+    await waitFor(() => seen.length === 1, "the first chunk");
+    server.reload({ socket: { data: (s, d) => void seen.push(`new ${d}`) } });
+    client.write("b");
+    await waitFor(() => seen.length === 2, "the second chunk");
+    expect(seen).toEqual(["old a", "new b"]);
+    client.end();
+  });
+
+  test("a write in open to a peer that reset on accept returns -1, then end and close come without an error (the reset is not reported)", async () => {
+    using server = listen({ open: (s) => void s.terminate(), data() {} });
+    for (let i = 0; i < 5; i++) {
+      const events: string[] = [];
+      const { promise, resolve } = Promise.withResolvers<void>();
+      await Bun.connect({
+        hostname: "127.0.0.1",
+        port: server.port,
+        socket: {
+          open: (s) => void events.push(`write ${s.write("PROXY UNKNOWN\r\n")}`),
+          data() {},
+          end: () => void events.push("end"),
+          close(_s, err) {
+            events.push(err === undefined ? "close" : `close:${(err as { code?: string }).code}`);
+            resolve();
+          },
+        },
+      });
+      await promise;
+      expect(events).toEqual(["write -1", "end", "close"]);
+    }
+  });
+});
+
 describe("node:net connects, as warren's tunnel uses them", () => {
   test("destroy() while still connecting closes the socket at once: no SYN_SENT left, no 'connect', no 'error'", async () => {
     await using hole = await blackholeBackend();

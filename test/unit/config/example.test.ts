@@ -18,9 +18,19 @@ async function loadExample(): Promise<WarrenConfig> {
   return config;
 }
 
-test("warren.example.toml validates, with three listeners", async () => {
+test("warren.example.toml validates, with four listeners", async () => {
   const config = await loadExample();
-  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis", "redis-pool"]);
+  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis", "redis-pool", "edge"]);
+});
+
+test("the example's edge listener accepts and sends the PROXY protocol, every key spelled out", async () => {
+  const edge = (await loadExample()).listeners[3]!;
+  expect(edge.sendProxy).toBe("v2");
+  const { trusted, ...rest } = edge.proxyProtocol!;
+  expect(rest).toEqual({ ...DEFAULTS.proxyProtocol });
+  expect(trusted.map((r) => r.text)).toEqual(["10.0.0.0/8", "fd00::/8"]);
+  const web = (await loadExample()).listeners[0]!;
+  expect([web.proxyProtocol, web.sendProxy]).toEqual([null, null]);
 });
 
 test("the example's log, shutdown and first listener spell out exactly the defaults", async () => {

@@ -282,6 +282,8 @@ test("a minimal config gets every default", () => {
         resolveIntervalMs: 30_000,
         mode: "tunnel",
         pool: null,
+        proxyProtocol: null,
+        sendProxy: null,
       },
     ],
     dns: { servers: [], timeoutMs: 2_000 },

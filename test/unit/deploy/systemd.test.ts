@@ -33,7 +33,7 @@ test("systemd-analyze verify accepts the unit (with the binary's path pointing a
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}, 30_000); // systemd-analyze loads every unit it knows: seconds on a busy machine
 
 test("reload is SIGHUP to warren itself, stop is SIGTERM with more time than the default drain", () => {
   const s = settings(UNIT);

@@ -25,6 +25,21 @@ function sink(budget: number) {
 const bytes = (...v: number[]) => new Uint8Array(v);
 
 describe("PendingBytes", () => {
+  test("unshift puts a chunk before everything queued; with small chunks it all leaves in one write", () => {
+    const q = new PendingBytes();
+    for (let i = 0; i < 5; i++) q.push(bytes(10 + i)); // past the ring's first size, so unshift wraps
+    q.unshift(bytes(1, 2));
+    expect(q.bytes).toBe(7);
+    const { socket, got, calls } = sink(100);
+    expect(q.flushTo(socket)).toBe(0);
+    expect(got).toEqual([1, 2, 10, 11, 12, 13, 14]);
+    expect(calls).toEqual([7]);
+    const empty = new PendingBytes();
+    empty.unshift(bytes(9));
+    expect(empty.flushTo(socket)).toBe(0);
+    expect(got.at(-1)).toBe(9);
+  });
+
   test("keeps order across short writes and reports what is left", () => {
     const q = new PendingBytes();
     q.push(bytes(1, 2, 3));

@@ -1,0 +1,59 @@
+import { contains, parseIp } from "../access/cidr.ts";
+import type { ListenerConfig, ProxyProtocolConfig } from "../config/schema.ts";
+import { PP_FAILED, PP_NEED_MORE, ProxyParser } from "../edge/proxy-parser.ts";
+import { MORE, type Preamble, type PreambleDone, type PreambleFailed, type PreambleParser, type PreambleResult } from "./preamble.ts";
+
+/**
+ * preambleFor is the preamble a listener's config asks for: a PROXY header (`proxyProtocol`), or none.
+ * It is where later stages of the edge (a ClientHello peek for SNI routing) join, in front of the mode.
+ */
+export function preambleFor(config: ListenerConfig): Preamble | null {
+  return config.proxyProtocol === null ? null : proxyPreamble(config.proxyProtocol);
+}
+
+/** Served as it is, with its own address: what an untrusted source gets with untrusted = "direct". */
+const DIRECT: PreambleDone = { kind: "done", rest: null, client: null };
+const UNTRUSTED: PreambleFailed = { kind: "failed", code: "PROXY_UNTRUSTED", reason: "a source outside proxyProtocol.trusted" };
+
+/**
+ * proxyPreamble reads a PROXY header from every connection of a trusted source: required, never guessed
+ * at (proxy-protocol.txt §5: a header from anyone else would let them pick their own address). Anyone
+ * else is refused at accept, or with untrusted = "direct" served as a plain client.
+ */
+export function proxyPreamble(cfg: ProxyProtocolConfig): Preamble {
+  return {
+    timeoutMs: cfg.timeoutMs,
+    start(peer) {
+      if (!trusts(cfg, peer.address)) return cfg.untrusted === "direct" ? DIRECT : UNTRUSTED;
+      return new ProxyHeaderPreamble(new ProxyParser(cfg.accept));
+    },
+  };
+}
+
+function trusts(cfg: ProxyProtocolConfig, address: string): boolean {
+  const addr = parseIp(address);
+  if (addr === null) return false;
+  for (const range of cfg.trusted) if (contains(range, addr)) return true;
+  return false;
+}
+
+/** ProxyHeaderPreamble turns the parser's status numbers into the preamble stage's results. */
+class ProxyHeaderPreamble implements PreambleParser {
+  constructor(private readonly parser: ProxyParser) {}
+
+  feed(chunk: Uint8Array): PreambleResult {
+    const p = this.parser;
+    const r = p.feed(chunk);
+    if (r === PP_NEED_MORE) return MORE;
+    if (r === PP_FAILED) return { kind: "failed", code: p.failure ?? "PROXY_MALFORMED", reason: p.reason };
+    const header = p.header!;
+    return {
+      kind: "done",
+      rest: r < chunk.byteLength ? chunk.subarray(r) : null,
+      client: header.source,
+      destination: header.destination,
+      authority: header.tlvs.authority,
+      header,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+/** The PROXY protocol cost report (bench/report-pp.ts): warren-pp ÷ warren, paired per round, on rr CPU per request. */
+import { expect, test } from "bun:test";
+import { PP_MAX_COST, proxyProtocolGoals, proxyProtocolText } from "../../../bench/report-pp.ts";
+import type { Cell, Results } from "../../../bench/report.ts";
+import { WORKLOADS } from "../../../bench/workloads.ts";
+
+function cell(rounds: number[], cpu: (number | null)[]): Cell {
+  return { rounds, extras: { cpuUsPerOp: cpu }, errors: [] };
+}
+
+function results(off: (number | null)[], on: (number | null)[]): Results {
+  return new Map([["rr", new Map([["warren", cell([1, 1, 1], off)], ["warren-pp", cell([1, 1, 1], on)]])]]);
+}
+
+test("the verdict is the median of the per-round CPU ratios, against the 2% budget", () => {
+  expect(PP_MAX_COST).toBe(0.02);
+  // Medians alone would say 12 vs 13 (+8%); paired per round the cost is +1%.
+  const [within] = proxyProtocolGoals(results([10, 12, 20], [10.1, 12.12, 13]));
+  expect(within!.met).toBe(true);
+  expect(within!.detail).toContain("1.010×");
+  const [over] = proxyProtocolGoals(results([10, 10, 10], [10.3, 10.4, 10.1]));
+  expect(over!.met).toBe(false);
+  expect(over!.detail).toContain("1.030×");
+});
+
+test("fewer than 3 paired rounds are said not to be conclusive; none is not measured; without both targets, nothing", () => {
+  expect(proxyProtocolGoals(results([10, null, null], [10, 11, null]))[0]!.detail).toContain("not conclusive");
+  expect(proxyProtocolGoals(results([null, null, null], [10, 11, 12]))[0]!.met).toBeNull();
+  expect(proxyProtocolGoals(new Map([["rr", new Map([["warren", cell([1], [1])]])]]))).toEqual([]);
+  expect(proxyProtocolText(new Map(), WORKLOADS)).toBe("");
+});
+
+test("the table names what was compared and prints every round's ratio", () => {
+  const text = proxyProtocolText(results([10, 10, 10], [10.1, 9.9, 10.2]), WORKLOADS);
+  expect(text).toContain("warren-pp (proxyProtocol on, one v2 header per connection) vs warren (off)");
+  expect(text).toContain("1.010, 0.990, 1.020");
+});
