@@ -28,11 +28,12 @@ import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/t
 import { warren } from "./targets/warren.ts";
 import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
 import { warrenPp } from "./targets/warren-pp.ts";
-import { proxyProtocolGoals, proxyProtocolText } from "./report-pp.ts";
+import { PROXY_PROTOCOL, variantGoals, variantText, WORKERS } from "./report-paired.ts";
+import { warrenW2 } from "./targets/warren-w2.ts";
 import type { Series } from "./stats.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
-const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, haproxy, nginx];
+const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, warrenW2, haproxy, nginx];
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's TIME_WAIT and CPU tail do not land on the next. */
 const PAUSE_MS = 250;
@@ -123,9 +124,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(lb);
     say();
   }
-  const pp = proxyProtocolText(results, workloads);
-  if (pp !== "") {
-    say(pp);
+  for (const variant of [PROXY_PROTOCOL, WORKERS]) {
+    const text = variantText(results, workloads, variant);
+    if (text === "") continue;
+    say(text);
     say();
   }
   let vsBase: BaselineRow[] = [];
@@ -134,7 +136,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(baselineText(vsBase, base, o.rounds));
     say();
   }
-  const gs = [...goals(results), ...balancingGoals(results), ...proxyProtocolGoals(results)];
+  const gs = [...goals(results), ...balancingGoals(results), ...variantGoals(results, PROXY_PROTOCOL), ...variantGoals(results, WORKERS)];
   say("goals (from the issues):");
   say(goalsText(gs, o.quick));
   say();

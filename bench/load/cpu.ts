@@ -14,6 +14,10 @@ export function cpuNs(pid: number | null): number {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
         total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        // A supervisor's workers (warren workers = N) are its children: their CPU is the target's too.
+        for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").split(" ")) {
+          if (child.trim() !== "") total += cpuNs(Number(child)) || 0;
+        }
       } catch {
         // the thread ended between the listing and the read
       }

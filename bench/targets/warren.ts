@@ -42,6 +42,7 @@ export async function startWarrenCli(
   group: (to: readonly number[]) => Record<string, unknown>,
   echoes: readonly number[],
   sinks: readonly number[],
+  top: Record<string, unknown> = {},
 ): Promise<RunningTarget> {
   const ports = { echo: freePort(), sink: freePort() };
   const listener = (listenerName: string, port: number, to: readonly number[]) => ({
@@ -53,6 +54,7 @@ export async function startWarrenCli(
     maxConnections: MAX_SESSIONS,
   });
   const config = {
+    ...top,
     log: { level: "warn", access: false },
     shutdown: { drainTimeoutMs: 0 },
     listeners: [listener("echo", ports.echo, echoes), listener("sink", ports.sink, sinks)],

@@ -1,6 +1,9 @@
-/** The PROXY protocol cost report (bench/report-pp.ts): warren-pp ÷ warren, paired per round, on rr CPU per request. */
+/** The variant cost reports (bench/report-paired.ts): warren-pp or warren-w2 ÷ warren, paired per round, on rr CPU per request. */
 import { expect, test } from "bun:test";
-import { PP_MAX_COST, proxyProtocolGoals, proxyProtocolText } from "../../../bench/report-pp.ts";
+import { PP_MAX_COST, PROXY_PROTOCOL, variantGoals, variantText, WORKERS } from "../../../bench/report-paired.ts";
+
+const proxyProtocolGoals = (r: Results) => variantGoals(r, PROXY_PROTOCOL);
+const proxyProtocolText = (r: Results, w: typeof WORKLOADS) => variantText(r, w, PROXY_PROTOCOL);
 import type { Cell, Results } from "../../../bench/report.ts";
 import { WORKLOADS } from "../../../bench/workloads.ts";
 
@@ -34,4 +37,12 @@ test("the table names what was compared and prints every round's ratio", () => {
   const text = proxyProtocolText(results([10, 10, 10], [10.1, 9.9, 10.2]), WORKLOADS);
   expect(text).toContain("warren-pp (proxyProtocol on, one v2 header per connection) vs warren (off)");
   expect(text).toContain("1.010, 0.990, 1.020");
+});
+
+test("the workers variant is judged the same way against its own 5% budget", () => {
+  const r: Results = new Map([["rr", new Map([["warren", cell([1, 1, 1], [10, 10, 10])], ["warren-w2", cell([1, 1, 1], [10.4, 10.45, 10.6])]])]]);
+  const [goal] = variantGoals(r, WORKERS);
+  expect(goal!.met).toBe(true);
+  expect(goal!.detail).toContain("1.045×");
+  expect(variantText(r, WORKLOADS, WORKERS)).toContain("warren-w2 ÷ warren");
 });
