@@ -142,7 +142,7 @@ export class Discovery {
   }
 
   private async ask(key: string, st: EntryState): Promise<void> {
-    const r = await resolveEntry(this.dns(), st.entry);
+    const r = await resolveEntry(this.dns(), st.entry, this.answers.get(key));
     st.inFlight = false;
     if (this.stopped || this.states.get(key) !== st) return; // stopped, or the entry left with a reload
     const now = performance.now();

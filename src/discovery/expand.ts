@@ -15,7 +15,15 @@ export interface ResolvedBackend {
 /** What an entry resolved to last: a name's addresses, or an SRV name's targets with theirs. */
 export type EntryAnswer =
   | { readonly kind: "name"; readonly addresses: readonly string[] }
-  | { readonly kind: "srv"; readonly targets: readonly { readonly port: number; readonly weight: number; readonly addresses: readonly string[] }[] };
+  | { readonly kind: "srv"; readonly targets: readonly SrvTarget[] };
+
+/** One SRV target as last resolved: its host name, the record's port and weight, and the name's addresses. */
+export interface SrvTarget {
+  readonly name: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly addresses: readonly string[];
+}
 
 /** entryKey names what an entry asks DNS for ("name db.internal", "srv _redis._tcp.x"), or null: an IP address, nothing to ask. */
 export function entryKey(bc: BackendConfig): string | null {

@@ -158,6 +158,24 @@ describe("an SRV name", () => {
   });
 });
 
+describe("an SRV target whose name stops resolving", () => {
+  test("keeps its last addresses while its record is listed: one lost query is not a changed service", async () => {
+    await using dns = await startDns({ "a.test.internal": ["127.0.0.2"], "b.test.internal": ["127.0.0.3"] }, [
+      { name: "_kept._tcp.test.internal", target: "a.test.internal", port },
+      { name: "_kept._tcp.test.internal", target: "b.test.internal", port },
+    ]);
+    await using proxy = await startWith(dns, { backends: [{ srv: "_kept._tcp.test.internal" }], resolveIntervalMs: 1000 });
+    const stats = () => proxy.stats().listeners[0]!;
+    const both = [`127.0.0.2:${port}`, `127.0.0.3:${port}`];
+    expect(stats().backends.map((b) => b.address)).toEqual(both);
+    await dns.setHosts({ "a.test.internal": ["127.0.0.2"] }); // b's record stays; its name no longer resolves
+    const before = stats().discovery!.resolutions;
+    await waitFor(() => stats().discovery!.resolutions >= before + 2, "two more resolutions", 10_000);
+    expect(stats().backends.map((b) => b.address)).toEqual(both);
+    expect(await landings(portOf(proxy), 4)).toEqual(new Set(["127.0.0.2", "127.0.0.3"]));
+  });
+});
+
 describe("pooled listeners", () => {
   let redis: TestRedis;
   beforeAll(async () => {

@@ -22,7 +22,7 @@ describe("entryKey: what an entry asks DNS for", () => {
 describe("expandBackends", () => {
   const answers = new Map<string, EntryAnswer>([
     ["name db.internal", { kind: "name", addresses: ["10.0.0.9", "10.0.0.7", "fd00::7"] }],
-    ["srv _redis._tcp.internal", { kind: "srv", targets: [{ port: 7001, weight: 3, addresses: ["10.1.0.1"] }, { port: 7002, weight: 1, addresses: ["10.1.0.2", "10.1.0.3"] }] }],
+    ["srv _redis._tcp.internal", { kind: "srv", targets: [{ name: "a.internal", port: 7001, weight: 3, addresses: ["10.1.0.1"] }, { name: "b.internal", port: 7002, weight: 1, addresses: ["10.1.0.2", "10.1.0.3"] }] }],
   ]);
 
   test("an IP entry is itself; a name is one server per address, in address order, on the entry's port and settings", () => {
@@ -44,7 +44,7 @@ describe("expandBackends", () => {
   });
 
   test("SRV weights of 0: kept out beside heavier targets, weighing 1 each when all are 0", () => {
-    const zero = (w: number[]) => new Map<string, EntryAnswer>([["srv _s._tcp.x", { kind: "srv", targets: w.map((weight, i) => ({ port: 1000 + i, weight, addresses: [`10.2.0.${i}`] })) }]]);
+    const zero = (w: number[]) => new Map<string, EntryAnswer>([["srv _s._tcp.x", { kind: "srv", targets: w.map((weight, i) => ({ name: `t${i}.x`, port: 1000 + i, weight, addresses: [`10.2.0.${i}`] })) }]]);
     expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 5]), "all"))).toEqual(["10.2.0.0:1000 w0 <_s._tcp.x", "10.2.0.1:1001 w5 <_s._tcp.x"]);
     expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 0]), "all"))).toEqual(["10.2.0.0:1000 w1 <_s._tcp.x", "10.2.0.1:1001 w1 <_s._tcp.x"]);
   });
