@@ -20,6 +20,8 @@ export interface PairedVariant {
   readonly title: string;
   readonly goal: string;
   readonly notes: readonly string[];
+  /** The variant's worker count: print how its connections spread over them. */
+  readonly workers?: number;
 }
 
 export const PP_MAX_COST = 0.02;
@@ -39,6 +41,7 @@ export const WORKERS: PairedVariant = {
   maxCost: WORKERS_MAX_COST,
   title: "workers cost — warren-w2 (workers = 2: a supervisor and two SO_REUSEPORT workers) vs warren (one process), same run, medians of rounds",
   goal: `workers = 2 costs ≤ ${WORKERS_MAX_COST * 100}% of one process's CPU per rr request (summed over the workers)`,
+  workers: 2,
   notes: [
     "  CPU is summed over the supervisor and both workers. On this 2-core machine the load generator and the echo backend share",
     "  the cores with the two workers, so req/s cannot show a second core's gain here; CPU per request says what multi-core costs.",
@@ -76,9 +79,22 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
     }
   }
   if (rows.length === 1) return "";
+  const spreadLines = v.workers === undefined ? [] : spreadText(results, v.on, v.workers);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => `  ${r.map((cell, i) => (i < 2 || i === 5 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd()}`);
-  return [v.title, ...lines, "  per round = round i of one ÷ round i of the other (interleaved, so slow drift cancels); the median of those is the verdict.", ...v.notes].join("\n");
+  return [v.title, ...lines, "  per round = round i of one ÷ round i of the other (interleaved, so slow drift cancels); the median of those is the verdict.", ...spreadLines, ...v.notes].join("\n");
+}
+
+/** spreadText: per workload, the least-loaded worker's share of the connections (ss -tnp, medians). */
+function spreadText(results: Results, target: string, workers: number): string[] {
+  const out: string[] = [];
+  for (const name of COMPARED) {
+    const c = results.get(name)?.get(target);
+    const share = median(c?.extras.minSharePct ?? []);
+    if (!Number.isFinite(share)) continue;
+    out.push(`  ${name}: the least-loaded of ${target}'s processes held ${share.toFixed(1)}% of the connections (median of rounds; even over ${workers} is ${(100 / workers).toFixed(0)}%)`);
+  }
+  return out;
 }
 
 /** variantGoals: the variant's budget on rr CPU per request. Empty when the run lacks either target. */

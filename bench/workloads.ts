@@ -40,6 +40,9 @@ export interface Workload {
   measure(t: RunningTarget, o: BenchOptions): Promise<Sample>;
 }
 
+/** How evenly the accepted connections sit on the target's processes (ss -tnp; bench/load/spread.ts). */
+const SPREAD: Extra = { key: "minSharePct", unit: "% conns, least-loaded process", higherIsBetter: true, summary: false };
+
 /** Slack on top of a measurement's own duration before its process is killed. */
 const SLACK_MS = 15_000;
 
@@ -58,6 +61,7 @@ const rr: Workload = {
     { key: "p50Us", unit: "p50 µs", higherIsBetter: false, summary: true },
     { key: "p99Us", unit: "p99 µs", higherIsBetter: false, summary: true },
     { key: "cpuUsPerOp", unit: "proxy CPU µs/req", higherIsBetter: false, summary: true, cpu: true },
+    SPREAD,
   ],
   proxiesOnly: false,
   freshTarget: false,
@@ -73,7 +77,7 @@ const pipelined: Workload = {
   name: "pipelined",
   unit: "req/s",
   higherIsBetter: true,
-  extras: [{ key: "cpuUsPerOp", unit: "proxy CPU µs/req", higherIsBetter: false, summary: true, cpu: true }],
+  extras: [{ key: "cpuUsPerOp", unit: "proxy CPU µs/req", higherIsBetter: false, summary: true, cpu: true }, SPREAD],
   proxiesOnly: false,
   freshTarget: false,
   describe: (o) =>

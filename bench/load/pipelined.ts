@@ -6,6 +6,7 @@
 import type { Socket, SocketHandler } from "bun";
 import type { LoadResult, PipelinedParams } from "./params.ts";
 import { proxyHeaderFor } from "./proxy-header.ts";
+import { connectionSpread } from "./spread.ts";
 import { Window, fill } from "./window.ts";
 
 class PipeConn {
@@ -61,7 +62,10 @@ export async function runPipelined(p: PipelinedParams): Promise<LoadResult> {
   }
   for (const s of sockets) write(s, batch.byteLength);
   const seconds = await win.run(p.warmupMs, p.durationMs, p.cpuPid);
+  const spread = connectionSpread(p.port); // after the window: every connection has long been accepted
   for (const s of sockets) s.end();
   if (completed === 0) return { ok: false, error: `no request completed (${errors} errors)` };
-  return { ok: true, metrics: { reqPerSec: completed / seconds, cpuUsPerOp: win.cpuUsPer(completed), errors } };
+  const metrics: Record<string, number> = { reqPerSec: completed / seconds, cpuUsPerOp: win.cpuUsPer(completed), errors };
+  if (spread !== null) Object.assign(metrics, { processes: spread.processes, minSharePct: spread.minSharePct });
+  return { ok: true, metrics };
 }

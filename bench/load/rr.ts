@@ -7,6 +7,7 @@ import type { Socket, SocketHandler } from "bun";
 import { Histogram } from "./histogram.ts";
 import type { LoadResult, RrParams } from "./params.ts";
 import { proxyHeaderFor } from "./proxy-header.ts";
+import { connectionSpread } from "./spread.ts";
 import { Window, fill } from "./window.ts";
 
 class RrConn {
@@ -58,6 +59,7 @@ export async function runRr(p: RrParams): Promise<LoadResult> {
   const now = performance.now();
   for (const s of sockets) send(s, now);
   const seconds = await win.run(p.warmupMs, p.durationMs, p.cpuPid);
+  const spread = connectionSpread(p.port); // after the window: every connection has long been accepted
   for (const s of sockets) s.end();
   if (completed === 0) return { ok: false, error: `no request completed (${errors} errors)` };
   return {
@@ -67,6 +69,7 @@ export async function runRr(p: RrParams): Promise<LoadResult> {
       p50Us: latency.percentile(50),
       p99Us: latency.percentile(99),
       cpuUsPerOp: win.cpuUsPer(completed),
+      ...(spread === null ? {} : { processes: spread.processes, minSharePct: spread.minSharePct }),
       errors,
     },
   };

@@ -9,12 +9,33 @@ import { probeWarren, startWarrenCli } from "./warren.ts";
  *
  * No @base twin: a baseline checkout from before workers existed would refuse the config.
  */
+const WORKERS = 2;
+
+/** How many sockets listen on a port (with SO_REUSEPORT, one per worker). */
+function listeningSockets(port: number): number {
+  const r = Bun.spawnSync(["ss", "-tlnH", `( sport = :${port} )`], { stdout: "pipe", stderr: "ignore" });
+  return r.stdout.toString().split("\n").filter((l) => l.trim() !== "").length;
+}
+
 export const warrenW2: TargetKind = {
   name: "warren-w2",
   isProxy: true,
   probe: () => probeWarren(THIS_CHECKOUT, "CLI, workers = 2 (supervisor + 2 SO_REUSEPORT workers), access log off"),
-  start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
+  async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
     const group = (to: readonly number[]) => ({ backends: [`127.0.0.1:${to[0]}`] });
-    return startWarrenCli("warren-w2", THIS_CHECKOUT, dir, group, [backend.echo], [backend.sink], { workers: 2 });
+    const t = await startWarrenCli("warren-w2", THIS_CHECKOUT, dir, group, [backend.echo], [backend.sink], { workers: WORKERS });
+    // The port accepts once the first worker has bound it; connections made before the second one has
+    // would all land on the first. Wait until the kernel shows every worker's listening socket.
+    for (const port of [t.echoPort, t.sinkPort]) {
+      const deadline = performance.now() + 10_000;
+      while (listeningSockets(port) < WORKERS) {
+        if (performance.now() > deadline || !t.alive()) {
+          await t.stop();
+          throw new Error(`warren-w2: ${WORKERS} workers did not all listen on ${port} within 10 s`);
+        }
+        await Bun.sleep(20);
+      }
+    }
+    return t;
   },
 };
