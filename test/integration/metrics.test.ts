@@ -131,6 +131,24 @@ describe("tunnel listener", () => {
   });
 });
 
+test("perWorker labels every listener and server series of a worker with its index, and leaves the process ones alone", async () => {
+  using backend = echoBackend();
+  await using proxy = await proxyTo([backend.address], { name: "web" });
+  const before = process.env.WARREN_WORKER;
+  process.env.WARREN_WORKER = "1/2";
+  try {
+    const text = renderMetrics(proxy, { perWorker: true });
+    expect(promtoolCheck(text)).toEqual({ exitCode: 0, output: "" });
+    expect(sampleOf(text, 'warren_frontend_sessions_total{proxy="web",worker="1"}')).toBe(0);
+    expect(sampleOf(text, `warren_server_status{proxy="web",server="${backend.address}",worker="1",state="UP"}`)).toBe(1);
+    expect(sampleOf(text, "warren_process_open_fds")).toBeGreaterThan(0);
+    expect(sampleOf(renderMetrics(proxy), 'warren_frontend_sessions_total{proxy="web"}')).toBe(0);
+  } finally {
+    if (before === undefined) delete process.env.WARREN_WORKER;
+    else process.env.WARREN_WORKER = before;
+  }
+});
+
 describe("pooled listener (real Redis)", () => {
   let redis: TestRedis;
   beforeAll(async () => {
