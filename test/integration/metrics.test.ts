@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Logger, startProxy, type ProxyServer } from "../../src/index.ts";
 import { renderMetrics } from "../../src/metrics/index.ts";
 import { closedPort, echoBackend } from "../helpers/backends.ts";
+import { blackholeBackend } from "../helpers/blackhole.ts";
 import { connectClient, randomBytes } from "../helpers/client.ts";
 import { promtoolCheck, sampleOf } from "../helpers/metrics-http.ts";
 import { portOf, proxyTo, waitFor } from "../helpers/proxy.ts";
@@ -129,6 +130,32 @@ describe("tunnel listener", () => {
     await waitFor(() => downtime() >= first + 0.05, "downtime to grow");
     holder.socket.end();
   });
+});
+
+test("a connect that times out is counted as CONNECT_TIMEOUT, on the server and as the session's end (tunnel and pool)", async () => {
+  await using hole = await blackholeBackend();
+  const quiet = { passive: { failures: 0, cooldownMs: 1000 } };
+  await using proxy = await startProxy(
+    {
+      listeners: [
+        { name: "tunnel", listen: "127.0.0.1:0", backends: [hole.address], connectTimeoutMs: 200, connectAttempts: 1, health: quiet },
+        { name: "pool", listen: "127.0.0.1:0", backends: [hole.address], connectTimeoutMs: 200, health: quiet, mode: "pool", pool: { framer: { kind: "resp" }, minIdlePerBackend: 0, queueTimeoutMs: 5000 } },
+      ],
+    },
+    { logger: new Logger("silent") },
+  );
+  const client = await connectClient(portNamed(proxy, "tunnel"));
+  expect(await client.closed).toBeNull();
+  const pooled = await RespClient.connect(portNamed(proxy, "pool"));
+  expect(await pooled.command("GET", "k")).toBeInstanceOf(RespError);
+  pooled.close();
+  const m = scrape(proxy);
+  expect({
+    tunnel: m.value(`warren_server_connection_errors_total{proxy="tunnel",server="${hole.address}",code="CONNECT_TIMEOUT"}`),
+    tunnelEnd: m.value('warren_frontend_session_ends_total{proxy="tunnel",code="CONNECT_TIMEOUT",side="backend"}'),
+    pool: (m.value(`warren_server_connection_errors_total{proxy="pool",server="${hole.address}",code="CONNECT_TIMEOUT"}`) ?? 0) >= 1,
+    connects: m.value(`warren_server_connect_duration_seconds_count{proxy="tunnel",server="${hole.address}"}`),
+  }).toEqual({ tunnel: 1, tunnelEnd: 1, pool: true, connects: 0 });
 });
 
 test("perWorker labels every listener and server series of a worker with its index, and leaves the process ones alone", async () => {
