@@ -21,13 +21,16 @@ export class Histogram {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** The bounds as a typed array for observe: walking the frozen shared array took 76 ns for a value above 11 bounds, this 6 ns (bench/micro/metrics.bench.ts). */
+  private readonly scan: Float64Array;
 
   constructor(readonly bounds: readonly number[]) {
     this.counts = new Float64Array(bounds.length + 1);
+    this.scan = Float64Array.from(bounds);
   }
 
   observe(value: number): void {
-    const bounds = this.bounds;
+    const bounds = this.scan;
     const n = bounds.length;
     let i = 0;
     while (i < n && value > bounds[i]!) i++;
