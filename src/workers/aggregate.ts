@@ -1,10 +1,11 @@
 /**
  * aggregateStats adds up the stats of several workers into one, shaped like one worker's: counters and
  * gauges are summed, histograms bucket by bucket (their counts are numbers too), listeners matched by
- * name and backends by address. A few fields are not sums: the largest queue any one session had is a
- * maximum, and a backend is healthy only where every worker finds it healthy.
+ * name and backends by address. A few fields are not sums: the largest queue any one session had, the
+ * event loop's delay and a backend's downtime (each worker sees the same outage) are maxima, and a
+ * backend is healthy only where every worker finds it healthy.
  */
-const MAXIMA = new Set(["peakSessionQueuedBytes", "lastCheckMs", "eventLoopDelayMs"]);
+const MAXIMA = new Set(["peakSessionQueuedBytes", "lastCheckMs", "eventLoopDelayMs", "downtimeMs"]);
 /** Booleans that hold for the group only when they hold in every worker. */
 const ALL = new Set(["healthy", "accepting"]);
 

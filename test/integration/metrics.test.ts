@@ -158,6 +158,16 @@ test("a connect that times out is counted as CONNECT_TIMEOUT, on the server and 
   }).toEqual({ tunnel: 1, tunnelEnd: 1, pool: true, connects: 0 });
 });
 
+test("the event-loop delay gauge shows a stall of the event loop (measured on the sweep timer)", async () => {
+  using backend = echoBackend();
+  await using proxy = await proxyTo([backend.address], { connectTimeoutMs: 1000 }); // a sweep tick every 100 ms
+  await waitFor(() => proxy.stats().eventLoopDelayMs < 50, "a quiet event loop first", 5000);
+  const until = performance.now() + 400;
+  while (performance.now() < until) {} // hold the event loop, as a long synchronous task would
+  await waitFor(() => proxy.stats().eventLoopDelayMs >= 200, "the stall to show", 5000);
+  expect(sampleOf(renderMetrics(proxy), "warren_process_event_loop_delay_seconds")!).toBeGreaterThanOrEqual(0.2);
+});
+
 test("perWorker labels every listener and server series of a worker with its index, and leaves the process ones alone", async () => {
   using backend = echoBackend();
   await using proxy = await proxyTo([backend.address], { name: "web" });
