@@ -103,8 +103,8 @@ const sinkHandlers = {
 } satisfies SocketHandler<SinkConn>;
 
 const count = Number(process.argv[2] ?? "1");
-if (!Number.isInteger(count) || count < 1 || count > 64) {
-  process.stderr.write(`backend-echo: expected a listener count 1..64, got "${process.argv[2]}"\n`);
+if (!Number.isInteger(count) || count < 1 || count > 256) {
+  process.stderr.write(`backend-echo: expected a listener count 1..256, got "${process.argv[2]}"\n`);
   process.exit(2);
 }
 const echoes: number[] = [];

@@ -9,6 +9,9 @@
  * workload on every target, then round 2, … — and the target order rotates
  * each round, so slow drift on a shared machine spreads over all targets
  * instead of landing on one. Medians are reported.
+ *
+ * Separate benches: bench/pool.ts (Redis through the pool against twemproxy) and bench/metrics.ts (the
+ * cost of a Prometheus scrape, and rr latency with scrapes against without).
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";

@@ -5,7 +5,7 @@
  * listener with a full accept queue, for real connect timeouts) and ss
  * (iproute2: the kernel's view of socket options), HAProxy and nginx with its
  * stream module (real PROXY protocol peers for the interop tests), dnsmasq
- * (a real DNS server for discovery). Runs first in
+ * (a real DNS server for discovery), Prometheus and promtool (metrics). Runs first in
  * `bun run test`, so the README's one test command works on a fresh Debian
  * machine: when something is missing and apt-get is usable (root), it installs
  * the Debian packages; otherwise it says exactly what to install and fails.
@@ -27,6 +27,12 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
     aptPackages: ["nginx-light", "libnginx-mod-stream"],
     why: "PROXY protocol interop: nginx stream proxy_protocol on either side of warren",
     present: () => Bun.which("nginx") !== null && existsSync(NGINX_STREAM_MODULE),
+  },
+  {
+    command: "promtool",
+    aptPackages: ["prometheus"],
+    why: "metrics: promtool checks the /metrics text, and a real Prometheus server scrapes warren",
+    present: () => Bun.which("promtool") !== null && Bun.which("prometheus") !== null,
   },
 ];
 
@@ -53,7 +59,7 @@ for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
   }
 }
 // Debian starts the packaged services; the tests start their own on free ports.
-const services = "redis-server haproxy nginx";
+const services = "redis-server haproxy nginx prometheus";
 Bun.spawnSync(["sh", "-c", `for s in ${services}; do command -v systemctl >/dev/null && systemctl stop $s; command -v service >/dev/null && service $s stop; done`], {
   stdout: "ignore",
   stderr: "ignore",

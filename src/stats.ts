@@ -3,6 +3,17 @@
  * the listener core, the modes and the server all describe their part without importing each other.
  */
 
+/**
+ * A snapshot of one histogram (src/metrics/histogram.ts): `counts[i]` holds the observations ≤
+ * `bounds[i]` and above the bound before it, the last slot those above every bound (in seconds).
+ */
+export interface HistogramStats {
+  bounds: number[];
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
 /** A snapshot of one backend as the library API reports it. */
 export interface BackendStats {
   address: string;
@@ -26,6 +37,13 @@ export interface BackendStats {
   lastCheckMs: number | null;
   checksTotal: number;
   checksFailed: number;
+  /** Failed connects by code (ECONNREFUSED, CONNECT_TIMEOUT, …); they add up to connectFailures. */
+  connectErrors: Record<string, number>;
+  /** Times the backend went from up to down, and the time it spent down (ongoing downtime included). */
+  downTransitions: number;
+  downtimeMs: number;
+  /** Successful TCP connects, by how long they took. */
+  connectDuration: HistogramStats;
 }
 
 /** A snapshot of one listener. */
@@ -33,6 +51,8 @@ export interface ListenerStats {
   name: string;
   address: string;
   accepting: boolean;
+  /** The listener's maxConnections (this process's share of it, when warren runs several workers). */
+  maxConnections: number;
   sessions: number;
   sessionsTotal: number;
   rejected: { maxConnections: number; noBackend: number; denied: number; perClient: number; queueFull: number };
@@ -48,6 +68,8 @@ export interface ListenerStats {
   peakSessionQueuedBytes: number;
   errors: Record<string, number>;
   ends: Record<string, number>;
+  /** Ended sessions, by how long they lasted. */
+  sessionDuration: HistogramStats;
   /** Ends by code and side, keyed "CODE side" (e.g. "ECONNRESET client"). */
   endsBySide: Record<string, number>;
   /** Connections closed in the preamble stage (before admission), by code. */
@@ -75,6 +97,8 @@ export interface ProxyStats {
   bytesFromClients: number;
   bytesFromBackends: number;
   errors: Record<string, number>;
+  /** The largest lateness of the process's sweep timer over the last second, in ms: how busy the event loop is. */
+  eventLoopDelayMs: number;
   listeners: ListenerStats[];
 }
 
@@ -103,6 +127,8 @@ export interface BackendPoolStats {
   connectFailures: number;
   connectionsOpened: number;
   connectionsLost: number;
+  /** Waits for a connection, by how long they took. */
+  waitDuration: HistogramStats;
 }
 
 /** PoolStats is the pooled-mode part of a listener's stats. */

@@ -1,3 +1,5 @@
+import { CONNECT_BUCKETS, Histogram } from "../metrics/histogram.ts";
+
 /** Where a backend listens, as parsed from "HOST:PORT" in the config. */
 export interface BackendAddress {
   readonly host: string;
@@ -35,6 +37,13 @@ export class Backend {
   consecutiveFailures = 0;
   bytesToBackend = 0;
   bytesFromBackend = 0;
+  /** Failed connects by code (CONNECT_TIMEOUT, ECONNREFUSED, …): the same events as connectFailures. */
+  readonly connectErrors = new Map<string, number>();
+  /** Successful TCP connects by duration in seconds, observed once per connect. */
+  readonly connectDuration = new Histogram(CONNECT_BUCKETS);
+  /** Transitions from up to down, and the ms spent down in completed outages (the ongoing one is added in stats). */
+  downTransitions = 0;
+  downtimeMsTotal = 0;
 
   /*
    * Health state (src/health). `healthy` is derived: it is false while either
@@ -78,6 +87,11 @@ export class Backend {
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;
+  }
+
+  /** countConnectError counts one failed connect under its code; called with every connectFailures++. */
+  countConnectError(code: string): void {
+    this.connectErrors.set(code, (this.connectErrors.get(code) ?? 0) + 1);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { Backend } from "../balance/backend.ts";
 import type { Logger } from "../log.ts";
 import type { ActiveHealthConfig } from "../config/schema.ts";
-import { type HealthContext, logDown } from "./passive.ts";
+import { type HealthContext, logDown, noteUp } from "./passive.ts";
 import type { ProbeResult } from "./probe.ts";
 import { nextState } from "./thresholds.ts";
 
@@ -61,5 +61,5 @@ export function applyProbeResult(
     ms: result.ok ? result.ms : 0,
     downForMs: Math.round(now - b.downSince),
   });
-  b.downReason = null;
+  noteUp(b, now);
 }

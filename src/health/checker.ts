@@ -3,7 +3,7 @@ import type { Logger } from "../log.ts";
 import { applyProbeResult } from "./active.ts";
 import type { ActiveHealthConfig } from "../config/schema.ts";
 import { GroupWatch } from "./group.ts";
-import { type HealthContext, reviveExpired } from "./passive.ts";
+import { type HealthContext, noteUp, reviveExpired } from "./passive.ts";
 import { probe, type ProbeResult } from "./probe.ts";
 
 /** Slot is the checker's schedule for one backend; a dropped slot ignores its in-flight probe. */
@@ -133,7 +133,7 @@ export class HealthChecker {
       reason: "active checks turned off",
       source: "active",
     });
-    b.downReason = null;
+    noteUp(b, performance.now());
   }
 
   private schedule(slot: Slot, delayMs: number): void {

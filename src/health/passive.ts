@@ -36,6 +36,7 @@ export function logDown(
 ): void {
   b.downReason = reason;
   b.downSince = now;
+  b.downTransitions++;
   log.warn("backend down", { listener: context.listener, backend: b.key, reason, ...fields });
 }
 
@@ -46,8 +47,11 @@ export function noteConnectFailure(
   log: Logger,
   context: HealthContext,
   reason: string,
+  /** The failure's code for metrics (ECONNREFUSED, CONNECT_TIMEOUT, …); the reason when that is a code already. */
+  code: string = reason,
 ): void {
   b.connectFailures++;
+  b.countConnectError(code);
   b.consecutiveFailures++;
   if (cfg.failures <= 0 || b.consecutiveFailures < cfg.failures || b.passiveDown) return;
   b.passiveDown = true;
@@ -94,7 +98,7 @@ export function reviveExpired(backends: readonly Backend[], now: number, log: Lo
       source: "passive",
       downForMs: Math.round(now - b.downSince),
     });
-    b.downReason = null;
+    noteUp(b, now);
   }
   return revived;
 }
@@ -117,7 +121,7 @@ export function endCooldown(b: Backend, now: number, log: Logger, context: Healt
     source: "passive",
     downForMs: Math.round(now - b.downSince),
   });
-  b.downReason = null;
+  noteUp(b, now);
 }
 
 /**
@@ -125,8 +129,9 @@ export function endCooldown(b: Backend, now: number, log: Logger, context: Healt
  * `cfg.failures` in a row: used when the failure is not a blip (a pooled connection's AUTH was refused),
  * so every further attempt would fail the same way.
  */
-export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, log: Logger, context: HealthContext, reason: string): void {
+export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, log: Logger, context: HealthContext, reason: string, code = "SETUP_FAILED"): void {
   b.connectFailures++;
+  b.countConnectError(code);
   b.consecutiveFailures++;
   b.passiveDownUntil = now + cfg.cooldownMs;
   if (b.passiveDown) return;
@@ -136,4 +141,10 @@ export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, l
   b.refreshHealthy();
   if (!wasHealthy) return;
   logDown(b, now, reason, log, context, { source: "passive", retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms` });
+}
+
+/** noteUp closes a backend's outage: its time down is added to downtimeMsTotal, and the reason cleared. Every down → up transition calls it once. */
+export function noteUp(b: Backend, now: number): void {
+  if (b.downSince > 0) b.downtimeMsTotal += Math.max(0, now - b.downSince);
+  b.downReason = null;
 }

@@ -1,4 +1,5 @@
 import type { EndCode, Side } from "../errors.ts";
+import { Histogram, SESSION_BUCKETS } from "../metrics/histogram.ts";
 
 /**
  * Counters are plain numeric fields incremented in place on the rare paths
@@ -23,6 +24,8 @@ export class Counters {
   readonly errors = new Map<string, number>();
   /** Session ends by code and side, keyed "CODE side" (for metrics). */
   readonly endsBySide = new Map<string, number>();
+  /** Ended sessions by duration in seconds, observed once per session in Listener.ended. */
+  readonly sessionDuration = new Histogram(SESSION_BUCKETS);
   /** Connections whose preamble was read to the end (then admitted or refused like any client). */
   preamblesDone = 0;
   /** Connections the preamble let through at accept without reading one (an untrusted source, untrusted = "direct"). */

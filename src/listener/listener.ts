@@ -256,6 +256,7 @@ export class Listener {
       else this.perClient.set(record.clientAddress, n);
     }
     const c = this.counters;
+    c.sessionDuration.observe((performance.now() - record.startedAt) / 1000);
     c.bytesFromClients += record.bytesFromClient;
     c.bytesFromBackends += record.bytesFromBackend;
     c.countEnd(record.endCode, record.endSide);
@@ -385,10 +386,12 @@ export class Listener {
   stats(): ListenerStats {
     const c = this.counters;
     const m = this.mode.stats();
+    const now = performance.now();
     return {
       name: this.config.name,
       address: this.address,
       accepting: this.accepting,
+      maxConnections: this.config.maxConnections,
       sessions: this.mode.liveCount,
       sessionsTotal: c.sessionsTotal,
       rejected: {
@@ -408,6 +411,7 @@ export class Listener {
       errors: Object.fromEntries(c.errors),
       ends: Object.fromEntries(c.ends),
       endsBySide: Object.fromEntries(c.endsBySide),
+      sessionDuration: c.sessionDuration.snapshot(),
       preambleFailures: Object.fromEntries(c.preambleFailures),
       preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
       discovery: this.discovery?.stats() ?? null,
@@ -430,6 +434,10 @@ export class Listener {
         lastCheckMs: b.lastCheckMs,
         checksTotal: b.checksTotal,
         checksFailed: b.checksFailed,
+        connectErrors: Object.fromEntries(b.connectErrors),
+        downTransitions: b.downTransitions,
+        downtimeMs: b.downtimeMsTotal + (!b.healthy && b.downSince > 0 ? Math.max(0, now - b.downSince) : 0),
+        connectDuration: b.connectDuration.snapshot(),
       })),
     };
   }

@@ -6,6 +6,7 @@ import { type ConnState, PooledConn } from "./conn.ts";
 import { Lane } from "./lane.ts";
 import { pump, refusePinnedWait, rejectQueued } from "./pump.ts";
 import { Ring } from "../util/ring.ts";
+import { Histogram, POOL_WAIT_BUCKETS } from "../metrics/histogram.ts";
 import type { PoolRuntime } from "./runtime.ts";
 import type { ServerInfo } from "./setup.ts";
 import { connectPooled, destroyConn, quitConn } from "./conn-lifecycle.ts";
@@ -49,6 +50,8 @@ export class BackendPool {
   connectFailures = 0;
   connectionsOpened = 0;
   connectionsLost = 0;
+  /** Waits for a connection by duration in seconds, observed once per wait (unwait). */
+  readonly waitDuration = new Histogram(POOL_WAIT_BUCKETS);
 
   constructor(
     readonly runtime: PoolRuntime,
@@ -261,6 +264,7 @@ export class BackendPool {
     if (c.waitExclusive && --lane.exclusiveWaiting === 0) lane.reserved = null;
     const waitedMs = performance.now() - c.waitingSince;
     this.waitsTotal++;
+    this.waitDuration.observe(waitedMs / 1000);
     this.waitTimeMsTotal += waitedMs;
     if (waitedMs > this.waitTimeMsMax) this.waitTimeMsMax = waitedMs;
   }
@@ -348,7 +352,7 @@ export class BackendPool {
       this.connectFailures++;
       // Passive health, as for tunnel connects: enough failures in a row take the backend out of rotation.
       const listener = this.runtime.listener;
-      noteConnectFailure(this.backend, listener.config.health.passive, performance.now(), listener.log, { listener: listener.config.name }, reason);
+      noteConnectFailure(this.backend, listener.config.health.passive, performance.now(), listener.log, { listener: listener.config.name }, reason, conn.failCode);
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
       if (lane.connecting === 0 && this.readyCount(lane) === 0) this.failWaiters(lane, "backend unavailable");
     } else {
@@ -457,6 +461,7 @@ export class BackendPool {
       connectFailures: this.connectFailures,
       connectionsOpened: this.connectionsOpened,
       connectionsLost: this.connectionsLost,
+      waitDuration: this.waitDuration.snapshot(),
     };
   }
 }

@@ -1,4 +1,5 @@
 import type { Socket, SocketHandler } from "bun";
+import { endCodeOf, errorCode } from "../errors.ts";
 import { INVALID, NEED_MORE } from "../framing/index.ts";
 import { markDownNow } from "../health/passive.ts";
 import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH } from "./client.ts";
@@ -29,6 +30,7 @@ function onConnOpen(socket: Socket<PooledConn>): void {
     return;
   }
   conn.socket = socket;
+  conn.pool.backend.connectDuration.observe((performance.now() - conn.startedAt) / 1000);
   const cfg = conn.pool.runtime.listener.config;
   if (!cfg.noDelay) socket.setNoDelay(false);
   if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
@@ -199,6 +201,7 @@ function onConnectError(socket: Socket<PooledConn>, err: Error): void {
   const conn = socket.data;
   if (conn.state !== "connecting") return; // already abandoned by the connect timeout
   conn.pool.runtime.listener.log.debug("pool connect failed", { backend: conn.pool.backend.key, error: String(err) });
+  conn.failCode = endCodeOf(errorCode(err));
   connLost(conn, "BACKEND_LOST", "backend unavailable", false);
 }
 

@@ -26,6 +26,7 @@ function onConnectTimeout(conn: PooledConn): void {
   if (conn.state !== "connecting" && conn.state !== "setup" && conn.state !== "closing") return;
   const socket = conn.socket;
   const why = conn.state === "closing" ? "backend did not close after QUIT" : conn.state === "setup" ? "backend setup timeout" : "backend connect timeout";
+  conn.failCode = conn.state === "setup" ? "SETUP_TIMEOUT" : "CONNECT_TIMEOUT";
   connLost(conn, "BACKEND_LOST", why, conn.state === "closing");
   socket?.terminate();
 }

@@ -88,6 +88,10 @@ export class PooledConn {
   setupReply: Uint8Array[] = [];
   /** Setup fell back to a plain AUTH (a server without HELLO). */
   legacySetup = false;
+  /** When the connect began (performance.now() ms), for the connect-duration histogram. */
+  readonly startedAt: number;
+  /** The code a failed connect or setup is counted under (Backend.connectErrors); set where it fails. */
+  failCode = "SETUP_FAILED";
   readonly scanner: FrameScanner;
 
   constructor(
@@ -98,6 +102,7 @@ export class PooledConn {
   ) {
     this.scanner = pool.runtime.framers.response.create();
     this.progressAt = now;
+    this.startedAt = now;
   }
 
   /** expect records that `count` more replies on this connection belong to `client`. */

@@ -107,7 +107,7 @@ export class ProxyServer {
       fromBackends += l.bytesFromBackends;
       for (const [code, n] of Object.entries(l.errors)) errors[code] = (errors[code] ?? 0) + n;
     }
-    return { sessions, sessionsTotal, bytesFromClients: fromClients, bytesFromBackends: fromBackends, errors, listeners };
+    return { sessions, sessionsTotal, bytesFromClients: fromClients, bytesFromBackends: fromBackends, errors, eventLoopDelayMs: this.sweep.loopDelayMs, listeners };
   }
 
   /**

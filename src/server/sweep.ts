@@ -9,6 +9,15 @@ import type { Listener } from "../listener/listener.ts";
 export class Sweep {
   private timer: ReturnType<typeof setInterval> | null = null;
   private everyMs = 0;
+  /*
+   * The event loop's delay, measured on this timer rather than on one of its own: a tick that comes
+   * later than its interval was held up by other work. The gauge is the largest lateness of the last
+   * whole second (or of the last tick, when ticks are a second apart).
+   */
+  private lastTickAt = 0;
+  private windowStartedAt = 0;
+  private windowMaxMs = 0;
+  private lastWindowMaxMs = 0;
 
   constructor(private readonly listeners: () => Iterable<Listener>) {}
 
@@ -22,11 +31,30 @@ export class Sweep {
     if (this.timer !== null && every === this.everyMs) return;
     this.stop();
     this.everyMs = every;
+    this.lastTickAt = performance.now();
+    this.windowStartedAt = this.lastTickAt;
     this.timer = setInterval(() => {
       const now = performance.now();
+      this.noteTick(now);
       for (const l of this.listeners()) l.sweep(now);
     }, every);
     this.timer.unref();
+  }
+
+  /** The event loop's recent delay in ms: the largest lateness of this timer over the last second. */
+  get loopDelayMs(): number {
+    return Math.max(this.lastWindowMaxMs, this.windowMaxMs);
+  }
+
+  private noteTick(now: number): void {
+    const lateMs = now - this.lastTickAt - this.everyMs;
+    this.lastTickAt = now;
+    if (lateMs > this.windowMaxMs) this.windowMaxMs = lateMs;
+    if (now - this.windowStartedAt >= 1000) {
+      this.lastWindowMaxMs = this.windowMaxMs;
+      this.windowMaxMs = 0;
+      this.windowStartedAt = now;
+    }
   }
 
   stop(): void {

@@ -60,7 +60,10 @@ export function onConnectOpen(s: Session, backend: Socket<Session>): void {
     // then reports a FIN rather than the reset (bun-sockets.test.ts): fail over as for a reset.
     if (s.bytesFromClient === 0 && s.toBackend.flushTo(backend) < 0) return retryOrFail(s, "ECONNRESET");
   }
-  if (s.target !== null) noteConnectSuccess(s.target);
+  if (s.target !== null) {
+    noteConnectSuccess(s.target);
+    s.target.connectDuration.observe((performance.now() - s.phaseStartedAt) / 1000);
+  }
   s.listener.noteBackendAvailable();
   flushToBackend(s, backend);
   s.mode.onSlotFreed(); // a connect slot (maxConnectingPerBackend) is free: queued clients may go

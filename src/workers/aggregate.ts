@@ -1,10 +1,11 @@
 /**
  * aggregateStats adds up the stats of several workers into one, shaped like one worker's: counters and
  * gauges are summed, histograms bucket by bucket (their counts are numbers too), listeners matched by
- * name and backends by address. A few fields are not sums: the largest queue any one session had is a
- * maximum, and a backend is healthy only where every worker finds it healthy.
+ * name and backends by address. A few fields are not sums: the largest queue any one session had, the
+ * event loop's delay and a backend's downtime (each worker sees the same outage) are maxima, and a
+ * backend is healthy only where every worker finds it healthy.
  */
-const MAXIMA = new Set(["peakSessionQueuedBytes", "lastCheckMs"]);
+const MAXIMA = new Set(["peakSessionQueuedBytes", "lastCheckMs", "eventLoopDelayMs", "downtimeMs"]);
 /** Booleans that hold for the group only when they hold in every worker. */
 const ALL = new Set(["healthy", "accepting"]);
 
@@ -16,6 +17,8 @@ export function aggregateStats<T>(parts: readonly T[]): T {
 function merge(a: unknown, b: unknown, key: string): unknown {
   if (typeof a === "number" && typeof b === "number") return MAXIMA.has(key) ? Math.max(a, b) : a + b;
   if (typeof a === "boolean" && typeof b === "boolean") return ALL.has(key) ? a && b : a || b;
+  // A histogram's per-bucket counts add up slot by slot (its bounds, a list of plain values, stay as they are).
+  if (key === "counts" && Array.isArray(a) && Array.isArray(b)) return a.map((n: number, i) => n + (b[i] as number));
   if (Array.isArray(a) && Array.isArray(b)) return mergeLists(a, b);
   if (a === null || a === undefined) return b === undefined ? a : structuredClone(b);
   if (b === null || b === undefined) return a;
