@@ -84,6 +84,26 @@ export interface ListenerConfig {
   readonly proxyProtocol: ProxyProtocolConfig | null;
   /** Send a PROXY protocol header ("v1" or "v2") first on every backend connection; null: none. Tunnel mode only. Default null. */
   readonly sendProxy: "v1" | "v2" | null;
+  /** SNI routing: a backend group per server name in the client's TLS ClientHello; `backends` is the default route. Tunnel mode only. Default []. */
+  readonly routes: readonly RouteConfig[];
+  /** How much and how long the ClientHello is read (with routes only). */
+  readonly clientHello: ClientHelloConfig;
+}
+
+/** RouteConfig is one SNI route: clients whose ClientHello names a matching server go to its backends. */
+export interface RouteConfig {
+  /** "a.example.com" (exact) or "*.example.com" (one or more labels in front), lower-cased. */
+  readonly sni: string;
+  /** At least one, HOST:PORT or tables as for a listener's backends (no SRV entries). */
+  readonly backends: readonly BackendConfig[];
+}
+
+/** ClientHelloConfig bounds what warren reads of a ClientHello to route it. */
+export interface ClientHelloConfig {
+  /** The ClientHello's TLS records, headers included, may take this many bytes at most. Default 16384. */
+  readonly maxBytes: number;
+  /** A client that has not sent its whole ClientHello after this long is closed. Default 5000. */
+  readonly timeoutMs: number;
 }
 
 /**

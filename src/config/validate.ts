@@ -8,6 +8,7 @@ import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
+import { readRouteSettings, ROUTE_LISTENER_KEYS } from "./validate-routes.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -31,6 +32,7 @@ const LISTENER_KEYS = [
   ...GROUP_KEYS,
   ...POOL_LISTENER_KEYS,
   ...EDGE_KEYS,
+  ...ROUTE_LISTENER_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
@@ -107,7 +109,12 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
   const listen = readHostPort(r, obj.listen ?? DEFAULTS.listenAddress, join(path, "listen"), true);
   const backends: BackendConfig[] = [];
   const backendsPath = join(path, "backends");
-  if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
+  const routing = readRouteSettings(r, obj, path, readBackend);
+  // With routes, the listener's own backends are the default route, and may be left out: then a client whose name matches no route is refused.
+  const noDefaultRoute = Array.isArray(obj.routes) && (obj.backends === undefined || (Array.isArray(obj.backends) && obj.backends.length === 0));
+  if (noDefaultRoute) {
+    // nothing to read
+  } else if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
     r.fail(backendsPath, `expected a list of at least one backend, got ${describe(obj.backends)}`);
   } else {
     obj.backends.forEach((b, i) => {
@@ -132,6 +139,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     ...readGroupSettings(r, obj, path),
     ...readPoolSettings(r, obj, path),
     ...readEdgeSettings(r, obj, path),
+    ...routing,
   };
 }
 

@@ -284,6 +284,8 @@ test("a minimal config gets every default", () => {
         pool: null,
         proxyProtocol: null,
         sendProxy: null,
+        routes: [],
+        clientHello: { maxBytes: 16_384, timeoutMs: 5_000 },
       },
     ],
     dns: { servers: [], timeoutMs: 2_000 },
