@@ -63,7 +63,12 @@ export class ClientHelloReader {
 
   constructor(readonly maxBytes: number) {}
 
-  /** held is every byte fed so far as one view (null if nothing was fed, or the first chunk settled it). */
+  /**
+   * held is every byte fed so far as one view, or null if the first chunk settled it (then that chunk is
+   * all there is). After CH_OK or CH_NOT_TLS it holds everything, the deciding chunk's tail included, so
+   * a caller that forwards the stream forwards held() (or the one chunk); while more is needed it holds
+   * at most maxBytes + 1 bytes.
+   */
   held(): Uint8Array | null {
     return this.buf === null ? null : this.buf.subarray(0, this.bufBytes);
   }
@@ -79,15 +84,20 @@ export class ClientHelloReader {
     // No more than maxBytes + 1 bytes are ever needed to decide: keep only what can still matter.
     const room = this.maxBytes + 1 - this.bufBytes;
     this.hold(room < chunk.byteLength ? chunk.subarray(0, room) : chunk);
-    return this.scan(this.buf!, this.bufBytes);
+    const r = this.scan(this.buf!, this.bufBytes);
+    // Once it is decided that the stream goes on to a backend, held() must be all of it: the rest of this chunk too.
+    if ((r === CH_OK || r === CH_NOT_TLS) && room < chunk.byteLength) this.hold(chunk.subarray(room), true);
+    return r;
   }
 
-  private hold(chunk: Uint8Array): void {
+  /** hold appends a chunk to the held bytes; past maxBytes + 1 only for the tail of the deciding chunk (`tail`). */
+  private hold(chunk: Uint8Array, tail = false): void {
     const need = this.bufBytes + chunk.byteLength;
     let buf = this.buf;
     if (buf === null || buf.byteLength < need) {
       // Double as it grows, up to maxBytes + 1: a ClientHello trickled byte by byte is copied O(n) times, not O(n²).
-      const next = new Uint8Array(Math.min(this.maxBytes + 1, Math.max(need, 2 * (buf?.byteLength ?? 0), 512)));
+      const cap = tail ? need : this.maxBytes + 1;
+      const next = new Uint8Array(Math.min(cap, Math.max(need, 2 * (buf?.byteLength ?? 0), 512)));
       if (buf !== null) next.set(buf.subarray(0, this.bufBytes));
       this.buf = buf = next;
     }

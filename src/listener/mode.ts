@@ -81,6 +81,10 @@ export interface SessionRecord {
   readonly peer: { readonly address: string; readonly port: number } | null;
   /** The UNIQUE_ID of the PROXY header the client came with (ClientInfo.upstreamId), or null. */
   readonly upstreamId: string | null;
+  /** The SNI host name its ClientHello named (listeners with routes), or null. */
+  readonly sni: string | null;
+  /** The SNI route it was sent to (its pattern), or null: the default route, or a listener without routes. */
+  readonly route: string | null;
   /** The backend it was relayed to (tunnel) or last bound to (pool), or null. */
   readonly backendKey: string | null;
   /** Bytes warren received from the client, and sent to it. */

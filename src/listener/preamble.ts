@@ -25,6 +25,8 @@ export type { Endpoint };
 /** PreambleParser reads one connection's preamble from its first chunks; it must bound what it holds. */
 export interface PreambleParser {
   feed(chunk: Uint8Array): PreambleResult;
+  /** What a connection whose preamble times out in this parser's current stage is counted as; default PREAMBLE_TIMEOUT. */
+  readonly timeoutCode?: EndCode;
 }
 
 /** The preamble is over: the client is admitted with what it told. */
@@ -40,6 +42,10 @@ export interface PreambleDone {
   readonly authority?: string | null;
   /** The PROXY header read, TLVs included, if the preamble read one. */
   readonly header?: ProxyHeader | null;
+  /** The SNI host name of the client's TLS ClientHello (lower case), or null: none sent, or not TLS. Read with `routes` only. */
+  readonly serverName?: string | null;
+  /** Whether a ClientHello stage read one (false: the first bytes were not TLS); absent without that stage. */
+  readonly tls?: boolean;
 }
 
 /** The client must be closed, counted under `code`. */

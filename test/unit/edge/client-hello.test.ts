@@ -235,3 +235,22 @@ describe("too large", () => {
     expect(r.held()!.byteLength).toBeLessThanOrEqual(4097);
   });
 });
+
+describe("held bytes for forwarding", () => {
+  test("a deciding chunk that runs far past maxBytes is held whole: nothing the client sent is lost", () => {
+    const h = hello("a.example.com");
+    const after = new Uint8Array(5000).fill(0x5a);
+    const stream = concat(h, after);
+    for (const first of [1, 10, h.byteLength - 1]) {
+      const r = new ClientHelloReader(512);
+      expect(r.feed(stream.subarray(0, first))).toBe(CH_NEED_MORE);
+      expect(r.feed(stream.subarray(first))).toBe(CH_OK);
+      expect(Buffer.from(r.held()!).equals(Buffer.from(stream))).toBe(true);
+    }
+    const plain = new ClientHelloReader(512);
+    const text = new Uint8Array(3000).fill(0x41);
+    expect(plain.feed(Uint8Array.from([22]))).toBe(CH_NEED_MORE);
+    expect(plain.feed(text)).toBe(CH_NOT_TLS);
+    expect(Buffer.from(plain.held()!).equals(Buffer.from(concat([22], text)))).toBe(true);
+  });
+});
