@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Logger, parseConfig, startProxy } from "../../src/index.ts";
-import { echoBackend } from "../helpers/backends.ts";
+import { closedPort, echoBackend } from "../helpers/backends.ts";
 import { connectClient } from "../helpers/client.ts";
 import { memoryLogger, portOf, waitFor } from "../helpers/proxy.ts";
 import { makeCert, opensslClientHello, tap, type TestCert, tlsAsk, tlsTagServer } from "../helpers/tls.ts";
@@ -236,4 +236,30 @@ test("behind a PROXY header: the header's address is the client's, the hello aft
   } finally {
     front.stop(true);
   }
+});
+
+test("each route balances and checks its own backends: round robin within the route, a dead one marked down by active checks", async () => {
+  using s = servers(["A1", "A2", "D"]);
+  const dead = `127.0.0.1:${closedPort()}`;
+  await using proxy = await startProxy(
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          backends: [s[2]!.address],
+          routes: [{ sni: "a.example.com", backends: [s[0]!.address, s[1]!.address, dead] }],
+          health: { active: { enabled: true, intervalMs: 50, timeoutMs: 200, rise: 1, fall: 1 } },
+        },
+      ],
+    },
+    { logger: new Logger("silent") },
+  );
+  const route = () => proxy.stats().listeners[0]!.routes![0]!;
+  await waitFor(() => route().backends.find((b) => b.address === dead)?.healthy === false, "the dead backend marked down by the route's own checks");
+  expect(route().backends.filter((b) => b.healthy).map((b) => b.address)).toEqual([s[0]!.address, s[1]!.address]);
+  expect(proxy.stats().listeners[0]!.backends.map((b) => [b.address, b.healthy])).toEqual([[s[2]!.address, true]]);
+  const tags: string[] = [];
+  for (let i = 0; i < 4; i++) tags.push((await tlsAsk(portOf(proxy), "a.example.com", "x")).split(":")[0]!);
+  expect(tags.toSorted()).toEqual(["A1", "A1", "A2", "A2"]);
+  expect(proxy.stats().listeners[0]!.backends[0]!.sessionsTotal).toBe(0); // the default route took none
 });
