@@ -2,6 +2,8 @@
 export interface BackendAddress {
   readonly host: string;
   readonly port: number;
+  /** A unix socket's path (then host is "" and port 0). */
+  readonly unix?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export class Backend {
     drain = false,
   ) {
     // Same spelling as the config (IPv6 in brackets), so logs and stats match what the user wrote.
-    this.key = address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+    this.key = address.unix !== undefined ? `unix:${address.unix}` : address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;

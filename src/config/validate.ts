@@ -9,6 +9,7 @@ import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
 import { readRouteSettings, ROUTE_LISTENER_KEYS } from "./validate-routes.ts";
+import { readSocketMode, UNIX_LISTENER_KEYS } from "./validate-unix.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -33,6 +34,7 @@ const LISTENER_KEYS = [
   ...POOL_LISTENER_KEYS,
   ...EDGE_KEYS,
   ...ROUTE_LISTENER_KEYS,
+  ...UNIX_LISTENER_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
@@ -140,6 +142,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     ...readPoolSettings(r, obj, path),
     ...readEdgeSettings(r, obj, path),
     ...routing,
+    socketMode: readSocketMode(r, obj, path, listen),
   };
 }
 
@@ -236,9 +239,10 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
   const addresses = new Map<string, number>();
   listeners.forEach((l, i) => {
     const addr = formatHostPort(l.listen);
-    const sameAddress = l.listen.port === 0 ? undefined : addresses.get(addr);
+    const fixed = l.listen.port !== 0 || l.listen.unix !== undefined; // a socket path is as fixed as a port
+    const sameAddress = fixed ? addresses.get(addr) : undefined;
     if (sameAddress !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${sameAddress}]`);
-    else if (l.listen.port !== 0) {
+    else if (fixed) {
       const clash = findClash(listeners, i);
       if (clash !== null) r.fail(`listeners[${i}].listen`, clash);
       addresses.set(addr, i);

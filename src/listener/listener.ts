@@ -15,6 +15,7 @@ import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
+import { bindUnix, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
 import type { DnsClient } from "../discovery/dns.ts";
 import type { ResolvedBackend } from "../discovery/expand.ts";
@@ -82,6 +83,8 @@ export class Listener implements BackendGroup {
   server: TCPSocketListener<unknown> | null = null;
   /** Bind with SO_REUSEPORT (set by the server before listen, when warren runs several workers). */
   reusePort = false;
+  /** The socket file this listener bound (a `unix:` listen address), removed when it stops; else null. */
+  private unixBinding: UnixBinding | null = null;
   accepting = false;
   /** Active health probes for this group (does nothing unless health.active.enabled). */
   readonly health: HealthChecker;
@@ -123,7 +126,7 @@ export class Listener implements BackendGroup {
 
   get address(): string {
     const s = this.server;
-    return s === null ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
+    return s === null || this.config.listen.unix !== undefined ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
   }
 
   /** Clients alive now, in whatever mode. */
@@ -133,8 +136,17 @@ export class Listener implements BackendGroup {
 
   /** listen binds the socket (through the mode, whose handlers it uses); throws if the OS refuses. */
   listen(): void {
-    const { host, port } = this.config.listen;
-    const server = this.mode.bind(this.reusePort ? { hostname: host, port, reusePort: true } : { hostname: host, port });
+    const { host, port, unix } = this.config.listen;
+    let server: TCPSocketListener<unknown>;
+    if (unix !== undefined) {
+      // A socket file left by a dead process is removed, once a connect shows nothing listens there.
+      if (clearStaleSocket(unix)) this.log.info("removed a stale socket file", { listener: this.config.name, path: unix });
+      const bound = bindUnix(unix, this.config.socketMode, () => this.mode.bind({ unix }));
+      server = bound.server;
+      this.unixBinding = bound.binding;
+    } else {
+      server = this.mode.bind(this.reusePort ? { hostname: host, port, reusePort: true } : { hostname: host, port });
+    }
     byServer.set(server, this);
     this.server = server;
     this.accepting = true;
@@ -145,6 +157,8 @@ export class Listener implements BackendGroup {
   /** stopAccepting closes the listening socket; live clients continue. */
   stopAccepting(): void {
     if (this.server !== null && this.accepting) this.server.stop(false);
+    if (this.unixBinding !== null) removeUnixSocket(this.unixBinding);
+    this.unixBinding = null;
     this.accepting = false;
     this.health.stop(); // no new clients will come here, so nothing to check for
     for (const r of this.routes?.routes ?? []) r.health.stop();
@@ -159,18 +173,22 @@ export class Listener implements BackendGroup {
     const cfg = this.config;
     const c = this.counters;
     const client = told?.client ?? null;
-    const address = client?.address ?? socket.remoteAddress;
+    // A unix peer has no address: it goes by the listener's socket path ("unix:/run/warren.sock"), and the
+    // rules made of IP addresses (allow/deny, maxConnectionsPerClient) do not apply to it; who may
+    // connect is the socket file's mode. A PROXY header's address is an IP address like any other.
+    const unixPeer = client === null && this.config.listen.unix !== undefined;
+    const address = client?.address ?? (unixPeer ? this.address : socket.remoteAddress);
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
       this.refusals.refused("maxConnections", address, performance.now());
       return refuse(socket);
     }
-    if (!this.access.permits(address)) {
+    if (!unixPeer && !this.access.permits(address)) {
       c.rejectedDenied++;
       this.refusals.refused("denied", address, performance.now());
       return refuse(socket);
     }
-    const perClient = cfg.maxConnectionsPerClient > 0;
+    const perClient = cfg.maxConnectionsPerClient > 0 && !unixPeer;
     if (perClient && (this.perClient.get(address) ?? 0) >= cfg.maxConnectionsPerClient) {
       c.rejectedPerClient++;
       this.refusals.refused("perClient", address, performance.now());
@@ -181,13 +199,13 @@ export class Listener implements BackendGroup {
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
     if (route !== null) route.sessionsTotal++;
-    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null, sni: null, route: null };
+    if (told === null) return { address, port: socket.remotePort ?? 0, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null, sni: null, route: null };
     const sni = told.serverName ?? null;
     return {
       address,
-      port: client?.port ?? socket.remotePort,
+      port: client?.port ?? socket.remotePort ?? 0,
       countedPerClient: perClient,
-      peer: client === null ? null : { address: socket.remoteAddress, port: socket.remotePort },
+      peer: client === null ? null : { address: socket.remoteAddress ?? this.address, port: socket.remotePort ?? 0 },
       destination: told.destination ?? null,
       // The name the client asked for: a PROXY header's AUTHORITY, else the SNI (sendProxy v2 passes it on).
       authority: told.authority ?? sni,

@@ -37,13 +37,15 @@ export interface Mode {
   stats(): ModeStats;
 }
 
-/** BindOptions is where and how a listener listens. */
-export interface BindOptions {
-  readonly hostname: string;
-  readonly port: number;
-  /** SO_REUSEPORT: several worker processes listen on the same address and the kernel spreads clients. */
-  readonly reusePort?: boolean;
-}
+/** BindOptions is where and how a listener listens: a TCP address, or a unix socket file. */
+export type BindOptions =
+  | {
+      readonly hostname: string;
+      readonly port: number;
+      /** SO_REUSEPORT: several worker processes listen on the same address and the kernel spreads clients. */
+      readonly reusePort?: boolean;
+    }
+  | { readonly unix: string };
 
 /** ModeStats is merged into ListenerStats: what the mode counts that the core does not. */
 export interface ModeStats {

@@ -105,7 +105,8 @@ export function withPreamble<D extends object>(inner: SocketHandler<D | null>, h
     open(socket) {
       const preamble = host.current();
       if (preamble === null) return inner.open?.(mode(socket));
-      const first = preamble.start({ address: socket.remoteAddress, port: socket.remotePort });
+      // A unix peer has no address (Bun gives undefined): "" says so to the preamble.
+      const first = preamble.start({ address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
       if (!("feed" in first)) {
         if (first.kind === "done") return host.done(socket, null, first);
         return host.failed(socket, null, first.code, first.reason);

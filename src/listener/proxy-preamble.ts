@@ -35,7 +35,12 @@ export function proxyPreamble(cfg: ProxyProtocolConfig): Preamble {
   };
 }
 
+/**
+ * trusts says whether a peer may send a header. A unix peer (address "") is trusted: who may connect to
+ * a unix listener is its socket file's mode, and a proxy in front on the same host is what it is for.
+ */
 function trusts(cfg: ProxyProtocolConfig, address: string): boolean {
+  if (address === "") return true;
   const addr = parseIp(address);
   if (addr === null) return false;
   for (const range of cfg.trusted) if (contains(range, addr)) return true;

@@ -286,6 +286,7 @@ test("a minimal config gets every default", () => {
         sendProxy: null,
         routes: [],
         clientHello: { maxBytes: 16_384, timeoutMs: 5_000 },
+        socketMode: null,
       },
     ],
     dns: { servers: [], timeoutMs: 2_000 },
