@@ -120,7 +120,7 @@ describe("unix: addresses", () => {
     ["unix:", `expected unix:/PATH, got "unix:": no path after "unix:"`],
     ["unix:run/warren.sock", `expected unix:/PATH, got "unix:run/warren.sock": the path must be absolute, as in unix:/run/warren.sock`],
     ["unix:/run/", `expected unix:/PATH, got "unix:/run/": the path names a directory, not a socket file`],
-    [`unix:/${"a".repeat(107)}`, `expected unix:/PATH, got "unix:/${"a".repeat(55)}…" (113 characters): the path is 108 bytes, and a unix socket address holds at most 107`],
+    [`unix:/${"a".repeat(107)}`, `expected unix:/PATH, got "unix:/${"a".repeat(54)}…" (113 characters): the path is 108 bytes, and a unix socket address holds at most 107`],
     ["unix:/a\0b", `expected unix:/PATH, got "unix:/a\\u0000b": a NUL byte in the path`],
     ["/run/warren.sock", `expected HOST:PORT, got "/run/warren.sock": a unix socket is written unix:/run/warren.sock`],
   ])("refuses %p, saying why", (text, message) => {
