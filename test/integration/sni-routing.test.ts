@@ -263,3 +263,18 @@ test("each route balances and checks its own backends: round robin within the ro
   expect(tags.toSorted()).toEqual(["A1", "A1", "A2", "A2"]);
   expect(proxy.stats().listeners[0]!.backends[0]!.sessionsTotal).toBe(0); // the default route took none
 });
+
+test("behind a PROXY header, a stall is counted under the stage it stalls in", async () => {
+  using s = servers(["A"]);
+  await using proxy = await startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [s[0]!.address] }], proxyProtocol: { trusted: ["127.0.0.0/8"], timeoutMs: 150 }, clientHello: { timeoutMs: 150 } }] },
+    { logger: new Logger("silent") },
+  );
+  const header = "PROXY TCP4 192.0.2.7 192.0.2.1 4242 443\r\n";
+  const inHeader = await connectClient(portOf(proxy));
+  await inHeader.send(header.slice(0, 10));
+  const inHello = await connectClient(portOf(proxy));
+  await inHello.send(Buffer.concat([Buffer.from(header), Buffer.from([22, 3, 1, 1, 0, 1])]));
+  await Promise.all([inHeader.closed, inHello.closed]);
+  expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({ PREAMBLE_TIMEOUT: 1, CLIENT_HELLO_TIMEOUT: 1 });
+});

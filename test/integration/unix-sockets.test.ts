@@ -195,10 +195,12 @@ describe("unix backends", () => {
     }
   });
 
-  test("pooled mode talks RESP to a real redis-server over its --unixsocket", async () => {
+  test("pooled mode talks RESP to a real redis-server over its --unixsocket, and listens on a unix socket too", async () => {
     const path = join(dir, "redis.sock");
+    const front = join(dir, "pool.sock");
     await using redis = await startRedis({ args: ["--unixsocket", path, "--unixsocketperm", "700"] });
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2 }, backends: [`unix:${path}`] }] }, { logger: new Logger("silent") });
+    const pooled = { mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2 }, backends: [`unix:${path}`] };
+    await using proxy = await startProxy({ listeners: [{ name: "tcp", listen: "127.0.0.1:0", ...pooled }, { name: "unix", listen: `unix:${front}`, ...pooled }] }, { logger: new Logger("silent") });
     const c = await connectClient(portOf(proxy));
     await c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nunix\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     await c.waitFor("+OK\r\n$4\r\nunix\r\n".length);
@@ -207,6 +209,10 @@ describe("unix backends", () => {
     const pool = proxy.stats().listeners[0]!.pool!;
     expect(pool.backends.map((b) => b.address)).toEqual([`unix:${path}`]);
     c.socket.end();
+    const u = await unixClient(front);
+    u.socket.write("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    await waitFor(() => u.received() === "$4\r\nunix\r\n", "the reply through the unix pooled listener");
+    u.socket.end();
   });
 });
 
