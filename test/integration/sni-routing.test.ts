@@ -278,3 +278,22 @@ test("behind a PROXY header, a stall is counted under the stage it stalls in", a
   await Promise.all([inHeader.closed, inHello.closed]);
   expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({ PREAMBLE_TIMEOUT: 1, CLIENT_HELLO_TIMEOUT: 1 });
 });
+
+test("with sendProxy = \"v2\" the backend's PROXY header carries the SNI as AUTHORITY, and the hello follows it untouched", async () => {
+  const { recordingBackend } = await import("../helpers/proxy-protocol.ts");
+  const { ProxyParser } = await import("../../src/edge/proxy-parser.ts");
+  const { bunClientHello } = await import("../helpers/tls.ts");
+  using rec = recordingBackend();
+  await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [rec.address] }], sendProxy: "v2" }] }, { logger: new Logger("silent") });
+  const hello = await bunClientHello("A.example.com");
+  const c = await connectClient(portOf(proxy));
+  await c.send(hello);
+  await rec.waitFor(1, hello.byteLength + 16);
+  const got = rec.connections[0]!;
+  const parser = new ProxyParser("v2");
+  const at = parser.feed(got);
+  expect(parser.header!.tlvs.authority).toBe("a.example.com");
+  await waitFor(() => rec.connections[0]!.byteLength - at === hello.byteLength, "the whole hello behind the header");
+  expect(Buffer.from(rec.connections[0]!.subarray(at)).equals(Buffer.from(hello))).toBe(true);
+  c.socket.end();
+});
