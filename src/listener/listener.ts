@@ -15,7 +15,7 @@ import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
-import { bindUnix, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
+import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
 import type { DnsClient } from "../discovery/dns.ts";
 import type { ResolvedBackend } from "../discovery/expand.ts";
@@ -312,6 +312,8 @@ export class Listener implements BackendGroup {
    */
   update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
     this.setPreamble(preamble);
+    // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
+    if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);

@@ -100,6 +100,15 @@ export function bindUnix<T>(path: string, mode: number | null, listen: () => T):
   return { server, binding: { path, ino: lstatSync(path).ino } };
 }
 
+/** chmodUnixSocket gives the bound socket file a new mode (a reload's socketMode), if it is still the one bound. */
+export function chmodUnixSocket(binding: UnixBinding, mode: number): void {
+  try {
+    if (lstatSync(binding.path).ino === binding.ino) chmodSync(binding.path, mode);
+  } catch {
+    // Removed from under warren: a new mode has nothing to apply to.
+  }
+}
+
 /** removeUnixSocket removes the socket file once its listener stopped, if it is still the one bound. */
 export function removeUnixSocket(binding: UnixBinding): void {
   try {

@@ -140,12 +140,12 @@ describe("a unix listener", () => {
     }
   });
 
-  test("a reload keeps a unix listener's socket: same file, live sessions flow on, new clients are served with the new backends", async () => {
+  test("a reload keeps a unix listener's socket: same file (with a new socketMode), live sessions flow on, new clients are served with the new backends", async () => {
     using first = echoBackend();
     using second = echoBackend();
     const path = join(dir, "reload.sock");
-    const config = (backend: string) => {
-      const c = parseConfig({ listeners: [{ name: "ux", listen: `unix:${path}`, socketMode: "0600", backends: [backend] }] });
+    const config = (backend: string, socketMode = "0600") => {
+      const c = parseConfig({ listeners: [{ name: "ux", listen: `unix:${path}`, socketMode, backends: [backend] }] });
       if (c instanceof Error) throw c;
       return c;
     };
@@ -154,8 +154,10 @@ describe("a unix listener", () => {
     const live = await unixClient(path);
     live.socket.write("1");
     await waitFor(() => live.received() === "1", "the first echo");
-    proxy.reload(config(second.address));
+    expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
+    proxy.reload(config(second.address, "0660"));
     expect(statSync(path).ino).toBe(inode);
+    expect((statSync(path).mode & 0o777).toString(8)).toBe("660"); // a new socketMode applies to the kept file
     live.socket.write("2");
     await waitFor(() => live.received() === "12", "the live session across the reload");
     const fresh = await unixClient(path);
