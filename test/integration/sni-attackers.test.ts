@@ -10,7 +10,7 @@ import { Logger, startProxy } from "../../src/index.ts";
 import { connectClient, type TestClient } from "../helpers/client.ts";
 import { openFds, portOf, waitFor } from "../helpers/proxy.ts";
 import { tcpSocketsOn } from "../helpers/proxy-protocol.ts";
-import { bunClientHello, makeCert, type TestCert, tlsTagServer } from "../helpers/tls.ts";
+import { bunClientHello, makeCert, type TestCert, tlsTagServer } from "../helpers/sni-peers.ts";
 
 const TIMEOUT_MS = 600;
 let cert: TestCert;

@@ -10,7 +10,7 @@ import { Logger, parseConfig, startProxy } from "../../src/index.ts";
 import { closedPort, echoBackend } from "../helpers/backends.ts";
 import { connectClient } from "../helpers/client.ts";
 import { memoryLogger, portOf, waitFor } from "../helpers/proxy.ts";
-import { makeCert, opensslClientHello, tap, type TestCert, tlsAsk, tlsTagServer } from "../helpers/tls.ts";
+import { makeCert, opensslClientHello, tap, type TestCert, tlsAsk, tlsTagServer } from "../helpers/sni-peers.ts";
 
 let cert: TestCert;
 beforeAll(() => {
@@ -282,7 +282,7 @@ test("behind a PROXY header, a stall is counted under the stage it stalls in", a
 test("with sendProxy = \"v2\" the backend's PROXY header carries the SNI as AUTHORITY, and the hello follows it untouched", async () => {
   const { recordingBackend } = await import("../helpers/proxy-protocol.ts");
   const { ProxyParser } = await import("../../src/edge/proxy-parser.ts");
-  const { bunClientHello } = await import("../helpers/tls.ts");
+  const { bunClientHello } = await import("../helpers/sni-peers.ts");
   using rec = recordingBackend();
   await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [rec.address] }], sendProxy: "v2" }] }, { logger: new Logger("silent") });
   const hello = await bunClientHello("A.example.com");

@@ -9,7 +9,7 @@
 import { beforeAll, expect, test } from "bun:test";
 import { CH_MALFORMED, CH_NEED_MORE, CH_NOT_TLS, CH_OK, CH_TOO_LARGE, ClientHelloReader } from "../../../src/edge/client-hello.ts";
 import { Rng } from "../../helpers/hostile/rng.ts";
-import { bunClientHello, opensslClientHello } from "../../helpers/tls.ts";
+import { bunClientHello, opensslClientHello } from "../../helpers/sni-peers.ts";
 import { concat } from "./harness.ts";
 import { alpnExtension, extension, feedHello, hello, helloMessage, records, sniExtension } from "./hello-harness.ts";
 

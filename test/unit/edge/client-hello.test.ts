@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { CH_MALFORMED, CH_NEED_MORE, CH_NOT_TLS, CH_OK, CH_TOO_LARGE, ClientHelloReader } from "../../../src/edge/client-hello.ts";
-import { bunClientHello, opensslClientHello } from "../../helpers/tls.ts";
+import { bunClientHello, opensslClientHello } from "../../helpers/sni-peers.ts";
 import { concat } from "./harness.ts";
 import { alpnExtension, byteByByte, extension, feedHello, hello, helloMessage, records, sniExtension, splitAt, whole } from "./hello-harness.ts";
 
