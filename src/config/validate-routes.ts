@@ -30,7 +30,10 @@ export function readRouteSettings(r: Reader, obj: Record<string, unknown>, path:
     timeoutMs: r.int(hello, "timeoutMs", helloPath, C.timeoutMs, 1, 600_000),
   };
   const routes: RouteConfig[] = [];
-  if (obj.routes === undefined) return { routes, clientHello };
+  if (obj.routes === undefined) {
+    if (obj.clientHello !== undefined) r.fail(helloPath, "only with routes: it bounds the ClientHello warren reads to pick a route, and without routes none is read");
+    return { routes, clientHello };
+  }
   const routesPath = join(path, "routes");
   if (!Array.isArray(obj.routes)) {
     r.fail(routesPath, `expected a list of { sni = "a.example.com", backends = [...] } tables, got ${describe(obj.routes)}`);

@@ -77,7 +77,9 @@ test("routes on a pooled listener are refused, saying why", () => {
   expect(message).toContain('use mode = "tunnel"');
 });
 
-test("clientHello bounds are checked", () => {
-  expect(errorsOf({ clientHello: { maxBytes: 10 } })).toEqual(["listeners[0].clientHello.maxBytes: expected an integer 512..1048576, got 10"]);
-  expect(errorsOf({ clientHello: { timeout: 10 } })[0]).toContain("listeners[0].clientHello.timeout");
+test("clientHello bounds are checked, and it is refused without routes", () => {
+  const routes = [{ sni: "a.com", backends: ["127.0.0.1:1"] }];
+  expect(errorsOf({ routes, clientHello: { maxBytes: 10 } })).toEqual(["listeners[0].clientHello.maxBytes: expected an integer 512..1048576, got 10"]);
+  expect(errorsOf({ routes, clientHello: { timeout: 10 } })[0]).toContain("listeners[0].clientHello.timeout");
+  expect(errorsOf({ clientHello: { timeoutMs: 10 } })).toEqual(["listeners[0].clientHello: only with routes: it bounds the ClientHello warren reads to pick a route, and without routes none is read"]);
 });
