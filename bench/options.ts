@@ -4,7 +4,7 @@ import { UsageError, list } from "./flags.ts";
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
-export const TARGET_NAMES = ["direct", "warren", "warren-lb", "warren-pp", "warren-w2", "haproxy", "nginx"] as const;
+export const TARGET_NAMES = ["direct", "warren", "warren-lb", "warren-pp", "warren-sni", "warren-w2", "haproxy", "nginx"] as const;
 
 export const BENCH_DEFAULTS = {
   rounds: 3,
@@ -57,6 +57,8 @@ export const USAGE = `bun run bench [options]   (= bun bench/run.ts [options])
                        (warren-lb: warren over 3 backends with active health checks; its
                        cost against warren is reported for rr, pipelined and connect;
                        warren-pp: warren with proxyProtocol, a PROXY v2 header per connection,
+                       warren-sni: warren with SNI routes, a TLS ClientHello per connection
+                       (rr, pipelined, connect only),
                        warren-w2: warren with workers = 2 (CPU summed over the process tree),
                        each compared with warren the same way)
   --bulk-mib N         bytes streamed by bulk, in MiB (default ${BENCH_DEFAULTS.bulkMiB})

@@ -34,6 +34,19 @@ export const PROXY_PROTOCOL: PairedVariant = {
   notes: ["  rr and pipelined keep their connections, so the header is read once per connection: what is left per request is the stage's one check per event."],
 };
 
+/**
+ * SNI routing: the issue sets no budget; it is reported beside the PROXY protocol's (the same stage,
+ * a larger first message), not judged.
+ */
+export const SNI_ROUTING: PairedVariant = {
+  off: "warren",
+  on: "warren-sni",
+  maxCost: PP_MAX_COST,
+  title: "SNI routing cost — warren-sni (routes on, one 517-byte ClientHello per connection) vs warren (off), same run, medians of rounds",
+  goal: `SNI routing costs ≤ ${PP_MAX_COST * 100}% of warren's CPU per rr request (reported, not from the issue)`,
+  notes: ["  rr and pipelined keep their connections, so the hello is read once per connection; connect pays it every time."],
+};
+
 export const WORKERS_MAX_COST = 0.05;
 export const WORKERS: PairedVariant = {
   off: "warren",

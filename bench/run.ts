@@ -31,12 +31,13 @@ import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/t
 import { warren } from "./targets/warren.ts";
 import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
 import { warrenPp } from "./targets/warren-pp.ts";
-import { PROXY_PROTOCOL, variantGoals, variantText, WORKERS } from "./report-paired.ts";
+import { warrenSni } from "./targets/warren-sni.ts";
+import { PROXY_PROTOCOL, SNI_ROUTING, variantGoals, variantText, WORKERS } from "./report-paired.ts";
 import { warrenW2 } from "./targets/warren-w2.ts";
 import type { Series } from "./stats.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
-const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, warrenW2, haproxy, nginx];
+const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, warrenSni, warrenW2, haproxy, nginx];
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's TIME_WAIT and CPU tail do not land on the next. */
 const PAUSE_MS = 250;
@@ -83,7 +84,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   const results: Results = new Map();
   for (const w of workloads) {
     const cells = new Map<string, Cell>();
-    for (const k of usable) if (!w.proxiesOnly || k.isProxy) cells.set(k.name, newCell());
+    for (const k of usable) if ((!w.proxiesOnly || k.isProxy) && (k.workloads?.includes(w.name) ?? true)) cells.set(k.name, newCell());
     results.set(w.name, cells);
   }
 
@@ -127,7 +128,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(lb);
     say();
   }
-  for (const variant of [PROXY_PROTOCOL, WORKERS]) {
+  for (const variant of [PROXY_PROTOCOL, SNI_ROUTING, WORKERS]) {
     const text = variantText(results, workloads, variant);
     if (text === "") continue;
     say(text);

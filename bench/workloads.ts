@@ -68,7 +68,7 @@ const rr: Workload = {
   describe: (o) =>
     `${o.connections} persistent connections, one ${o.requestBytes} B request outstanding on each, ${o.durationMs / 1000} s (after ${o.warmupMs / 1000} s warmup)`,
   async measure(t, o) {
-    const p = { workload: "rr", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, connections: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.durationMs } as const;
+    const p = { workload: "rr", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, clientHello: t.clientHello === true, connections: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.durationMs } as const;
     return value(await runLoad(p, o.warmupMs + o.durationMs + SLACK_MS), "reqPerSec");
   },
 };
@@ -88,6 +88,7 @@ const pipelined: Workload = {
       port: t.echoPort,
       cpuPid: t.workerPid(),
       proxyHeader: t.proxyHeader === true,
+      clientHello: t.clientHello === true,
       connections: o.connections,
       depth: o.pipelineDepth,
       requestBytes: o.requestBytes,
@@ -127,7 +128,7 @@ const connect: Workload = {
   describe: (o) =>
     `${o.connections} concurrent loops of connect, send ${o.requestBytes} B, read the echo, close; ${o.connectDurationMs / 1000} s (after ${o.warmupMs / 1000} s warmup)`,
   async measure(t, o) {
-    const p = { workload: "connect", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, concurrency: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.connectDurationMs } as const;
+    const p = { workload: "connect", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, clientHello: t.clientHello === true, concurrency: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.connectDurationMs } as const;
     return value(await runLoad(p, o.warmupMs + o.connectDurationMs + SLACK_MS), "connPerSec");
   },
 };

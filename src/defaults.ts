@@ -92,6 +92,13 @@ export const DEFAULTS = {
     timeoutMs: 3_000,
     untrusted: "refuse",
   },
+  /** SNI routing (a listener's `routes`): how much and how long warren reads of a client's TLS ClientHello. */
+  clientHello: {
+    /** 16 KiB: one full TLS record. Clients send 0.5-2 KiB (post-quantum key shares included); OpenSSL's server takes up to 128 KiB. */
+    maxBytes: 16 * 1024,
+    /** Clients write the hello at once on connect; 5 s covers a retransmitted SYN-ACK and a slow link. */
+    timeoutMs: 5_000,
+  },
   /** HAProxy's inter 2s, rise 2, fall 3. */
   health: {
     passive: {

@@ -38,6 +38,10 @@ export const END_CODES = {
   PROXY_MALFORMED: { side: "client", meaning: "proxyProtocol: a PROXY header that breaks the spec (syntax, fields, TLVs, checksum)" },
   PROXY_TOO_LARGE: { side: "client", meaning: "proxyProtocol: a v1 line without CRLF in 107 bytes, or a v2 header over 16 KiB" },
   PROXY_VERSION: { side: "client", meaning: "proxyProtocol: a header of a version the listener does not accept (or not 1/2)" },
+  CLIENT_HELLO_TIMEOUT: { side: "client", meaning: "routes: the client did not send its whole TLS ClientHello within clientHello.timeoutMs" },
+  CLIENT_HELLO_MALFORMED: { side: "client", meaning: "routes: TLS records that are not a ClientHello as RFC 8446/6066 have it" },
+  CLIENT_HELLO_TOO_LARGE: { side: "client", meaning: "routes: a ClientHello over clientHello.maxBytes (16 KiB by default)" },
+  SNI_NO_ROUTE: { side: "client", meaning: "routes: no route matches the server name (or none was sent) and the listener has no default backends" },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */

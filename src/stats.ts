@@ -86,6 +86,8 @@ export interface ListenerStats {
     lastError: string | null;
   } | null;
   backends: BackendStats[];
+  /** SNI routes (listeners with `routes` only): each pattern, the sessions it took, its backends. `backends` above is the default route. */
+  routes?: { sni: string; sessionsTotal: number; backends: BackendStats[] }[];
   /** Pooled mode only: clients, pins and each backend's pool (size, in use, idle, waiters, wait time). */
   pool?: PoolStats;
 }

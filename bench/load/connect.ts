@@ -7,11 +7,15 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { ConnectParams, LoadResult } from "./params.ts";
+import { clientHelloFor } from "./client-hello.ts";
 import { proxyHeaderFor } from "./proxy-header.ts";
 import { Window, fill } from "./window.ts";
 
+/** Bytes of echo to skip before the request's: a ClientHello sent first comes back first. */
+let skip = 0;
+
 class ConnectConn {
-  received = 0;
+  received = -skip;
   /** This connection has already started its successor (close must not start another). */
   done = false;
 }
@@ -81,7 +85,9 @@ export async function runConnect(p: ConnectParams): Promise<LoadResult> {
   port = p.port;
   request = fill(p.requestBytes);
   const header = proxyHeaderFor(p.proxyHeader, p.port);
-  first = header === null ? request : Buffer.concat([header, request]);
+  const hello = clientHelloFor(p.clientHello);
+  skip = hello?.byteLength ?? 0;
+  first = Buffer.concat([header ?? new Uint8Array(0), hello ?? new Uint8Array(0), request]);
   for (let i = 0; i < p.concurrency; i++) launch();
   const seconds = await win.run(p.warmupMs, p.durationMs, p.cpuPid);
   // Let the connections in flight finish, so the proxy is not left with half-open sessions.

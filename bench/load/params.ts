@@ -10,6 +10,8 @@ export interface WindowParams {
   durationMs: number;
   /** Send a PROXY v2 header first on every connection (a target with proxyProtocol). */
   proxyHeader?: boolean;
+  /** Send a TLS ClientHello first on every connection (a target with SNI routes), and skip its echo. */
+  clientHello?: boolean;
 }
 
 export interface RrParams extends WindowParams {

@@ -5,6 +5,7 @@
  */
 import type { Socket, SocketHandler } from "bun";
 import type { LoadResult, PipelinedParams } from "./params.ts";
+import { clientHelloFor } from "./client-hello.ts";
 import { proxyHeaderFor } from "./proxy-header.ts";
 import { connectionSpread } from "./spread.ts";
 import { Window, fill } from "./window.ts";
@@ -31,6 +32,10 @@ function write(socket: Socket<PipeConn>, n: number): void {
 function onData(socket: Socket<PipeConn>, chunk: Buffer): void {
   const c = socket.data;
   const bytes = c.partial + chunk.byteLength;
+  if (bytes < 0) {
+    c.partial = bytes; // still the ClientHello's echo
+    return;
+  }
   const done = Math.floor(bytes / requestBytes);
   c.partial = bytes - done * requestBytes;
   if (win.measuring) completed += done;
@@ -55,9 +60,14 @@ export async function runPipelined(p: PipelinedParams): Promise<LoadResult> {
   batch = fill(p.requestBytes * p.depth);
   const sockets: Socket<PipeConn>[] = [];
   const header = proxyHeaderFor(p.proxyHeader, p.port);
+  const hello = clientHelloFor(p.clientHello);
   for (let i = 0; i < p.connections; i++) {
     const s = await Bun.connect<PipeConn>({ hostname: "127.0.0.1", port: p.port, data: new PipeConn(), socket: handlers });
     if (header !== null) s.write(header);
+    if (hello !== null) {
+      s.write(hello);
+      s.data.partial = -hello.byteLength; // its echo comes back first
+    }
     sockets.push(s);
   }
   for (const s of sockets) write(s, batch.byteLength);

@@ -6,6 +6,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { Histogram } from "./histogram.ts";
 import type { LoadResult, RrParams } from "./params.ts";
+import { clientHelloFor } from "./client-hello.ts";
 import { proxyHeaderFor } from "./proxy-header.ts";
 import { connectionSpread } from "./spread.ts";
 import { Window, fill } from "./window.ts";
@@ -51,9 +52,14 @@ export async function runRr(p: RrParams): Promise<LoadResult> {
   request = fill(p.requestBytes);
   const sockets: Socket<RrConn>[] = [];
   const header = proxyHeaderFor(p.proxyHeader, p.port);
+  const hello = clientHelloFor(p.clientHello);
   for (let i = 0; i < p.connections; i++) {
     const s = await Bun.connect<RrConn>({ hostname: "127.0.0.1", port: p.port, data: new RrConn(), socket: handlers });
     if (header !== null) s.write(header);
+    if (hello !== null) {
+      s.write(hello);
+      s.data.received = -hello.byteLength; // its echo comes back ahead of the first request's
+    }
     sockets.push(s);
   }
   const now = performance.now();

@@ -31,6 +31,8 @@ export interface RunningTarget {
   workerPid(): number | null;
   /** The load generator must send a PROXY header first on each connection (a target with proxyProtocol). */
   readonly proxyHeader?: boolean;
+  /** The load generator must send a TLS ClientHello first on each connection (a target with SNI routes). */
+  readonly clientHello?: boolean;
   /** False once the process has exited on its own. */
   alive(): boolean;
   stop(): Promise<void>;
@@ -48,6 +50,8 @@ export interface TargetKind {
   start(backend: BackendPorts, dir: string): Promise<RunningTarget>;
   /** The same target run from another checkout of warren (`warren@base`); only warren's targets have it. */
   readonly at?: (checkout: Checkout) => TargetKind;
+  /** The workloads it runs, if not all (warren-sni: those whose load generator sends its ClientHello). */
+  readonly workloads?: readonly string[];
 }
 
 /** Timeouts every proxy gets: connect 5 s, idle 10 min (warren's and nginx's defaults). */

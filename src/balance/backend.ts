@@ -4,6 +4,8 @@ import { CONNECT_BUCKETS, Histogram } from "../metrics/histogram.ts";
 export interface BackendAddress {
   readonly host: string;
   readonly port: number;
+  /** A unix socket's path (then host is "" and port 0). */
+  readonly unix?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Backend {
     drain = false,
   ) {
     // Same spelling as the config (IPv6 in brackets), so logs and stats match what the user wrote.
-    this.key = address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+    this.key = address.unix !== undefined ? `unix:${address.unix}` : address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;

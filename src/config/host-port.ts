@@ -4,14 +4,16 @@ import { describe } from "./reader.ts";
 import type { HostPort } from "./schema.ts";
 
 /**
- * parseHostPort reads "HOST:PORT" or "[IPv6]:PORT". For anything else it
+ * parseHostPort reads "HOST:PORT", "[IPv6]:PORT" or "unix:/PATH". For anything else it
  * returns the problem as text — `expected HOST:PORT, got "…"`, and after a
  * colon what is wrong when that is clear (the port's range, a bare IPv6
  * address, a host that is no address or name) — so the caller can put the key
  * path in front of it.
  */
 export function parseHostPort(text: string, allowPortZero: boolean): HostPort | string {
+  if (text.startsWith("unix:")) return parseUnix(text);
   const got = `expected HOST:PORT, got ${describe(text)}`;
+  if (text.startsWith("/")) return `${got}: a unix socket is written unix:${text}`;
   let host: string;
   let portText: string;
   if (text.startsWith("[")) {
@@ -47,7 +49,24 @@ export function parseHostPort(text: string, allowPortZero: boolean): HostPort | 
   return { host, port };
 }
 
+/** The longest path a unix socket address can carry: sun_path is 108 bytes on Linux, its NUL included. */
+export const MAX_UNIX_PATH_BYTES = 107;
+
+/** parseUnix reads "unix:/PATH": an absolute path that fits in a sockaddr_un. */
+function parseUnix(text: string): HostPort | string {
+  const path = text.slice("unix:".length);
+  const got = `expected unix:/PATH, got ${describe(text)}`;
+  if (path === "") return `${got}: no path after "unix:"`;
+  if (!path.startsWith("/")) return `${got}: the path must be absolute, as in unix:/run/warren.sock`;
+  if (path.endsWith("/")) return `${got}: the path names a directory, not a socket file`;
+  if (path.includes("\0")) return `${got}: a NUL byte in the path`;
+  const bytes = Buffer.byteLength(path);
+  if (bytes > MAX_UNIX_PATH_BYTES) return `${got}: the path is ${bytes} bytes, and a unix socket address holds at most ${MAX_UNIX_PATH_BYTES}`;
+  return { host: "", port: 0, unix: path };
+}
+
 /** formatHostPort is the inverse of parseHostPort. */
 export function formatHostPort(hp: HostPort): string {
+  if (hp.unix !== undefined) return `unix:${hp.unix}`;
   return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }

@@ -3,10 +3,15 @@ import type { CidrRange } from "../access/cidr.ts";
 import type { LogFormat, LogLevel } from "../log.ts";
 import type { FramerConfig } from "../framing/index.ts";
 
-/** HostPort is a parsed "HOST:PORT" (IPv6 hosts are written "[::1]:80"). */
+/**
+ * HostPort is a parsed "HOST:PORT" (IPv6 hosts are written "[::1]:80"), or a unix socket "unix:/PATH":
+ * then `unix` holds the path, and host is "" and port 0.
+ */
 export interface HostPort {
   readonly host: string;
   readonly port: number;
+  /** The socket file's path of a "unix:/PATH" address; absent for TCP. */
+  readonly unix?: string;
 }
 
 /**
@@ -30,7 +35,7 @@ export interface BackendConfig {
 export interface ListenerConfig {
   /** Identifies the listener in logs, stats and reloads. Default: the listen address. */
   readonly name: string;
-  /** "HOST:PORT" to accept clients on; port 0 picks a free port. Default 127.0.0.1:9509. */
+  /** "HOST:PORT" to accept clients on (port 0 picks a free port), or "unix:/PATH" for a unix socket. Default 127.0.0.1:9509. */
   readonly listen: HostPort;
   /** At least one backend. */
   readonly backends: readonly BackendConfig[];
@@ -84,6 +89,28 @@ export interface ListenerConfig {
   readonly proxyProtocol: ProxyProtocolConfig | null;
   /** Send a PROXY protocol header ("v1" or "v2") first on every backend connection; null: none. Tunnel mode only. Default null. */
   readonly sendProxy: "v1" | "v2" | null;
+  /** The socket file's permissions (e.g. 0o660) of a `unix:` listen address; null: as the umask leaves them. Default null. */
+  readonly socketMode: number | null;
+  /** SNI routing: a backend group per server name in the client's TLS ClientHello; `backends` is the default route. Tunnel mode only. Default []. */
+  readonly routes: readonly RouteConfig[];
+  /** How much and how long the ClientHello is read (with routes only). */
+  readonly clientHello: ClientHelloConfig;
+}
+
+/** RouteConfig is one SNI route: clients whose ClientHello names a matching server go to its backends. */
+export interface RouteConfig {
+  /** "a.example.com" (exact) or "*.example.com" (one or more labels in front), lower-cased. */
+  readonly sni: string;
+  /** At least one, HOST:PORT or tables as for a listener's backends (no SRV entries). */
+  readonly backends: readonly BackendConfig[];
+}
+
+/** ClientHelloConfig bounds what warren reads of a ClientHello to route it. */
+export interface ClientHelloConfig {
+  /** The ClientHello's TLS records, headers included, may take this many bytes at most. Default 16384. */
+  readonly maxBytes: number;
+  /** A client that has not sent its whole ClientHello after this long is closed. Default 5000. */
+  readonly timeoutMs: number;
 }
 
 /**

@@ -8,6 +8,8 @@ import { Reader, describe, join } from "./reader.ts";
 import { GROUP_KEYS, readGroupSettings } from "./validate-group.ts";
 import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
+import { readRouteSettings, ROUTE_LISTENER_KEYS } from "./validate-routes.ts";
+import { readSocketMode, UNIX_LISTENER_KEYS } from "./validate-unix.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 
@@ -31,6 +33,8 @@ const LISTENER_KEYS = [
   ...GROUP_KEYS,
   ...POOL_LISTENER_KEYS,
   ...EDGE_KEYS,
+  ...ROUTE_LISTENER_KEYS,
+  ...UNIX_LISTENER_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
@@ -107,7 +111,12 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
   const listen = readHostPort(r, obj.listen ?? DEFAULTS.listenAddress, join(path, "listen"), true);
   const backends: BackendConfig[] = [];
   const backendsPath = join(path, "backends");
-  if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
+  const routing = readRouteSettings(r, obj, path, readBackend);
+  // With routes, the listener's own backends are the default route, and may be left out: then a client whose name matches no route is refused.
+  const noDefaultRoute = Array.isArray(obj.routes) && (obj.backends === undefined || (Array.isArray(obj.backends) && obj.backends.length === 0));
+  if (noDefaultRoute) {
+    // nothing to read
+  } else if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
     r.fail(backendsPath, `expected a list of at least one backend, got ${describe(obj.backends)}`);
   } else {
     obj.backends.forEach((b, i) => {
@@ -132,6 +141,8 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     ...readGroupSettings(r, obj, path),
     ...readPoolSettings(r, obj, path),
     ...readEdgeSettings(r, obj, path),
+    ...routing,
+    socketMode: readSocketMode(r, obj, path, listen),
   };
 }
 
@@ -228,9 +239,10 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
   const addresses = new Map<string, number>();
   listeners.forEach((l, i) => {
     const addr = formatHostPort(l.listen);
-    const sameAddress = l.listen.port === 0 ? undefined : addresses.get(addr);
+    const fixed = l.listen.port !== 0 || l.listen.unix !== undefined; // a socket path is as fixed as a port
+    const sameAddress = fixed ? addresses.get(addr) : undefined;
     if (sameAddress !== undefined) r.fail(`listeners[${i}].listen`, `${addr} is already used by listeners[${sameAddress}]`);
-    else if (l.listen.port !== 0) {
+    else if (fixed) {
       const clash = findClash(listeners, i);
       if (clash !== null) r.fail(`listeners[${i}].listen`, clash);
       addresses.set(addr, i);

@@ -28,6 +28,7 @@ export interface SrvTarget {
 /** entryKey names what an entry asks DNS for ("name db.internal", "srv _redis._tcp.x"), or null: an IP address, nothing to ask. */
 export function entryKey(bc: BackendConfig): string | null {
   if (bc.srv !== null) return `srv ${bc.srv}`;
+  if (bc.address.unix !== undefined) return null; // a socket file: nothing to resolve
   return hostKind(bc.address.host) === "name" ? `name ${bc.address.host}` : null;
 }
 

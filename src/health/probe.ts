@@ -56,7 +56,8 @@ export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: 
     const failed = (err: unknown): void => finish(p, { ok: false, reason: `connect failed (${describe(err)})` });
     try {
       // connectError normally reports the failure first; this catch is the backstop (and a no-op then).
-      Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket: probeHandlers }).catch(failed);
+      const connecting = address.unix !== undefined ? Bun.connect<Probe>({ unix: address.unix, data: p, socket: probeHandlers }) : Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket: probeHandlers });
+      connecting.catch(failed);
     } catch (err) {
       failed(err);
     }

@@ -14,6 +14,8 @@ import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
+import { type BackendGroup, Route, RouteTable } from "./routes.ts";
+import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
 import type { DnsClient } from "../discovery/dns.ts";
 import type { ResolvedBackend } from "../discovery/expand.ts";
@@ -37,6 +39,10 @@ export interface ClientInfo {
   readonly proxyHeader: ProxyHeader | null;
   /** The UNIQUE_ID that header carried (the proxy in front's id of the connection) as text, or null. */
   readonly upstreamId: string | null;
+  /** The SNI host name of the client's ClientHello (listeners with routes only), or null. */
+  readonly sni: string | null;
+  /** The SNI route picked for it, or null: the listener's own backends (the default route). */
+  readonly route: Route | null;
 }
 
 /** ListenerEvents is how a listener tells its server about ended clients (access log, drain). */
@@ -66,8 +72,10 @@ export function listenerOf<D>(socket: Socket<D>): Listener | undefined {
  * and health checks. Its Mode serves the clients it admits. A reload swaps `config`, `backends` and
  * `balancer` in place; live clients keep the Backend record they started with.
  */
-export class Listener {
+export class Listener implements BackendGroup {
   config: ListenerConfig;
+  /** SNI routes (listeners with `routes`), or null. */
+  routes: RouteTable | null = null;
   backends: Backend[] = [];
   balancer!: Balancer;
   access: AccessList;
@@ -75,6 +83,8 @@ export class Listener {
   server: TCPSocketListener<unknown> | null = null;
   /** Bind with SO_REUSEPORT (set by the server before listen, when warren runs several workers). */
   reusePort = false;
+  /** The socket file this listener bound (a `unix:` listen address), removed when it stops; else null. */
+  private unixBinding: UnixBinding | null = null;
   accepting = false;
   /** Active health probes for this group (does nothing unless health.active.enabled). */
   readonly health: HealthChecker;
@@ -110,12 +120,13 @@ export class Listener {
     this.trackNames(config);
     this.applyBackends(config, []);
     this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
+    this.applyRoutes(config);
     this.mode = kind.create(this);
   }
 
   get address(): string {
     const s = this.server;
-    return s === null ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
+    return s === null || this.config.listen.unix !== undefined ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
   }
 
   /** Clients alive now, in whatever mode. */
@@ -125,19 +136,32 @@ export class Listener {
 
   /** listen binds the socket (through the mode, whose handlers it uses); throws if the OS refuses. */
   listen(): void {
-    const { host, port } = this.config.listen;
-    const server = this.mode.bind(this.reusePort ? { hostname: host, port, reusePort: true } : { hostname: host, port });
+    const { host, port, unix } = this.config.listen;
+    let server: TCPSocketListener<unknown>;
+    if (unix !== undefined) {
+      // A socket file left by a dead process is removed, once a connect shows nothing listens there.
+      if (clearStaleSocket(unix)) this.log.info("removed a stale socket file", { listener: this.config.name, path: unix });
+      const bound = bindUnix(unix, this.config.socketMode, () => this.mode.bind({ unix }));
+      server = bound.server;
+      this.unixBinding = bound.binding;
+    } else {
+      server = this.mode.bind(this.reusePort ? { hostname: host, port, reusePort: true } : { hostname: host, port });
+    }
     byServer.set(server, this);
     this.server = server;
     this.accepting = true;
     this.health.start();
+    for (const r of this.routes?.routes ?? []) r.health.start();
   }
 
   /** stopAccepting closes the listening socket; live clients continue. */
   stopAccepting(): void {
     if (this.server !== null && this.accepting) this.server.stop(false);
+    if (this.unixBinding !== null) removeUnixSocket(this.unixBinding);
+    this.unixBinding = null;
     this.accepting = false;
     this.health.stop(); // no new clients will come here, so nothing to check for
+    for (const r of this.routes?.routes ?? []) r.health.stop();
   }
 
   /**
@@ -145,22 +169,26 @@ export class Listener {
    * denied, too many clients from that address. Checks run before any backend is touched. Returns what
    * the mode needs to serve the client, or null when it was refused.
    */
-  accept<D>(socket: Socket<D>, told: PreambleDone | null = null): ClientInfo | null {
+  accept<D>(socket: Socket<D>, told: PreambleDone | null = null, route: Route | null = null): ClientInfo | null {
     const cfg = this.config;
     const c = this.counters;
     const client = told?.client ?? null;
-    const address = client?.address ?? socket.remoteAddress;
+    // A unix peer has no address: it goes by the listener's socket path ("unix:/run/warren.sock"), and the
+    // rules made of IP addresses (allow/deny, maxConnectionsPerClient) do not apply to it; who may
+    // connect is the socket file's mode. A PROXY header's address is an IP address like any other.
+    const unixPeer = client === null && this.config.listen.unix !== undefined;
+    const address = client?.address ?? (unixPeer ? this.address : socket.remoteAddress);
     if (this.mode.liveCount >= cfg.maxConnections) {
       c.rejectedMaxConnections++;
       this.refusals.refused("maxConnections", address, performance.now());
       return refuse(socket);
     }
-    if (!this.access.permits(address)) {
+    if (!unixPeer && !this.access.permits(address)) {
       c.rejectedDenied++;
       this.refusals.refused("denied", address, performance.now());
       return refuse(socket);
     }
-    const perClient = cfg.maxConnectionsPerClient > 0;
+    const perClient = cfg.maxConnectionsPerClient > 0 && !unixPeer;
     if (perClient && (this.perClient.get(address) ?? 0) >= cfg.maxConnectionsPerClient) {
       c.rejectedPerClient++;
       this.refusals.refused("perClient", address, performance.now());
@@ -170,16 +198,21 @@ export class Listener {
     c.sessionsTotal++;
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
-    if (told === null) return { address, port: socket.remotePort, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null };
+    if (route !== null) route.sessionsTotal++;
+    if (told === null) return { address, port: socket.remotePort ?? 0, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null, sni: null, route: null };
+    const sni = told.serverName ?? null;
     return {
       address,
-      port: client?.port ?? socket.remotePort,
+      port: client?.port ?? socket.remotePort ?? 0,
       countedPerClient: perClient,
-      peer: client === null ? null : { address: socket.remoteAddress, port: socket.remotePort },
+      peer: client === null ? null : { address: socket.remoteAddress ?? this.address, port: socket.remotePort ?? 0 },
       destination: told.destination ?? null,
-      authority: told.authority ?? null,
+      // The name the client asked for: a PROXY header's AUTHORITY, else the SNI (sendProxy v2 passes it on).
+      authority: told.authority ?? sni,
       proxyHeader: told.header ?? null,
       upstreamId: idText(told.header?.tlvs.uniqueId ?? null),
+      sni,
+      route,
     };
   }
 
@@ -210,10 +243,21 @@ export class Listener {
         } else {
           this.counters.preamblesBypassed++;
         }
+        // The route is picked before admission: a name no route takes, with no default route, is refused.
+        let route: Route | null = null;
+        if (this.routes !== null) {
+          route = this.routes.match(result.serverName ?? null);
+          if (route === null && this.config.backends.length === 0) {
+            this.counters.countPreambleFailure("SNI_NO_ROUTE");
+            this.log.debug("no route", { listener: this.config.name, client: socket.remoteAddress, sni: result.serverName ?? null, tls: result.tls ?? null });
+            socket.end();
+            return;
+          }
+        }
         // The same socket, handed to the mode: its data is null until `start` sets the mode's own.
         const adopted = socket as Socket<D | null>;
         adopted.data = null;
-        const info = this.accept(adopted, result);
+        const info = this.accept(adopted, result, route);
         if (info !== null) start(adopted as Socket<D>, info, result.rest);
       },
       failed: (socket, state, code, reason) => {
@@ -269,12 +313,15 @@ export class Listener {
    */
   update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
     this.setPreamble(preamble);
+    // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
+    if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, previous);
     this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
+    this.applyRoutes(config);
     this.mode.update(config);
     this.mode.onSlotFreed(); // new or larger backends may admit queued clients
   }
@@ -283,6 +330,7 @@ export class Listener {
   sweep(now: number): void {
     if (this.preambles.size > 0) this.expirePreambles(now);
     this.health.sweep(now);
+    for (const r of this.routes?.routes ?? []) r.health.sweep(now);
     this.refusals.sweep(now);
     if (this.accepting) this.discovery?.sweep(now); // a retired listener takes no new sessions: nothing to resolve for
     this.mode.onSlotFreed(); // a revived backend may take queued clients
@@ -308,8 +356,9 @@ export class Listener {
       if (now - state.startedAt < state.timeoutMs) continue;
       state.settled = true;
       this.preambles.delete(state);
-      this.counters.countPreambleFailure("PREAMBLE_TIMEOUT");
-      this.log.debug("preamble failed", { listener: this.config.name, client: state.socket.remoteAddress, code: "PREAMBLE_TIMEOUT", reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)` });
+      const code = state.parser.timeoutCode ?? "PREAMBLE_TIMEOUT";
+      this.counters.countPreambleFailure(code);
+      this.log.debug("preamble failed", { listener: this.config.name, client: state.socket.remoteAddress, code, reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)` });
       state.socket.end();
     }
   }
@@ -367,6 +416,29 @@ export class Listener {
     return config.backends.map((bc) => ({ address: bc.address, weight: bc.weight, maxConnections: bc.maxConnections, drain: bc.drain, from: null }));
   }
 
+  /**
+   * applyRoutes builds the SNI routes of a new or reloaded config: a route whose pattern stays keeps its
+   * Route (its backends' records and health); a route that went stops its health checks, while sessions
+   * already on it finish with the backends they have. New sessions see the new table.
+   */
+  private applyRoutes(config: ListenerConfig): void {
+    const previous = new Map((this.routes?.routes ?? []).map((r) => [r.sni, r]));
+    const routes = config.routes.map((rc) => {
+      const kept = previous.get(rc.sni);
+      previous.delete(rc.sni);
+      if (kept === undefined) {
+        const r = new Route(rc.sni, config, rc, this.log, probeHeader(config.sendProxy));
+        if (this.accepting) r.health.start();
+        return r;
+      }
+      kept.apply(config, rc);
+      kept.health.update(kept.backends, config.health.active, probeHeader(config.sendProxy));
+      return kept;
+    });
+    for (const gone of previous.values()) gone.health.stop();
+    this.routes = routes.length === 0 ? null : new RouteTable(routes);
+  }
+
   private applyBackends(config: ListenerConfig, previous: readonly Backend[]): void {
     const byKey = new Map(previous.map((b) => [b.key, b]));
     this.backends = this.resolvedBackends(config).map((rb) => {
@@ -386,7 +458,6 @@ export class Listener {
   stats(): ListenerStats {
     const c = this.counters;
     const m = this.mode.stats();
-    const now = performance.now();
     return {
       name: this.config.name,
       address: this.address,
@@ -416,7 +487,15 @@ export class Listener {
       preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
       discovery: this.discovery?.stats() ?? null,
       ...(m.pool === undefined ? {} : { pool: m.pool }),
-      backends: this.backends.map((b) => ({
+      ...(this.routes === null ? {} : { routes: this.routes.routes.map((r) => ({ sni: r.sni, sessionsTotal: r.sessionsTotal, backends: r.backends.map(backendStats) })) }),
+      backends: this.backends.map(backendStats),
+    };
+  }
+}
+
+/** backendStats is one backend's part of the stats (a listener's own, or a route's). */
+function backendStats(b: Backend): ListenerStats["backends"][number] {
+  return {
         address: b.key,
         from: b.from,
         weight: b.weight,
@@ -436,11 +515,9 @@ export class Listener {
         checksFailed: b.checksFailed,
         connectErrors: Object.fromEntries(b.connectErrors),
         downTransitions: b.downTransitions,
-        downtimeMs: b.downtimeMsTotal + (!b.healthy && b.downSince > 0 ? Math.max(0, now - b.downSince) : 0),
+        downtimeMs: b.downtimeMsTotal + (!b.healthy && b.downSince > 0 ? Math.max(0, performance.now() - b.downSince) : 0),
         connectDuration: b.connectDuration.snapshot(),
-      })),
-    };
-  }
+  };
 }
 
 /** idText shows an opaque UNIQUE_ID as it is when it is printable ASCII (HAProxy's unique-id-format is), else as hex. */

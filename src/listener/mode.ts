@@ -37,13 +37,15 @@ export interface Mode {
   stats(): ModeStats;
 }
 
-/** BindOptions is where and how a listener listens. */
-export interface BindOptions {
-  readonly hostname: string;
-  readonly port: number;
-  /** SO_REUSEPORT: several worker processes listen on the same address and the kernel spreads clients. */
-  readonly reusePort?: boolean;
-}
+/** BindOptions is where and how a listener listens: a TCP address, or a unix socket file. */
+export type BindOptions =
+  | {
+      readonly hostname: string;
+      readonly port: number;
+      /** SO_REUSEPORT: several worker processes listen on the same address and the kernel spreads clients. */
+      readonly reusePort?: boolean;
+    }
+  | { readonly unix: string };
 
 /** ModeStats is merged into ListenerStats: what the mode counts that the core does not. */
 export interface ModeStats {
@@ -81,6 +83,10 @@ export interface SessionRecord {
   readonly peer: { readonly address: string; readonly port: number } | null;
   /** The UNIQUE_ID of the PROXY header the client came with (ClientInfo.upstreamId), or null. */
   readonly upstreamId: string | null;
+  /** The SNI host name its ClientHello named (listeners with routes), or null. */
+  readonly sni: string | null;
+  /** The SNI route it was sent to (its pattern), or null: the default route, or a listener without routes. */
+  readonly route: string | null;
   /** The backend it was relayed to (tunnel) or last bound to (pool), or null. */
   readonly backendKey: string | null;
   /** Bytes warren received from the client, and sent to it. */

@@ -25,6 +25,8 @@ export type { Endpoint };
 /** PreambleParser reads one connection's preamble from its first chunks; it must bound what it holds. */
 export interface PreambleParser {
   feed(chunk: Uint8Array): PreambleResult;
+  /** What a connection whose preamble times out in this parser's current stage is counted as; default PREAMBLE_TIMEOUT. */
+  readonly timeoutCode?: EndCode;
 }
 
 /** The preamble is over: the client is admitted with what it told. */
@@ -40,6 +42,10 @@ export interface PreambleDone {
   readonly authority?: string | null;
   /** The PROXY header read, TLVs included, if the preamble read one. */
   readonly header?: ProxyHeader | null;
+  /** The SNI host name of the client's TLS ClientHello (lower case), or null: none sent, or not TLS. Read with `routes` only. */
+  readonly serverName?: string | null;
+  /** Whether a ClientHello stage read one (false: the first bytes were not TLS); absent without that stage. */
+  readonly tls?: boolean;
 }
 
 /** The client must be closed, counted under `code`. */
@@ -99,7 +105,8 @@ export function withPreamble<D extends object>(inner: SocketHandler<D | null>, h
     open(socket) {
       const preamble = host.current();
       if (preamble === null) return inner.open?.(mode(socket));
-      const first = preamble.start({ address: socket.remoteAddress, port: socket.remotePort });
+      // A unix peer has no address (Bun gives undefined): "" says so to the preamble.
+      const first = preamble.start({ address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
       if (!("feed" in first)) {
         if (first.kind === "done") return host.done(socket, null, first);
         return host.failed(socket, null, first.code, first.reason);

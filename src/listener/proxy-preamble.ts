@@ -1,14 +1,19 @@
 import { contains, parseIp } from "../access/cidr.ts";
 import type { ListenerConfig, ProxyProtocolConfig } from "../config/schema.ts";
 import { PP_FAILED, PP_NEED_MORE, ProxyParser } from "../edge/proxy-parser.ts";
+import { chainPreamble } from "./chain-preamble.ts";
+import { helloPreamble } from "./hello-preamble.ts";
 import { MORE, type Preamble, type PreambleDone, type PreambleFailed, type PreambleParser, type PreambleResult } from "./preamble.ts";
 
 /**
- * preambleFor is the preamble a listener's config asks for: a PROXY header (`proxyProtocol`), or none.
- * It is where later stages of the edge (a ClientHello peek for SNI routing) join, in front of the mode.
+ * preambleFor is the preamble a listener's config asks for: a PROXY header (`proxyProtocol`), a
+ * ClientHello to route by (`routes`), both in that order, or none.
  */
 export function preambleFor(config: ListenerConfig): Preamble | null {
-  return config.proxyProtocol === null ? null : proxyPreamble(config.proxyProtocol);
+  const proxy = config.proxyProtocol === null ? null : proxyPreamble(config.proxyProtocol);
+  const hello = config.routes.length === 0 ? null : helloPreamble(config.clientHello);
+  if (proxy !== null && hello !== null) return chainPreamble(proxy, hello);
+  return proxy ?? hello;
 }
 
 /** Served as it is, with its own address: what an untrusted source gets with untrusted = "direct". */
@@ -30,7 +35,12 @@ export function proxyPreamble(cfg: ProxyProtocolConfig): Preamble {
   };
 }
 
+/**
+ * trusts says whether a peer may send a header. A unix peer (address "") is trusted: who may connect to
+ * a unix listener is its socket file's mode, and a proxy in front on the same host is what it is for.
+ */
 function trusts(cfg: ProxyProtocolConfig, address: string): boolean {
+  if (address === "") return true;
   const addr = parseIp(address);
   if (addr === null) return false;
   for (const range of cfg.trusted) if (contains(range, addr)) return true;

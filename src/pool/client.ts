@@ -203,6 +203,8 @@ export function record(c: PoolClient): SessionRecord {
     clientPort: c.info.port,
     peer: c.info.peer,
     upstreamId: c.info.upstreamId,
+    sni: c.info.sni,
+    route: c.info.route?.sni ?? null,
     backendKey: c.lastBackend,
     bytesFromClient: c.bytesIn,
     bytesToClient: c.bytesOut,

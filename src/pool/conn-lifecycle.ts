@@ -15,9 +15,10 @@ function ignore(): void {}
 
 /** connectPooled starts the TCP connect; connectTimeoutMs bounds connect and setup together. */
 export function connectPooled(conn: PooledConn): void {
-  const { host, port } = conn.pool.backend.address;
+  const { host, port, unix } = conn.pool.backend.address;
   conn.connectTimer = setTimeout(onConnectTimeout, conn.pool.runtime.listener.config.connectTimeoutMs, conn);
-  Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
+  if (unix !== undefined) Bun.connect<PooledConn>({ unix, data: conn, socket: connHandlers }).catch(ignore);
+  else Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
 }
 
 /** A connect (or setup, or QUIT) that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */

@@ -61,7 +61,7 @@ export class PoolRuntime implements Mode {
   bind(options: BindOptions): TCPSocketListener<unknown> {
     // allowHalfOpen: a client that half-closes after its requests still gets its replies.
     const socket = this.listener.handlers(poolClientHandlers, startClient);
-    const server = Bun.listen<PoolClient | PreambleState | null>({ ...options, data: null, allowHalfOpen: true, socket });
+    const server = Bun.listen<PoolClient | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;
   }

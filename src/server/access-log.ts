@@ -8,6 +8,8 @@ import type { Logger } from "../log.ts";
  * way on each side, duration, end code and side. A failed session is logged at warn. When a PROXY
  * header told the client address, `peer`/`peerPort` name the connection's own peer (the proxy in front),
  * and `upstreamId` the UNIQUE_ID that header carried, to find the same connection in that proxy's log.
+ * On a listener with SNI routes, `sni` is the name the ClientHello asked for and `route` the route's
+ * pattern (absent: the default route).
  */
 export function writeAccessLine(log: Logger, listener: Listener, r: SessionRecord): void {
   const fields = {
@@ -18,6 +20,8 @@ export function writeAccessLine(log: Logger, listener: Listener, r: SessionRecor
     clientPort: r.clientPort,
     ...(r.peer === null ? {} : { peer: r.peer.address, peerPort: r.peer.port }),
     ...(r.upstreamId === null ? {} : { upstreamId: r.upstreamId }),
+    ...(r.sni === null ? {} : { sni: r.sni }),
+    ...(r.route === null ? {} : { route: r.route }),
     backend: r.backendKey,
     bytesFromClient: r.bytesFromClient,
     bytesToClient: r.bytesToClient,

@@ -38,7 +38,7 @@ export async function preflight(config: WarrenConfig, options: { baseDir?: strin
 
 /** A listen host that is a name must resolve, as Bun.listen will resolve it (getaddrinfo). */
 async function listenHostProblem(host: string, i: number): Promise<ConfigError | null> {
-  if (hostKind(host) !== "name") return null;
+  if (host === "" || hostKind(host) !== "name") return null; // "": a unix socket, nothing to resolve
   try {
     await lookup(host);
     return null;

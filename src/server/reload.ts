@@ -28,7 +28,7 @@ export interface RunningListener {
  */
 export function holdsAddress(running: RunningListener, next: ListenerConfig): boolean {
   const listen = running.config.listen;
-  if (listen.host !== next.listen.host) return false;
+  if (listen.host !== next.listen.host || listen.unix !== next.listen.unix) return false;
   if (next.listen.port === listen.port) return true;
   return next.listen.port !== 0 && running.server !== null && next.listen.port === running.server.port;
 }

@@ -30,6 +30,8 @@ export interface ListeningAddress {
   name: string;
   host: string;
   port: number;
+  /** The socket file of a unix listener (then host is "" and port 0). */
+  unix?: string;
   backends: string[];
 }
 
@@ -82,6 +84,7 @@ export class ProxyServer {
       name: l.config.name,
       host: l.server?.hostname ?? l.config.listen.host,
       port: l.server?.port ?? l.config.listen.port,
+      ...(l.config.listen.unix === undefined ? {} : { unix: l.config.listen.unix }),
       backends: l.config.backends.map((b) => formatHostPort(b.address)),
     }));
   }
@@ -137,7 +140,7 @@ export class ProxyServer {
       for (const lc of next.listeners) {
         if (kept.has(lc)) continue;
         // Free the port first if a listener that is not kept holds it (moved to another address).
-        if (lc.listen.port !== 0) {
+        if (lc.listen.port !== 0 || lc.listen.unix !== undefined) {
           for (const other of this.listeners.values()) if (!keptListeners.has(other) && holdsAddress(other, lc)) other.stopAccepting();
         }
         started.push(this.bind(lc));

@@ -63,8 +63,9 @@ export function startConnect(s: Session, target: Backend): void {
   attempt.on("error", onAttemptError);
   s.connecting = attempt;
   target.connecting++;
-  // node only reads host and port from the options (no TLS here), so the backend's own address object will do.
-  attempt.connect(target.address);
+  // node only reads host and port (or path) from the options (no TLS here), so the backend's own address object will do for TCP.
+  const a = target.address;
+  attempt.connect(a.unix !== undefined ? { path: a.unix } : a);
 }
 
 /**

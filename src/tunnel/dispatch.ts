@@ -14,12 +14,13 @@ import { moveTo, type Session } from "./session.ts";
  */
 export function dispatch(s: Session): void {
   const listener = s.listener;
-  const target = listener.balancer.pick(s.clientAddress);
+  const group = s.info.route ?? listener; // an SNI route's backends, or the listener's own
+  const target = group.balancer.pick(s.clientAddress);
   if (target !== null) {
     connectBackend(s, target);
     return;
   }
-  if (listener.anyBackendFull()) {
+  if (group.anyBackendFull()) {
     const mode = s.mode;
     if (mode.waiting.length < s.config.queueSize) {
       moveTo(s, "queued");
@@ -83,7 +84,7 @@ export function retryOrFail(s: Session, code: EndCode): void {
     noteConnectFailure(failed, s.config.health.passive, performance.now(), listener.log, { listener: s.config.name }, code);
   }
   if (failed !== null && s.attempts < s.config.connectAttempts) {
-    const next = listener.balancer.pick(s.clientAddress, (s.tried ??= []).concat(failed));
+    const next = (s.info.route ?? listener).balancer.pick(s.clientAddress, (s.tried ??= []).concat(failed));
     if (next !== null) {
       s.tried.push(failed);
       failed.active--;
@@ -107,7 +108,8 @@ export function admitWaiting(mode: TunnelMode): void {
       q.shift();
       continue;
     }
-    const target = mode.listener.balancer.pick(s.clientAddress);
+    // Head-of-line: a queued session whose group is still full holds the queue, as without routes.
+    const target = (s.info.route ?? mode.listener).balancer.pick(s.clientAddress);
     if (target === null) return;
     q.shift();
     connectBackend(s, target);

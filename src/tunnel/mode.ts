@@ -36,7 +36,7 @@ export class TunnelMode implements Mode {
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
     const socket = this.listener.handlers(clientHandlers, startSession);
-    const server = Bun.listen<Session | PreambleState | null>({ ...options, data: null, allowHalfOpen: true, socket });
+    const server = Bun.listen<Session | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;
   }

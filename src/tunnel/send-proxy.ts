@@ -16,7 +16,8 @@ export function queueProxyHeader(s: Session): void {
   if (version === null) return;
   const info = s.info;
   const source = { address: info.address, port: info.port };
-  const destination = info.destination ?? { address: s.client.localAddress, port: s.client.localPort };
+  // A unix client has no local address (Bun gives undefined): "" is no IP address, so v1 UNKNOWN / v2 AF_UNSPEC.
+  const destination = info.destination ?? { address: s.client.localAddress ?? "", port: s.client.localPort ?? 0 };
   const header = version === "v1" ? encodeProxyV1(source, destination) : encodeProxyV2(source, destination, { uniqueId: String(s.id), authority: info.authority });
   // A connect retried after the backend reset: nothing the client sent has moved yet, so anything queued
   // is what is left of the header meant for the backend that failed.

@@ -127,6 +127,8 @@ export function record(s: Session): SessionRecord {
     clientPort: s.info.port,
     peer: s.info.peer,
     upstreamId: s.info.upstreamId,
+    sni: s.info.sni,
+    route: s.info.route?.sni ?? null,
     backendKey: s.target?.key ?? null,
     bytesFromClient: s.bytesFromClient,
     bytesToClient: s.bytesFromBackend,

@@ -65,7 +65,7 @@ describe("warren exits at once", () => {
   test("--check on warren.example.toml: exit 0 without listening", async () => {
     expect(await runWarren(["--check", "--config", "warren.example.toml"])).toEqual({
       code: 0,
-      stdout: "warren.example.toml: ok (4 listener(s))\n",
+      stdout: "warren.example.toml: ok (5 listener(s))\n",
       stderr: "",
     });
   });

@@ -1,6 +1,6 @@
 /** The variant cost reports (bench/report-paired.ts): warren-pp or warren-w2 ÷ warren, paired per round, on rr CPU per request. */
 import { expect, test } from "bun:test";
-import { PP_MAX_COST, PROXY_PROTOCOL, variantGoals, variantText, WORKERS } from "../../../bench/report-paired.ts";
+import { PP_MAX_COST, PROXY_PROTOCOL, SNI_ROUTING, variantGoals, variantText, WORKERS } from "../../../bench/report-paired.ts";
 
 const proxyProtocolGoals = (r: Results) => variantGoals(r, PROXY_PROTOCOL);
 const proxyProtocolText = (r: Results, w: typeof WORKLOADS) => variantText(r, w, PROXY_PROTOCOL);
@@ -45,4 +45,11 @@ test("the workers variant is judged the same way against its own 5% budget", () 
   expect(goal!.met).toBe(true);
   expect(goal!.detail).toContain("1.045×");
   expect(variantText(r, WORKLOADS, WORKERS)).toContain("warren-w2 ÷ warren");
+});
+
+test("the SNI routing variant is reported the same way, paired per round (not among the issues' goals)", () => {
+  const r: Results = new Map([["rr", new Map([["warren", cell([1, 1, 1], [10, 10, 10])], ["warren-sni", cell([1, 1, 1], [10.1, 10.0, 10.2])]])]]);
+  const text = variantText(r, WORKLOADS, SNI_ROUTING);
+  expect(text).toContain("warren-sni ÷ warren");
+  expect(text).toContain("1.010× (+1.0%)");
 });

@@ -18,9 +18,9 @@ async function loadExample(): Promise<WarrenConfig> {
   return config;
 }
 
-test("warren.example.toml validates, with four listeners", async () => {
+test("warren.example.toml validates, with five listeners", async () => {
   const config = await loadExample();
-  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis", "redis-pool", "edge"]);
+  expect(config.listeners.map((l) => l.name)).toEqual(["web", "redis", "redis-pool", "edge", "sni"]);
 });
 
 test("the example's edge listener accepts and sends the PROXY protocol, every key spelled out", async () => {

@@ -108,3 +108,26 @@ describe("formatHostPort", () => {
     }
   });
 });
+
+describe("unix: addresses", () => {
+  test("unix:/PATH reads as the path, with host \"\" and port 0, and formats back", () => {
+    expect(parseHostPort("unix:/run/warren.sock", false)).toEqual({ host: "", port: 0, unix: "/run/warren.sock" });
+    expect(parseHostPort("unix:/tmp/a b/c.sock", true)).toEqual({ host: "", port: 0, unix: "/tmp/a b/c.sock" });
+    expect(formatHostPort({ host: "", port: 0, unix: "/run/warren.sock" })).toBe("unix:/run/warren.sock");
+  });
+
+  test.each([
+    ["unix:", `expected unix:/PATH, got "unix:": no path after "unix:"`],
+    ["unix:run/warren.sock", `expected unix:/PATH, got "unix:run/warren.sock": the path must be absolute, as in unix:/run/warren.sock`],
+    ["unix:/run/", `expected unix:/PATH, got "unix:/run/": the path names a directory, not a socket file`],
+    [`unix:/${"a".repeat(107)}`, `expected unix:/PATH, got "unix:/${"a".repeat(54)}…" (113 characters): the path is 108 bytes, and a unix socket address holds at most 107`],
+    ["unix:/a\0b", `expected unix:/PATH, got "unix:/a\\u0000b": a NUL byte in the path`],
+    ["/run/warren.sock", `expected HOST:PORT, got "/run/warren.sock": a unix socket is written unix:/run/warren.sock`],
+  ])("refuses %p, saying why", (text, message) => {
+    expect(parseHostPort(text, false)).toBe(message);
+  });
+
+  test("a 107-byte path is the longest that fits", () => {
+    expect(parseHostPort(`unix:/${"a".repeat(106)}`, false)).toEqual({ host: "", port: 0, unix: `/${"a".repeat(106)}` });
+  });
+});
