@@ -2,6 +2,7 @@ import type { BackendStats, ListenerStats, ProxyStats } from "../stats.ts";
 import { DENIED_REASONS, METRICS, POOL_CONNECTION_STATES, SERVER_STATES, type ServerState } from "./names.ts";
 import { type ProcessSample, sampleProcess } from "./process.ts";
 import { labelPairs, TextWriter } from "./text.ts";
+import { aggregateStats } from "../util/aggregate-stats.ts";
 
 /** RenderOptions: how a scrape is labelled. */
 export interface RenderOptions {
@@ -59,7 +60,7 @@ export function renderSnapshot(snap: MetricsSnapshot): string {
     if (seen.has(l.name)) continue;
     seen.add(l.name);
     const labels = labelPairs(["proxy", ...extraNames], [l.name, ...extraValues]);
-    const servers = l.backends.map((b) => ({ b, labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]) }));
+    const servers = serversOf(l).map((b) => ({ b, labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]) }));
     listeners.push({ l, labels, servers });
   }
   const w = new TextWriter();
@@ -104,10 +105,10 @@ function backend(w: TextWriter, listeners: readonly Labelled[]): void {
     w.family(m);
     for (const { l, labels } of listeners) w.sample(m.name, labels, value(l));
   };
-  each(METRICS.backendCurrentSessions, (l) => sum(l.backends, (b) => b.active));
-  each(METRICS.backendActiveServers, (l) => sum(l.backends, (b) => (stateOf(b) === "UP" && b.weight > 0 ? 1 : 0)));
+  each(METRICS.backendCurrentSessions, (l) => sum(serversOf(l), (b) => b.active));
+  each(METRICS.backendActiveServers, (l) => sum(serversOf(l), (b) => (stateOf(b) === "UP" && b.weight > 0 ? 1 : 0)));
   each(METRICS.backendCurrentQueue, (l) => l.queued + (l.pool === undefined ? 0 : sum(l.pool.backends, (p) => p.waiters)));
-  each(METRICS.backendConnectionErrors, (l) => sum(l.backends, (b) => b.connectFailures));
+  each(METRICS.backendConnectionErrors, (l) => sum(serversOf(l), (b) => b.connectFailures));
 }
 
 function servers(w: TextWriter, listeners: readonly Labelled[]): void {
@@ -196,4 +197,20 @@ function sum<T>(items: readonly T[], value: (item: T) => number): number {
   let n = 0;
   for (const item of items) n += value(item);
   return n;
+}
+
+/**
+ * serversOf is every server a listener sends to: its own backends (the default route) and, with SNI
+ * routing, each route's. A server named in several routes is one series: its numbers added up
+ * (aggregateStats adds counters and histograms and keeps a server healthy only where all find it so).
+ */
+function serversOf(l: ListenerStats): BackendStats[] {
+  if (l.routes === undefined || l.routes.length === 0) return l.backends;
+  const byAddress = new Map<string, BackendStats[]>();
+  for (const b of [...l.backends, ...l.routes.flatMap((r) => r.backends)]) {
+    const list = byAddress.get(b.address);
+    if (list === undefined) byAddress.set(b.address, [b]);
+    else list.push(b);
+  }
+  return [...byAddress.values()].map((same) => (same.length === 1 ? same[0]! : aggregateStats(same)));
 }

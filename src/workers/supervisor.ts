@@ -5,7 +5,7 @@ import { statsSummary } from "../cli/stats-line.ts";
 import { ConfigErrors } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
-import { aggregateStats } from "./aggregate.ts";
+import { aggregateStats } from "../util/aggregate-stats.ts";
 import { type FromWorker, type ToWorker, WORKER_ENV } from "./messages.ts";
 
 /** A worker that dies is restarted after RESTART_MIN_MS, doubling each time it dies again soon, up to RESTART_MAX_MS. */

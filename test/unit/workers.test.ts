@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { validateConfig } from "../../src/config/validate.ts";
 import { SPLIT_LIMITS } from "../../src/config/validate-workers.ts";
 import { ConfigErrors } from "../../src/errors.ts";
-import { aggregateStats } from "../../src/workers/aggregate.ts";
+import { aggregateStats } from "../../src/util/aggregate-stats.ts";
 import { shareOf, workerConfig } from "../../src/workers/share.ts";
 
 describe("shareOf", () => {

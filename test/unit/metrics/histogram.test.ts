@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CONNECT_BUCKETS, Histogram, mergeHistogramStats, POOL_WAIT_BUCKETS, SESSION_BUCKETS } from "../../../src/metrics/histogram.ts";
-import { aggregateStats } from "../../../src/workers/aggregate.ts";
+import { aggregateStats } from "../../../src/util/aggregate-stats.ts";
 
 describe("Histogram", () => {
   test("a value lands in the first bucket whose bound it does not exceed (Prometheus's le), above them all in the last slot", () => {
