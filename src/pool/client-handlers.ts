@@ -2,7 +2,7 @@ import type { Socket, SocketHandler } from "bun";
 import { type ClientInfo, nextSessionId } from "../listener/listener.ts";
 import { moveClient, PoolClient } from "./client.ts";
 import { onRequestBytes } from "./intake.ts";
-import { clientGone, closeClient, pauseReading, pump, resumePausedConns } from "./pump.ts";
+import { clientGone, closeClient, heldBytes, holdClient, pauseReading, pump, resumePausedConns } from "./pump.ts";
 import { poolOf } from "./runtime.ts";
 
 /*
@@ -36,7 +36,7 @@ function onClientData(socket: Socket<PoolClient>, chunk: Uint8Array): void {
   onRequestBytes(c, chunk);
   if (c.closed) return;
   pump(c);
-  if (!c.closed && !c.readPaused && c.outboxBytes >= c.config.highWaterBytes) pauseReading(c);
+  if (!c.closed && !c.readPaused && heldBytes(c) >= c.config.highWaterBytes) holdClient(c);
 }
 
 function onClientDrain(socket: Socket<PoolClient>): void {

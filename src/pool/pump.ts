@@ -19,12 +19,37 @@ import { helloReply, warrenError } from "./local-commands.ts";
 export function pump(c: PoolClient): void {
   pumpOutbox(c);
   if (c.closed) return;
-  if (c.readPaused && c.outboxBytes < c.config.highWaterBytes && c.state === "open") {
-    c.readPaused = false;
-    c.socket.resume();
+  if (c.readPaused && c.state === "open") {
+    if (heldBytes(c) < c.config.highWaterBytes) {
+      c.readPaused = false;
+      c.socket.resume();
+    } else holdOnConn(c); // still over: its connection's drain must come back to it
   }
   if (c.state === "draining" || c.runtime.draining) closeIfIdle(c);
   else if (c.readPaused && c.blockingInFlight > 0) pauseReading(c);
+}
+
+/**
+ * heldBytes is what this process holds of a client's requests: its outbox and, while it streams a large
+ * request, what of it still waits on the connection's write queue. Counting both keeps a streaming
+ * client to about highWaterBytes plus one read, not twice that (8 clients each streaming 200 MiB:
+ * the live part was 8 × 2 × (highWaterBytes + one 512 KiB read) when only the outbox counted).
+ */
+export function heldBytes(c: PoolClient): number {
+  const conn = c.stream !== null ? c.conn : null;
+  return conn === null ? c.outboxBytes : c.outboxBytes + conn.toBackend.bytes;
+}
+
+/** holdClient pauses a client over its high-water mark; a streaming one is resumed by its connection's drain. */
+export function holdClient(c: PoolClient): void {
+  holdOnConn(c);
+  pauseReading(c);
+}
+
+/** holdOnConn has a streaming client's connection pump it once its write queue has drained. */
+function holdOnConn(c: PoolClient): void {
+  const conn = c.stream !== null ? c.conn : null;
+  if (conn !== null && conn.toBackend.bytes > 0 && !conn.blocked.includes(c)) conn.blocked.push(c);
 }
 
 /**
