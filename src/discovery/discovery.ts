@@ -126,10 +126,12 @@ export class Discovery {
       else {
         const fresh = new EntryState(bc);
         const seed = seeds.get(seedKey(this.dns(), key));
-        const due = seed === undefined ? 0 : seed.at + refreshMs(config.resolveIntervalMs, seed.found.ttlMs);
-        if (seed !== undefined && due > now) {
+        if (seed !== undefined) {
+          // The answer found while the config was checked: used at once, and asked again when it is due
+          // (at once, if starting took longer than its TTL). A stale answer beats none: it is what a
+          // target that misses the next query keeps.
           this.answers.set(key, seed.found.answer);
-          fresh.nextAt = due;
+          fresh.nextAt = Math.max(now, seed.at + refreshMs(config.resolveIntervalMs, seed.found.ttlMs));
         }
         this.states.set(key, fresh);
       }

@@ -4,7 +4,7 @@
  * answer applies as a reload does, an SRV name gives ports and weights, a failed resolution keeps the
  * last good set, and it all works for pooled listeners too.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
 import { Resolver } from "node:dns/promises";
 import { Logger, type ProxyServer, startProxy } from "../../src/index.ts";
@@ -12,6 +12,9 @@ import { connectClient, type TestClient } from "../helpers/client.ts";
 import { startDns, type TestDns } from "../helpers/dns.ts";
 import { memoryLogger, portOf, waitFor } from "../helpers/proxy.ts";
 import { RespClient, startRedis, type TestRedis } from "../helpers/redis.ts";
+
+// Several tests wait for TTLs and resolution rounds (up to 10 s each on a busy machine): 5 s is too short.
+setDefaultTimeout(30_000);
 
 /** Greeting servers on several loopback addresses and one port: each says which address it is. */
 let port = 0;
