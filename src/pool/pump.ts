@@ -19,8 +19,11 @@ import { helloReply, warrenError } from "./local-commands.ts";
 export function pump(c: PoolClient): void {
   pumpOutbox(c);
   if (c.closed) return;
-  if (c.readPaused && c.state === "open") {
-    if (heldBytes(c) < c.config.highWaterBytes) {
+  if (c.readPaused) {
+    // A draining client's input is read and dropped (nothing after QUIT or a malformed request counts),
+    // so it need not stay paused, and must not: a paused socket hides its FIN, and a client that leaves
+    // with a blocking command outstanding must be seen leaving.
+    if (c.state === "draining" || heldBytes(c) < c.config.highWaterBytes) {
       c.readPaused = false;
       c.socket.resume();
     } else holdOnConn(c); // still over: its connection's drain must come back to it
