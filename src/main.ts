@@ -16,6 +16,10 @@ import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { ProxyServer } from "./server/server.ts";
+import { LocalRuntime } from "./admin/local.ts";
+import { AdminServer } from "./admin/server.ts";
+import { startAdmin } from "./admin/start.ts";
+import { reloader } from "./cli/reload-run.ts";
 
 /** The logger once there is one, so even a bug report is a line in the configured format. */
 let activeLog: Logger | null = null;
@@ -70,7 +74,15 @@ async function main(argv: readonly string[]): Promise<number> {
     log.error("cannot start", why === undefined ? { error } : { error, why });
     return 1;
   }
-  const exitCode = runUntilStopped(proxy, args, log, config);
+  const reload = reloader(proxy, args, log, config);
+  const admin = startAdmin(config.admin, new LocalRuntime(proxy, reload), log);
+  if (admin !== null && !(admin instanceof AdminServer)) {
+    log.error("cannot start", { error: admin.error, ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }) });
+    await proxy.close({ graceful: false });
+    return 1;
+  }
+  // The admin server outlives the drain (its /readyz says 503 "draining" meanwhile) and stops last.
+  const exitCode = runUntilStopped(proxy, log, reload, () => void admin?.stop());
   log.info("warren started", { version: pkg.version, pid: process.pid });
   for (const a of proxy.addresses) {
     log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });

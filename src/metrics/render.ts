@@ -184,12 +184,13 @@ function processFamilies(w: TextWriter, snap: MetricsSnapshot): void {
 }
 
 /**
- * stateOf is the server's state as HAProxy names it. MAINT (disabled at runtime) has no field in the
- * stats yet, so it is never reported; DOWN wins over DRAIN, as in HAProxy.
+ * stateOf is the server's state as HAProxy names it: MAINT (disabled over the admin API) wins over
+ * everything, then DOWN over DRAIN (the config's `drain` or the admin API's), as in HAProxy.
  */
-function stateOf(b: BackendStats): ServerState {
+export function stateOf(b: BackendStats): ServerState {
+  if (b.adminState === "maint") return "MAINT";
   if (!b.healthy) return "DOWN";
-  if (b.drain) return "DRAIN";
+  if (b.drain || b.adminState === "drain") return "DRAIN";
   return "UP";
 }
 

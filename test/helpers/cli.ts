@@ -37,6 +37,15 @@ export interface SpawnOptions {
 
 const live = new Set<Subprocess>();
 
+/**
+ * withAdmin gives a warren run `--admin off` unless the test chose an admin address itself: tests run in
+ * parallel, and none may depend on the default 127.0.0.1:9510 being free (nor clash on it).
+ */
+export function withAdmin(args: readonly string[]): readonly string[] {
+  if (args[0] === "ctl" || args.some((a) => a === "--admin" || a.startsWith("--admin="))) return args;
+  return [...args, "--admin", "off"];
+}
+
 /** Pids of warren processes started below a launcher, which Bun does not know as children. */
 const grandchildren = new Set<number>();
 
@@ -66,7 +75,7 @@ export function processRuns(pid: number): boolean {
 
 /** runWarren runs warren to completion (for --help, --check, bad configs) and returns what it printed. */
 export async function runWarren(args: readonly string[], options: SpawnOptions = {}): Promise<RunResult> {
-  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...args], {
+  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...withAdmin(args)], {
     cwd: ROOT,
     stdin: "ignore",
     stdout: "pipe",
@@ -257,7 +266,7 @@ export class WarrenProcess implements AsyncDisposable {
 
 /** spawnWarren starts warren and returns at once (use startWarren to wait until it listens). */
 export function spawnWarren(args: readonly string[], options: SpawnOptions = {}): WarrenProcess {
-  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...args], {
+  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...withAdmin(args)], {
     cwd: ROOT,
     stdin: "ignore",
     stdout: "pipe",
