@@ -15,7 +15,7 @@ import { statsSummary } from "./stats-line.ts";
  * None of them ends the process abruptly. Installed before the "listening"
  * lines, so a supervisor may signal as soon as it sees one.
  */
-export function runUntilStopped(proxy: ProxyServer, log: Logger, reload: () => Promise<ReloadOutcome>, onStop: () => void = () => {}): Promise<number> {
+export function runUntilStopped(proxy: ProxyServer, log: Logger, reload: () => Promise<ReloadOutcome>): Promise<number> {
   const startedAt = performance.now();
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -30,7 +30,6 @@ export function runUntilStopped(proxy: ProxyServer, log: Logger, reload: () => P
       stopWatching();
       log.info("shutting down", { ...fields, sessions: proxy.sessionCount });
       proxy.close({ graceful: true }).then(() => {
-        onStop();
         log.info("stopped");
         resolve(0);
       });
