@@ -12,6 +12,7 @@ import { WORKER_ENV } from "./workers/messages.ts";
 import { Supervisor } from "./workers/supervisor.ts";
 import { SupervisorRuntime } from "./workers/admin-runtime.ts";
 import { runWorker } from "./workers/worker.ts";
+import { runCtl } from "./ctl/run.ts";
 import { runUntilStopped } from "./cli/signals.ts";
 import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
@@ -28,6 +29,8 @@ let activeLog: Logger | null = null;
 async function main(argv: readonly string[]): Promise<number> {
   // A worker of a supervisor (workers > 1) takes its config and orders over IPC, not from argv.
   if (process.env[WORKER_ENV] !== undefined) return runWorker();
+  // `warren ctl …` is a client of a running warren's admin server (src/ctl).
+  if (argv[0] === "ctl") return runCtl(argv.slice(1));
   const args = parseArgs(argv);
   if (args instanceof ConfigErrors) {
     printConfigErrors(args, null);
