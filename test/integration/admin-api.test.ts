@@ -15,6 +15,7 @@ import { promtoolCheck, sampleOf } from "../helpers/metrics-http.ts";
 import { eventually } from "../helpers/poll.ts";
 import { Logger } from "../../src/log.ts";
 import { portOf, waitFor } from "../helpers/proxy.ts";
+import { RespClient, startRedis } from "../helpers/redis.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "warren-admin-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -258,5 +259,38 @@ describe("the event stream", () => {
     const first = JSON.parse(/data: (.*)\n/.exec(text)![1]!) as { listeners: { name: string; backends: { address: string; state: string }[] }[] };
     expect(first.listeners.map((l) => [l.name, l.backends.map((x) => [x.address, x.state])])).toEqual([["web", [[a.address, "UP"]]]]);
     await reader.cancel();
+  });
+});
+
+describe("a pooled listener", () => {
+  test("the event stream and sessions show its pool (in use, idle, waiters) and its clients", async () => {
+    // maxPerBackend 1 with one pin allowed: a BLPOP holds the connection, and the next client waits for it.
+    await using redis = await startRedis();
+    const config = parseConfig({ log: { level: "silent" }, listeners: [{ name: "cache", listen: "127.0.0.1:0", backends: [redis.address], mode: "pool", pool: { maxPerBackend: 1, maxPinnedPerBackend: 1, framer: { kind: "resp" } } }] });
+    if (config instanceof ConfigErrors) throw config;
+    await using proxy = await startProxy(config, { logger: new Logger("silent") });
+    await using admin = adminFor(proxy, config);
+    using holder = await RespClient.connect(portOf(proxy));
+    const held = holder.command("BLPOP", `admin:${Date.now()}`, 1); // holds the only connection
+    await waitFor(() => proxy.stats().listeners[0]!.pool!.pinnedClients === 1, "the BLPOP to hold the only connection");
+    using waiter = await RespClient.connect(portOf(proxy));
+    const waiting = waiter.command("PING");
+    const snapshot = async () => {
+      const r = await fetch(`${admin.url}/api/v1/events`);
+      const reader = r.body!.getReader();
+      let text = "";
+      while (!text.includes("event: stats")) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      return JSON.parse(/data: (.*)\n/.exec(text)![1]!) as { listeners: { pool: { address: string; inUse: number; idle: number; waiters: number; waitMs: number | null }[] }[] };
+    };
+    const pool = await eventually(async () => (await snapshot()).listeners[0]!.pool, (p) => p[0]?.waiters === 1, "the second client to wait for the pooled connection");
+    expect(pool).toEqual([{ address: redis.address, inUse: 1, idle: 0, waiters: 1, waitMs: null }]);
+    const list = (await (await fetch(`${admin.url}/api/v1/sessions?listener=cache&sort=age`)).json()) as { sessions: { mode: string; state: string }[] };
+    expect(list.sessions.map((s) => [s.mode, s.state])).toEqual([
+      ["pool", "open"],
+      ["pool", "open"],
+    ]);
+    expect(await held).toBe(null);
+    expect(await waiting).toBe("PONG");
   });
 });
