@@ -11,8 +11,11 @@ const DEFAULT_SESSIONS = 100;
 export async function readApi(runtime: AdminRuntime, url: URL): Promise<Response | null> {
   switch (url.pathname) {
     case "/metrics": {
+      const started = performance.now();
       const body = await runtime.metrics(url.searchParams.get("per_worker") === "1");
-      return isAdminError(body) ? fail(statusOf(body), body) : text(body, CONTENT_TYPE);
+      // Server-Timing says how long the render took here (with workers: gathering their stats too).
+      const timing = { "server-timing": `render;dur=${(performance.now() - started).toFixed(3)}` };
+      return isAdminError(body) ? fail(statusOf(body), body) : text(body, CONTENT_TYPE, 200, timing);
     }
     case "/api/v1/stats": {
       const s = await runtime.stats();

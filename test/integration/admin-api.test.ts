@@ -69,6 +69,7 @@ describe("reads", () => {
     await waitFor(() => proxy.sessionCount === 0, "sessions to end");
     const r = await fetch(`${admin.url}/metrics`);
     expect(r.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(r.headers.get("server-timing")).toMatch(/^render;dur=\d+\.\d{3}$/);
     const text = await r.text();
     expect(promtoolCheck(text)).toEqual({ exitCode: 0, output: "" });
     expect(sampleOf(text, 'warren_frontend_sessions_total{proxy="web"}')).toBe(3);
