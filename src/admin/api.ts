@@ -28,8 +28,27 @@ export async function readApi(runtime: AdminRuntime, url: URL): Promise<Response
       const listeners = s.total.listeners.flatMap((l) => {
         if (seen.has(l.name)) return [];
         seen.add(l.name);
-        const pick = (b: (typeof l.backends)[number]) => ({ address: b.address, from: b.from, weight: b.weight, drain: b.drain, adminState: b.adminState, healthy: b.healthy, active: b.active });
-        return [{ name: l.name, address: l.address, accepting: l.accepting, sessions: l.sessions, maxConnections: l.maxConnections, mode: l.pool === undefined ? "tunnel" : "pool", backends: l.backends.map(pick), ...(l.routes === undefined ? {} : { routes: l.routes.map((r) => ({ sni: r.sni, backends: r.backends.map(pick) })) }) }];
+        const pick = (b: (typeof l.backends)[number]) => ({
+          address: b.address,
+          from: b.from,
+          weight: b.weight,
+          drain: b.drain,
+          adminState: b.adminState,
+          healthy: b.healthy,
+          active: b.active,
+        });
+        return [
+          {
+            name: l.name,
+            address: l.address,
+            accepting: l.accepting,
+            sessions: l.sessions,
+            maxConnections: l.maxConnections,
+            mode: l.pool === undefined ? "tunnel" : "pool",
+            backends: l.backends.map(pick),
+            ...(l.routes === undefined ? {} : { routes: l.routes.map((r) => ({ sni: r.sni, backends: r.backends.map(pick) })) }),
+          },
+        ];
       });
       return json({ listeners });
     }
@@ -48,12 +67,19 @@ async function sessions(runtime: AdminRuntime, url: URL): Promise<Response> {
     return fail(400, { code: "BAD_REQUEST", message: `limit: expected an integer 1..${MAX_SESSIONS}, got ${JSON.stringify(limitText)}` });
   }
   const sort = url.searchParams.get("sort") ?? "bytes";
-  if (sort !== "bytes" && sort !== "age") return fail(400, { code: "BAD_REQUEST", message: `sort: expected "bytes" (largest first) or "age" (oldest first), got ${JSON.stringify(sort)}` });
+  if (sort !== "bytes" && sort !== "age")
+    return fail(400, {
+      code: "BAD_REQUEST",
+      message: `sort: expected "bytes" (largest first) or "age" (oldest first), got ${JSON.stringify(sort)}`,
+    });
   if (listener !== undefined) {
     const s = await runtime.stats();
     if (isAdminError(s)) return fail(statusOf(s), s);
     if (!s.total.listeners.some((l) => l.name === listener)) {
-      return fail(404, { code: "NO_SUCH_LISTENER", message: `no listener named ${JSON.stringify(listener)}; listeners: ${s.total.listeners.map((l) => l.name).join(", ")}` });
+      return fail(404, {
+        code: "NO_SUCH_LISTENER",
+        message: `no listener named ${JSON.stringify(listener)}; listeners: ${s.total.listeners.map((l) => l.name).join(", ")}`,
+      });
     }
   }
   const all = await runtime.sessions(listener);

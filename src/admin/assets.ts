@@ -27,4 +27,5 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
  * The dashboard's Content-Security-Policy: scripts, styles and connections from warren only, no inline
  * script, no framing, no forms. uPlot sets element styles through the DOM (allowed), not inline markup.
  */
-export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+export const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";

@@ -1,10 +1,18 @@
 import type { AdminError } from "./runtime.ts";
 
 /** Headers on every admin response: no caching of live data, no sniffing, no framing. Never any CORS header. */
-const COMMON = { "cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY", "referrer-policy": "no-referrer" } as const;
+const COMMON = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+} as const;
 
 export function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
-  return new Response(`${JSON.stringify(body)}\n`, { status, headers: { ...COMMON, "content-type": "application/json; charset=utf-8", ...extra } });
+  return new Response(`${JSON.stringify(body)}\n`, {
+    status,
+    headers: { ...COMMON, "content-type": "application/json; charset=utf-8", ...extra },
+  });
 }
 
 /** fail is an API error: `{ "error": { code, message } }` with its status. */

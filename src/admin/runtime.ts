@@ -57,5 +57,11 @@ export interface AdminRuntime {
 }
 
 export function isAdminError(v: unknown): v is AdminError {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as AdminError).code === "string" && typeof (v as AdminError).message === "string";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as AdminError).code === "string" &&
+    typeof (v as AdminError).message === "string"
+  );
 }

@@ -38,7 +38,8 @@ export function authProblem(req: Request, token: string | null): { status: numbe
     };
   }
   const presented = bearerOf(req);
-  if (presented === null) return { status: 401, error: { code: "UNAUTHORIZED", message: 'send the admin token as "Authorization: Bearer <token>"' } };
+  if (presented === null)
+    return { status: 401, error: { code: "UNAUTHORIZED", message: 'send the admin token as "Authorization: Bearer <token>"' } };
   if (!tokenMatches(presented, token)) return { status: 401, error: { code: "UNAUTHORIZED", message: "wrong admin token" } };
   return null;
 }

@@ -92,11 +92,19 @@ export class AdminServer {
     const url = new URL(req.url);
     const path = url.pathname;
     if (this.loopback && !hostAllowed(req.headers.get("host"))) {
-      return fail(403, { code: "HOST_REJECTED", message: "this admin server answers only to a loopback Host (127.0.0.1, [::1], localhost): another name may be a DNS-rebinding page" });
+      return fail(403, {
+        code: "HOST_REJECTED",
+        message:
+          "this admin server answers only to a loopback Host (127.0.0.1, [::1], localhost): another name may be a DNS-rebinding page",
+      });
     }
     if (isWritePath(path)) return this.write(req, url);
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return fail(405, { code: "METHOD_NOT_ALLOWED", message: `${req.method} ${path}: only GET here; state changes are POSTs under /api/v1/` }, { allow: "GET, HEAD" });
+      return fail(
+        405,
+        { code: "METHOD_NOT_ALLOWED", message: `${req.method} ${path}: only GET here; state changes are POSTs under /api/v1/` },
+        { allow: "GET, HEAD" },
+      );
     }
     if (PROBES.has(path)) return this.probe(path);
     const asset = ASSETS.get(path);
@@ -106,7 +114,8 @@ export class AdminServer {
     }
     if (!this.loopback) {
       const denied = authProblem(req, this.config.token);
-      if (denied !== null) return fail(denied.status, denied.error, denied.status === 401 ? { "www-authenticate": 'Bearer realm="warren"' } : {});
+      if (denied !== null)
+        return fail(denied.status, denied.error, denied.status === 401 ? { "www-authenticate": 'Bearer realm="warren"' } : {});
     }
     if (path === "/api/v1/events") return this.events.open();
     return (await readApi(this.runtime, url)) ?? fail(404, { code: "NOT_FOUND", message: `no such endpoint: ${path}` });
@@ -121,13 +130,21 @@ export class AdminServer {
   /** write is a state change: POST, then the token, then a JSON body. */
   private async write(req: Request, url: URL): Promise<Response> {
     if (req.method !== "POST") {
-      return fail(405, { code: "METHOD_NOT_ALLOWED", message: `${req.method} ${url.pathname}: state changes are POST only` }, { allow: "POST" });
+      return fail(
+        405,
+        { code: "METHOD_NOT_ALLOWED", message: `${req.method} ${url.pathname}: state changes are POST only` },
+        { allow: "POST" },
+      );
     }
     const denied = authProblem(req, this.config.token);
-    if (denied !== null) return fail(denied.status, denied.error, denied.status === 401 ? { "www-authenticate": 'Bearer realm="warren"' } : {});
+    if (denied !== null)
+      return fail(denied.status, denied.error, denied.status === 401 ? { "www-authenticate": 'Bearer realm="warren"' } : {});
     const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/json") {
-      return fail(415, { code: "UNSUPPORTED_MEDIA_TYPE", message: `state changes take a JSON body (Content-Type: application/json), got ${JSON.stringify(type || "none")}` });
+      return fail(415, {
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        message: `state changes take a JSON body (Content-Type: application/json), got ${JSON.stringify(type || "none")}`,
+      });
     }
     const body = await req.text();
     if (body.length > MAX_BODY_BYTES) return fail(413, { code: "BODY_TOO_LARGE", message: `the body is over ${MAX_BODY_BYTES} bytes` });

@@ -62,7 +62,13 @@ export function dashboardSnapshot(s: ProxyStats): DashboardSnapshot {
             errors: b.connectFailures,
             connectMs: meanMs(b.connectDuration),
           })),
-          pool: (l.pool?.backends ?? []).map((p) => ({ address: p.address, inUse: p.inUse, idle: p.idle, waiters: p.waiters, waitMs: meanMs(p.waitDuration) })),
+          pool: (l.pool?.backends ?? []).map((p) => ({
+            address: p.address,
+            inUse: p.inUse,
+            idle: p.idle,
+            waiters: p.waiters,
+            waitMs: meanMs(p.waitDuration),
+          })),
         },
       ];
     }),

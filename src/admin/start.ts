@@ -17,7 +17,10 @@ export function startAdmin(config: AdminConfig, runtime: AdminRuntime, log: Logg
     return started;
   }
   if (!config.listenConfigured && started.code === "EADDRINUSE") {
-    log.warn("admin server not started: its default address is taken (another warren?); set [admin] listen or --admin HOST:PORT to run one", { address: formatHostPort(config.listen) });
+    log.warn(
+      "admin server not started: its default address is taken (another warren?); set [admin] listen or --admin HOST:PORT to run one",
+      { address: formatHostPort(config.listen) },
+    );
     return null;
   }
   return { error: started.message, code: started.code };

@@ -12,7 +12,11 @@ export type ReloadOutcome = { readonly listeners: string[] } | AdminError;
 
 /** configErrorBody turns ConfigErrors into the admin API's error, each problem with its key path. */
 export function configErrorBody(e: ConfigErrors): AdminError {
-  return { code: "CONFIG_INVALID", message: e.message, errors: e.errors.map((x) => ({ path: x.path, message: `${e.source}: ${x.message}` })) };
+  return {
+    code: "CONFIG_INVALID",
+    message: e.message,
+    errors: e.errors.map((x) => ({ path: x.path, message: `${e.source}: ${x.message}` })),
+  };
 }
 
 /**
@@ -26,7 +30,10 @@ export function reloader(proxy: ProxyServer, args: CliArgs, log: Logger, config:
     const next = await prepareRun(args);
     if (next instanceof ConfigErrors) {
       // `source` is the file, with LINE:COL for a syntax error.
-      log.error("reload rejected: config invalid, keeping the running config", { source: next.source, errors: next.errors.map((e) => e.message) });
+      log.error("reload rejected: config invalid, keeping the running config", {
+        source: next.source,
+        errors: next.errors.map((e) => e.message),
+      });
       // The multi-line message is for people: in JSON mode every line stays a JSON line.
       if (!log.json) process.stderr.write(`${next.message}\n`);
       return configErrorBody(next);

@@ -82,7 +82,10 @@ function readToken(r: Reader, obj: Record<string, unknown>, env: Env): string | 
     path = "admin.token";
     token = fromEnv;
     if (token.length < A.minTokenChars) {
-      r.fail(path, `${A.tokenEnv} is ${token.length} characters: a token needs at least ${A.minTokenChars} (e.g. \`openssl rand -hex 32\`)`);
+      r.fail(
+        path,
+        `${A.tokenEnv} is ${token.length} characters: a token needs at least ${A.minTokenChars} (e.g. \`openssl rand -hex 32\`)`,
+      );
       return null;
     }
     return token;
@@ -99,5 +102,3 @@ export function isLoopback(host: string): boolean {
   if (host === "localhost" || host === "::1") return true;
   return isIPv4(host) && host.startsWith("127.");
 }
-
-

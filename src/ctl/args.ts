@@ -89,7 +89,8 @@ export function parseCtlArgs(argv: readonly string[], env: Readonly<Record<strin
         default:
           if (raw.startsWith("-")) return `${flag}: unknown option (see warren ctl --help)`;
           if (command === null) {
-            if (!(CTL_COMMANDS as readonly string[]).includes(raw)) return `${JSON.stringify(raw)}: unknown command; one of ${CTL_COMMANDS.join(", ")}`;
+            if (!(CTL_COMMANDS as readonly string[]).includes(raw))
+              return `${JSON.stringify(raw)}: unknown command; one of ${CTL_COMMANDS.join(", ")}`;
             command = raw as CtlCommand;
           } else operands.push(raw);
       }
@@ -100,7 +101,9 @@ export function parseCtlArgs(argv: readonly string[], env: Readonly<Record<strin
   if (command === null) return `a command is needed: one of ${CTL_COMMANDS.join(", ")}`;
   const want = command === "drain" || command === "enable" || command === "disable" ? 2 : 0;
   if (operands.length !== want) {
-    return want === 2 ? `${command}: expected LISTENER BACKEND (e.g. warren ctl ${command} web 10.0.0.5:8080), got ${operands.length} argument(s)` : `${command}: takes no arguments, got ${operands.join(" ")}`;
+    return want === 2
+      ? `${command}: expected LISTENER BACKEND (e.g. warren ctl ${command} web 10.0.0.5:8080), got ${operands.length} argument(s)`
+      : `${command}: takes no arguments, got ${operands.join(" ")}`;
   }
   if (!/^https?:\/\//.test(admin)) admin = `http://${admin}`;
   return { command, operands, admin: admin.replace(/\/+$/, ""), token, format, listener, limit, sort };

@@ -22,7 +22,11 @@ const PROCESS_OUT: Out = {
  * (on a terminal, or --human) or as the API's JSON (--json, or piped). Resolves with the exit code:
  * 0 done, 1 the request failed, 2 a usage error.
  */
-export async function runCtl(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, out: Out = PROCESS_OUT): Promise<number> {
+export async function runCtl(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  out: Out = PROCESS_OUT,
+): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h") || argv.length === 0) {
     (argv.length === 0 ? out.stderr : out.stdout)(`${CTL_USAGE}\n`);
     return argv.length === 0 ? 2 : 0;
@@ -39,7 +43,13 @@ export async function runCtl(argv: readonly string[], env: Readonly<Record<strin
     const headers: Record<string, string> = {};
     if (args.token !== null) headers.authorization = `Bearer ${args.token}`;
     if (method === "POST") headers["content-type"] = "application/json";
-    res = await fetch(`${args.admin}${path}`, { method, headers, ...(method === "POST" ? { body: "{}" } : {}), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), redirect: "manual" });
+    res = await fetch(`${args.admin}${path}`, {
+      method,
+      headers,
+      ...(method === "POST" ? { body: "{}" } : {}),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      redirect: "manual",
+    });
   } catch (err) {
     const code = (err as { code?: string; name?: string }).code ?? (err as Error).name;
     out.stderr(`warren ctl: cannot reach ${args.admin}: ${code} (is warren running, with its admin server at this address? see --admin)\n`);
@@ -85,7 +95,10 @@ function requestOf(a: CtlArgs): { method: "GET" | "POST"; path: string } {
     case "drain":
     case "enable":
     case "disable":
-      return { method: "POST", path: `/api/v1/listeners/${encodeURIComponent(a.operands[0]!)}/backends/${encodeURIComponent(a.operands[1]!)}/${a.command}` };
+      return {
+        method: "POST",
+        path: `/api/v1/listeners/${encodeURIComponent(a.operands[0]!)}/backends/${encodeURIComponent(a.operands[1]!)}/${a.command}`,
+      };
     case "reload":
       return { method: "POST", path: "/api/v1/reload" };
     case "health":
@@ -119,13 +132,19 @@ export function bytes(n: number): string {
 
 function statsText(s: StatsView): string {
   const t = s.total;
-  const lines = [`sessions ${t.sessions} live, ${t.sessionsTotal} total; ${bytes(t.bytesFromClients)} in, ${bytes(t.bytesFromBackends)} out${s.perWorker.length > 0 ? `; ${s.perWorker.length} workers` : ""}`];
+  const lines = [
+    `sessions ${t.sessions} live, ${t.sessionsTotal} total; ${bytes(t.bytesFromClients)} in, ${bytes(t.bytesFromBackends)} out${s.perWorker.length > 0 ? `; ${s.perWorker.length} workers` : ""}`,
+  ];
   for (const l of t.listeners) {
-    lines.push(`listener ${l.name} ${l.address}${l.accepting ? "" : " (not accepting)"}: ${l.sessions} live, ${l.sessionsTotal} total, ${bytes(l.bytesFromClients)} in, ${bytes(l.bytesFromBackends)} out`);
+    lines.push(
+      `listener ${l.name} ${l.address}${l.accepting ? "" : " (not accepting)"}: ${l.sessions} live, ${l.sessionsTotal} total, ${bytes(l.bytesFromClients)} in, ${bytes(l.bytesFromBackends)} out`,
+    );
     for (const b of l.backends) {
       const h = b.connectDuration;
       const connect = h.count === 0 ? "-" : `${((h.sum / h.count) * 1000).toFixed(2)} ms`;
-      lines.push(`  ${b.address.padEnd(22)} ${stateOf(b).padEnd(5)} active ${b.active}, sessions ${b.sessionsTotal}, errors ${b.connectFailures}, connect ${connect}`);
+      lines.push(
+        `  ${b.address.padEnd(22)} ${stateOf(b).padEnd(5)} active ${b.active}, sessions ${b.sessionsTotal}, errors ${b.connectFailures}, connect ${connect}`,
+      );
     }
   }
   for (const w of s.perWorker) lines.push(`worker ${w.worker}: ${w.stats.sessions} live, ${w.stats.sessionsTotal} total`);
@@ -133,10 +152,35 @@ function statsText(s: StatsView): string {
 }
 
 function sessionsText(r: { total: number; sessions: SessionView[] }): string {
-  const rows = r.sessions.map((s) => [String(s.id), s.listener, s.client, s.backend ?? "-", s.state, `${(s.ageMs / 1000).toFixed(1)}s`, bytes(s.bytesFromClient), bytes(s.bytesToClient), ...(s.worker === undefined ? [] : [String(s.worker)])]);
-  const head = ["ID", "LISTENER", "CLIENT", "BACKEND", "STATE", "AGE", "IN", "OUT", ...(r.sessions.some((s) => s.worker !== undefined) ? ["WORKER"] : [])];
+  const rows = r.sessions.map((s) => [
+    String(s.id),
+    s.listener,
+    s.client,
+    s.backend ?? "-",
+    s.state,
+    `${(s.ageMs / 1000).toFixed(1)}s`,
+    bytes(s.bytesFromClient),
+    bytes(s.bytesToClient),
+    ...(s.worker === undefined ? [] : [String(s.worker)]),
+  ]);
+  const head = [
+    "ID",
+    "LISTENER",
+    "CLIENT",
+    "BACKEND",
+    "STATE",
+    "AGE",
+    "IN",
+    "OUT",
+    ...(r.sessions.some((s) => s.worker !== undefined) ? ["WORKER"] : []),
+  ];
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
-  const table = all.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+  const table = all.map((row) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd(),
+  );
   return `${table.join("\n")}\n${r.sessions.length} of ${r.total} live session(s)\n`;
 }

@@ -25,7 +25,10 @@ export class SupervisorRuntime implements AdminRuntime {
     const s = await this.supervisor.stats();
     if (s === null) return NO_WORKERS;
     // The process figures of the group: the supervisor's start, and every process's memory, CPU and descriptors added up.
-    const process = groupProcess(sampleProcess(), s.perWorker.map((w) => w.process));
+    const process = groupProcess(
+      sampleProcess(),
+      s.perWorker.map((w) => w.process),
+    );
     if (!perWorker) return renderSnapshot({ stats: s.total, process });
     const parts = s.perWorker.map((w) => ({ stats: w.stats, extraLabels: { names: ["worker"], values: [String(w.worker)] } }));
     return renderSnapshot({ stats: s.total, process, parts });

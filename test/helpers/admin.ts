@@ -20,8 +20,23 @@ export interface AdminOptions {
 
 export function adminFor(proxy: ProxyServer, config: WarrenConfig, options: AdminOptions = {}): AdminServer {
   const log = new Logger("silent");
-  const args: CliArgs = { help: false, version: false, check: false, configPath: options.configPath ?? null, listen: null, backends: [], logLevel: null, logFormat: null, admin: null };
-  const admin: AdminConfig = { enabled: true, listen: { host: options.host ?? "127.0.0.1", port: 0 }, listenConfigured: true, token: options.token === undefined ? TEST_TOKEN : options.token };
+  const args: CliArgs = {
+    help: false,
+    version: false,
+    check: false,
+    configPath: options.configPath ?? null,
+    listen: null,
+    backends: [],
+    logLevel: null,
+    logFormat: null,
+    admin: null,
+  };
+  const admin: AdminConfig = {
+    enabled: true,
+    listen: { host: options.host ?? "127.0.0.1", port: 0 },
+    listenConfigured: true,
+    token: options.token === undefined ? TEST_TOKEN : options.token,
+  };
   const started = AdminServer.start(admin, new LocalRuntime(proxy, reloader(proxy, args, log, config)), log);
   if (!(started instanceof AdminServer)) throw new Error(started.message);
   return started;

@@ -91,22 +91,35 @@ describe("reads", () => {
 
     const stats = (await (await fetch(`${admin.url}/api/v1/stats`)).json()) as { total: { sessions: number }; perWorker: unknown[] };
     expect([stats.total.sessions, stats.perWorker]).toEqual([3, []]);
-    const listeners = (await (await fetch(`${admin.url}/api/v1/listeners`)).json()) as { listeners: { name: string; mode: string; backends: { address: string; adminState: string }[] }[] };
-    expect(listeners.listeners.map((l) => [l.name, l.mode, l.backends.map((b) => [b.address, b.adminState])])).toEqual([["web", "tunnel", [[a.address, "ready"]]]]);
+    const listeners = (await (await fetch(`${admin.url}/api/v1/listeners`)).json()) as {
+      listeners: { name: string; mode: string; backends: { address: string; adminState: string }[] }[];
+    };
+    expect(listeners.listeners.map((l) => [l.name, l.mode, l.backends.map((b) => [b.address, b.adminState])])).toEqual([
+      ["web", "tunnel", [[a.address, "ready"]]],
+    ]);
 
-    const list = (await (await fetch(`${admin.url}/api/v1/sessions?listener=web&limit=2`)).json()) as { total: number; sort: string; sessions: { listener: string; backend: string; state: string; bytesFromClient: number }[] };
+    const list = (await (await fetch(`${admin.url}/api/v1/sessions?listener=web&limit=2`)).json()) as {
+      total: number;
+      sort: string;
+      sessions: { listener: string; backend: string; state: string; bytesFromClient: number }[];
+    };
     expect([list.total, list.sort]).toEqual([3, "bytes"]);
     expect(list.sessions.map((s) => [s.listener, s.backend, s.state, s.bytesFromClient])).toEqual([
       ["web", a.address, "open", 3000],
       ["web", a.address, "open", 200],
     ]);
-    const oldest = (await (await fetch(`${admin.url}/api/v1/sessions?sort=age&limit=1`)).json()) as { sessions: { bytesFromClient: number }[] };
+    const oldest = (await (await fetch(`${admin.url}/api/v1/sessions?sort=age&limit=1`)).json()) as {
+      sessions: { bytesFromClient: number }[];
+    };
     expect(oldest.sessions.map((s) => s.bytesFromClient)).toEqual([10]);
 
     const unknown = await fetch(`${admin.url}/api/v1/sessions?listener=nope`);
     expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "NO_SUCH_LISTENER"]);
     const badLimit = await fetch(`${admin.url}/api/v1/sessions?limit=0`);
-    expect([badLimit.status, await badLimit.json()]).toEqual([400, { error: { code: "BAD_REQUEST", message: 'limit: expected an integer 1..10000, got "0"' } }]);
+    expect([badLimit.status, await badLimit.json()]).toEqual([
+      400,
+      { error: { code: "BAD_REQUEST", message: 'limit: expected an integer 1..10000, got "0"' } },
+    ]);
     for (const c of clients) c.socket.end();
   });
 
@@ -120,7 +133,10 @@ describe("reads", () => {
     const rebound = await fetch(`${admin.url}/api/v1/stats`, { headers: { host: `evil.example:${admin.port}` } });
     expect([rebound.status, ((await rebound.json()) as { error: { code: string } }).error.code]).toEqual([403, "HOST_REJECTED"]);
     expect((await fetch(`${admin.url}/api/v1/stats`, { headers: { host: `localhost:${admin.port}` } })).status).toBe(200);
-    const preflight = await fetch(`${admin.url}/api/v1/reload`, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "POST" } });
+    const preflight = await fetch(`${admin.url}/api/v1/reload`, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.example", "access-control-request-method": "POST" },
+    });
     expect(preflight.status).toBe(405);
     for (const r of [preflight, await fetch(`${admin.url}/api/v1/stats`, { headers: { origin: "http://evil.example" } })]) {
       expect([...r.headers.keys()].filter((k) => k.startsWith("access-control-"))).toEqual([]);
@@ -155,7 +171,10 @@ describe("state changes", () => {
     expect(await codes(post(url, null))).toEqual([401, "UNAUTHORIZED"]);
     expect(await codes(post(url, "wrong-token-0123456789abcdef"))).toEqual([401, "UNAUTHORIZED"]);
     expect(await codes(post(url, TEST_TOKEN.slice(0, -1)))).toEqual([401, "UNAUTHORIZED"]);
-    expect(await codes(post(url, TEST_TOKEN, { type: "application/x-www-form-urlencoded", body: "a=1" }))).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
+    expect(await codes(post(url, TEST_TOKEN, { type: "application/x-www-form-urlencoded", body: "a=1" }))).toEqual([
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    ]);
     expect(await codes(post(url, TEST_TOKEN, { type: "text/plain" }))).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
     expect(await codes(post(url, TEST_TOKEN, { body: "{not json" }))).toEqual([400, "BAD_JSON"]);
     expect(proxy.stats().listeners[0]!.backends[0]!.adminState).toBe("ready"); // none of those changed anything
@@ -208,9 +227,15 @@ describe("state changes", () => {
     await using _ = proxy;
     await using admin = adminFor(proxy, config);
     const r1 = await post(`${admin.url}/api/v1/listeners/nope/backends/${a.address}/drain`);
-    expect([r1.status, await r1.json()]).toEqual([404, { error: { code: "NO_SUCH_LISTENER", message: 'no listener named "nope"; listeners: web' } }]);
+    expect([r1.status, await r1.json()]).toEqual([
+      404,
+      { error: { code: "NO_SUCH_LISTENER", message: 'no listener named "nope"; listeners: web' } },
+    ]);
     const r2 = await post(`${admin.url}/api/v1/listeners/web/backends/10.9.9.9:1/drain`);
-    expect([r2.status, await r2.json()]).toEqual([404, { error: { code: "NO_SUCH_BACKEND", message: `listener "web" has no backend "10.9.9.9:1"; backends: ${a.address}` } }]);
+    expect([r2.status, await r2.json()]).toEqual([
+      404,
+      { error: { code: "NO_SUCH_BACKEND", message: `listener "web" has no backend "10.9.9.9:1"; backends: ${a.address}` } },
+    ]);
   });
 
   test("a drained backend stays drained across a reload that keeps it; reload errors come back with key paths", async () => {
@@ -231,7 +256,11 @@ describe("state changes", () => {
     writeFileSync(file, JSON.stringify({ listeners: [{ name: "web", listen: "127.0.0.1:0", backends: [a.address], balance: "fastest" }] }));
     const rejected = await post(`${admin.url}/api/v1/reload`);
     const body = (await rejected.json()) as { error: { code: string; errors: { path: string }[] } };
-    expect([rejected.status, body.error.code, body.error.errors.map((e) => e.path)]).toEqual([422, "CONFIG_INVALID", ["listeners[0].balance"]]);
+    expect([rejected.status, body.error.code, body.error.errors.map((e) => e.path)]).toEqual([
+      422,
+      "CONFIG_INVALID",
+      ["listeners[0].balance"],
+    ]);
     expect(proxy.stats().listeners[0]!.backends.length).toBe(2); // the running config stays
   });
 });
@@ -257,7 +286,9 @@ describe("the event stream", () => {
       "two snapshots",
     );
     expect(performance.now() - started).toBeGreaterThan(500);
-    const first = JSON.parse(/data: (.*)\n/.exec(text)![1]!) as { listeners: { name: string; backends: { address: string; state: string }[] }[] };
+    const first = JSON.parse(/data: (.*)\n/.exec(text)![1]!) as {
+      listeners: { name: string; backends: { address: string; state: string }[] }[];
+    };
     expect(first.listeners.map((l) => [l.name, l.backends.map((x) => [x.address, x.state])])).toEqual([["web", [[a.address, "UP"]]]]);
     await reader.cancel();
   });
@@ -267,7 +298,18 @@ describe("a pooled listener", () => {
   test("the event stream and sessions show its pool (in use, idle, waiters) and its clients", async () => {
     // maxPerBackend 1 with one pin allowed: a BLPOP holds the connection, and the next client waits for it.
     await using redis = await startRedis();
-    const config = parseConfig({ log: { level: "silent" }, listeners: [{ name: "cache", listen: "127.0.0.1:0", backends: [redis.address], mode: "pool", pool: { maxPerBackend: 1, maxPinnedPerBackend: 1, framer: { kind: "resp" } } }] });
+    const config = parseConfig({
+      log: { level: "silent" },
+      listeners: [
+        {
+          name: "cache",
+          listen: "127.0.0.1:0",
+          backends: [redis.address],
+          mode: "pool",
+          pool: { maxPerBackend: 1, maxPinnedPerBackend: 1, framer: { kind: "resp" } },
+        },
+      ],
+    });
     if (config instanceof ConfigErrors) throw config;
     await using proxy = await startProxy(config, { logger: new Logger("silent") });
     await using admin = adminFor(proxy, config);
@@ -282,11 +324,19 @@ describe("a pooled listener", () => {
       let text = "";
       while (!text.includes("event: stats")) text += new TextDecoder().decode((await reader.read()).value);
       await reader.cancel();
-      return JSON.parse(/data: (.*)\n/.exec(text)![1]!) as { listeners: { pool: { address: string; inUse: number; idle: number; waiters: number; waitMs: number | null }[] }[] };
+      return JSON.parse(/data: (.*)\n/.exec(text)![1]!) as {
+        listeners: { pool: { address: string; inUse: number; idle: number; waiters: number; waitMs: number | null }[] }[];
+      };
     };
-    const pool = await eventually(async () => (await snapshot()).listeners[0]!.pool, (p) => p[0]?.waiters === 1, "the second client to wait for the pooled connection");
+    const pool = await eventually(
+      async () => (await snapshot()).listeners[0]!.pool,
+      (p) => p[0]?.waiters === 1,
+      "the second client to wait for the pooled connection",
+    );
     expect(pool).toEqual([{ address: redis.address, inUse: 1, idle: 0, waiters: 1, waitMs: null }]);
-    const list = (await (await fetch(`${admin.url}/api/v1/sessions?listener=cache&sort=age`)).json()) as { sessions: { mode: string; state: string }[] };
+    const list = (await (await fetch(`${admin.url}/api/v1/sessions?listener=cache&sort=age`)).json()) as {
+      sessions: { mode: string; state: string }[];
+    };
     expect(list.sessions.map((s) => [s.mode, s.state])).toEqual([
       ["pool", "open"],
       ["pool", "open"],

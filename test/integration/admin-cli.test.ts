@@ -48,8 +48,13 @@ describe("one process", () => {
       holder = Bun.listen({ hostname: "127.0.0.1", port: 9510, socket: { data() {} } });
     } catch {}
     try {
-      await using warren = await startWarren(["--listen", "127.0.0.1:0", "--backend", backend.address, "--log-format", "json"], { admin: "as-configured" });
-      expect(warren.lines.find((l) => l.msg.startsWith("admin server not started"))).toMatchObject({ level: "warn", address: "127.0.0.1:9510" });
+      await using warren = await startWarren(["--listen", "127.0.0.1:0", "--backend", backend.address, "--log-format", "json"], {
+        admin: "as-configured",
+      });
+      expect(warren.lines.find((l) => l.msg.startsWith("admin server not started"))).toMatchObject({
+        level: "warn",
+        address: "127.0.0.1:9510",
+      });
       expect(await session(warren.port())).toBe("ping\n");
     } finally {
       holder?.stop(true);
@@ -83,7 +88,11 @@ describe("one process", () => {
     await live.send("x");
     await live.waitFor(1);
     warren.signal("SIGTERM");
-    const draining = await eventually(() => fetch(`${url}/readyz`), (r) => r.status === 503, "/readyz to say 503");
+    const draining = await eventually(
+      () => fetch(`${url}/readyz`),
+      (r) => r.status === 503,
+      "/readyz to say 503",
+    );
     expect(await draining.json()).toEqual({ ready: false, reason: "draining: warren is shutting down" });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     live.socket.end();
@@ -118,7 +127,10 @@ describe("with 2 workers, the supervisor owns the admin server", () => {
     expect(shares[0]! + shares[1]!).toBe(made);
     expect(Math.min(...shares)).toBeGreaterThan(0);
 
-    const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as { total: { sessionsTotal: number }; perWorker: { worker: number; stats: { sessionsTotal: number } }[] };
+    const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as {
+      total: { sessionsTotal: number };
+      perWorker: { worker: number; stats: { sessionsTotal: number } }[];
+    };
     expect(stats.total.sessionsTotal).toBe(made);
     expect(stats.perWorker.map((w) => [w.worker, w.stats.sessionsTotal])).toEqual([
       [0, shares[0]!],
@@ -132,12 +144,17 @@ describe("with 2 workers, the supervisor owns the admin server", () => {
     const { warren, port, url } = await twoWorkers([a.address, b.address]);
     await using _ = warren;
     const drained = await post(`${url}/api/v1/listeners/app/backends/${a.address}/drain`);
-    expect([drained.status, await drained.json()]).toEqual([200, { listener: "app", backend: a.address, action: "drain", adminState: "drain" }]);
+    expect([drained.status, await drained.json()]).toEqual([
+      200,
+      { listener: "app", backend: a.address, action: "drain", adminState: "drain" },
+    ]);
     const answers = (await Promise.all(Array.from({ length: 20 }, () => session(port, 2)))).map((r) => r.slice(0, 2));
     expect(new Set(answers)).toEqual(new Set(["B\n"]));
 
     const workersSeeDrain = async () => {
-      const s = (await (await fetch(`${url}/api/v1/stats`)).json()) as { perWorker: { stats: { listeners: { backends: { address: string; adminState: string }[] }[] } }[] };
+      const s = (await (await fetch(`${url}/api/v1/stats`)).json()) as {
+        perWorker: { stats: { listeners: { backends: { address: string; adminState: string }[] }[] } }[];
+      };
       return s.perWorker.map((w) => w.stats.listeners[0]!.backends.find((x) => x.address === a.address)!.adminState);
     };
     expect(await workersSeeDrain()).toEqual(["drain", "drain"]);
@@ -153,6 +170,8 @@ describe("with 2 workers, the supervisor owns the admin server", () => {
     const pid = warren.lines.find((l) => l.msg === "worker started" && l.worker === 0)!.pid as number;
     process.kill(pid, "SIGKILL");
     await warren.waitForLog((l) => l.msg === "worker restarted" && l.worker === 0, { timeoutMs: 10_000 });
-    expect(await eventually(workersSeeDrain, (s) => s.length === 2 && s.every((x) => x === "drain"), "the restarted worker to drain too")).toEqual(["drain", "drain"]);
+    expect(
+      await eventually(workersSeeDrain, (s) => s.length === 2 && s.every((x) => x === "drain"), "the restarted worker to drain too"),
+    ).toEqual(["drain", "drain"]);
   });
 });

@@ -50,7 +50,9 @@ test("health exits 0 and says ok while warren runs; 1 when nothing answers (the 
   const nobody = `http://127.0.0.1:${closedPort()}`;
   const down = await runWarren(["ctl", "health", "--admin", nobody]);
   expect(down.code).toBe(1);
-  expect(down.stderr).toBe(`warren ctl: cannot reach ${nobody}: ECONNREFUSED (is warren running, with its admin server at this address? see --admin)\n`);
+  expect(down.stderr).toBe(
+    `warren ctl: cannot reach ${nobody}: ECONNREFUSED (is warren running, with its admin server at this address? see --admin)\n`,
+  );
 });
 
 test("stats: the API's JSON with --json, lines for people with --human", async () => {
@@ -65,7 +67,9 @@ test("stats: the API's JSON with --json, lines for people with --human", async (
   const human = await ctl(admin, "stats", "--human");
   expect(human.code).toBe(0);
   expect(human.stdout).toContain(`listener web 127.0.0.1:${warren.port("web")}: `);
-  expect(human.stdout).toMatch(new RegExp(`  ${a.address.replace(/\./g, "\\.")} +UP +active \\d, sessions 1, errors 0, connect \\d+\\.\\d\\d ms`));
+  expect(human.stdout).toMatch(
+    new RegExp(`  ${a.address.replace(/\./g, "\\.")} +UP +active \\d, sessions 1, errors 0, connect \\d+\\.\\d\\d ms`),
+  );
 });
 
 test("drain, enable and disable a backend; a wrong token is refused with the API's error and exit 1", async () => {
@@ -74,19 +78,29 @@ test("drain, enable and disable a backend; a wrong token is refused with the API
   const { warren, admin } = await started(webConfig([a.address, b.address]));
   await using _ = warren;
   const port = warren.port("web");
-  expect(await ctl(admin, "drain", "web", a.address, "--human")).toEqual({ code: 0, stdout: `web ${a.address}: draining (no new sessions)\n`, stderr: "" });
+  expect(await ctl(admin, "drain", "web", a.address, "--human")).toEqual({
+    code: 0,
+    stdout: `web ${a.address}: draining (no new sessions)\n`,
+    stderr: "",
+  });
   const served: string[] = [];
   for (let i = 0; i < 6; i++) served.push(await firstByte(port));
   expect(served).toEqual(Array(6).fill("B"));
   const disabled = await ctl(admin, "disable", "web", b.address, "--json");
-  expect([disabled.code, JSON.parse(disabled.stdout)]).toEqual([0, { listener: "web", backend: b.address, action: "disable", adminState: "maint" }]);
+  expect([disabled.code, JSON.parse(disabled.stdout)]).toEqual([
+    0,
+    { listener: "web", backend: b.address, action: "disable", adminState: "maint" },
+  ]);
   expect((await ctl(admin, "enable", "web", a.address)).code).toBe(0);
   expect(await firstByte(port)).toBe("A");
 
   const wrong = await runWarren(["ctl", "drain", "web", a.address, "--admin", admin, "--token", "not-the-token-at-all-0000"]);
   expect([wrong.code, wrong.stderr]).toEqual([1, "warren ctl: UNAUTHORIZED: wrong admin token\n"]);
   const unknown = await ctl(admin, "drain", "web", "10.1.1.1:1", "--human");
-  expect([unknown.code, unknown.stderr]).toEqual([1, `warren ctl: NO_SUCH_BACKEND: listener "web" has no backend "10.1.1.1:1"; backends: ${a.address}, ${b.address}\n`]);
+  expect([unknown.code, unknown.stderr]).toEqual([
+    1,
+    `warren ctl: NO_SUCH_BACKEND: listener "web" has no backend "10.1.1.1:1"; backends: ${a.address}, ${b.address}\n`,
+  ]);
 });
 
 test("reload re-reads the file; an invalid one comes back with its key path and exit 1", async () => {
@@ -99,7 +113,10 @@ test("reload re-reads the file; an invalid one comes back with its key path and 
   writeFileSync(file, webToml([a.address], `balance = "fastest"\n`));
   const bad = await ctl(admin, "reload", "--json");
   expect(bad.code).toBe(1);
-  expect((JSON.parse(bad.stdout) as { error: { code: string; errors: { path: string }[] } }).error).toMatchObject({ code: "CONFIG_INVALID", errors: [{ path: "listeners[0].balance" }] });
+  expect((JSON.parse(bad.stdout) as { error: { code: string; errors: { path: string }[] } }).error).toMatchObject({
+    code: "CONFIG_INVALID",
+    errors: [{ path: "listeners[0].balance" }],
+  });
   expect(bad.stderr).toContain(`warren ctl: CONFIG_INVALID: ${file}: listeners[0].balance: expected one of`);
 });
 
@@ -116,14 +133,24 @@ test("sessions lists live sessions as a table, largest first", async () => {
   const human = await ctl(admin, "sessions", "--listener", "web", "--limit", "1", "--human");
   const lines = human.stdout.trimEnd().split("\n");
   expect(lines[0]).toMatch(/^ID +LISTENER +CLIENT +BACKEND +STATE +AGE +IN +OUT$/);
-  expect(lines[1]).toMatch(new RegExp(`^\\d+ +web +127\\.0\\.0\\.1:\\d+ +${a.address.replace(/\./g, "\\.")} +open +\\d+\\.\\ds +4\\.9 KiB +[\\d.]+ (B|KiB)$`));
+  expect(lines[1]).toMatch(
+    new RegExp(`^\\d+ +web +127\\.0\\.0\\.1:\\d+ +${a.address.replace(/\./g, "\\.")} +open +\\d+\\.\\ds +4\\.9 KiB +[\\d.]+ (B|KiB)$`),
+  );
   expect(lines[2]).toBe("1 of 2 live session(s)");
   small.socket.end();
   big.socket.end();
 });
 
 test("usage errors exit 2 and say what is wrong", async () => {
-  expect(await runWarren(["ctl", "drain", "web"])).toEqual({ code: 2, stdout: "", stderr: "warren ctl: drain: expected LISTENER BACKEND (e.g. warren ctl drain web 10.0.0.5:8080), got 1 argument(s)\n" });
-  expect(await runWarren(["ctl", "frobnicate"])).toEqual({ code: 2, stdout: "", stderr: 'warren ctl: "frobnicate": unknown command; one of stats, sessions, drain, enable, disable, reload, health\n' });
+  expect(await runWarren(["ctl", "drain", "web"])).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: "warren ctl: drain: expected LISTENER BACKEND (e.g. warren ctl drain web 10.0.0.5:8080), got 1 argument(s)\n",
+  });
+  expect(await runWarren(["ctl", "frobnicate"])).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: 'warren ctl: "frobnicate": unknown command; one of stats, sessions, drain, enable, disable, reload, health\n',
+  });
   expect((await runWarren(["ctl", "--help"])).stdout).toStartWith("warren ctl — talk to a running warren's admin server");
 });

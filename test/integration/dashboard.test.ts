@@ -17,7 +17,10 @@ import { connectClient, type TestClient } from "../helpers/client.ts";
 import { portOf, proxyTo } from "../helpers/proxy.ts";
 
 // The callbacks given to page.waitForFunction and $eval run in the browser; tsc here has no DOM lib.
-declare const document: { querySelector(s: string): { textContent: string | null } | null; body: { dataset: Record<string, string | undefined> } };
+declare const document: {
+  querySelector(s: string): { textContent: string | null } | null;
+  body: { dataset: Record<string, string | undefined> };
+};
 declare function getComputedStyle(e: unknown): { display: string };
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -30,7 +33,11 @@ test("the page shows live numbers, and its drain button stops new sessions to th
   using b = greetBackend("B\n");
   await using proxy = await proxyTo([a.address, b.address], { name: "web" });
   await using admin = adminFor(proxy, parseConfig({ listeners: [{ name: "web", backends: [a.address, b.address] }] }) as WarrenConfig);
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless=new", "--no-sandbox", "--disable-gpu"] });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu"],
+  });
   const live: TestClient[] = [];
   let traffic: ReturnType<typeof setInterval> | null = null;
   try {
@@ -65,19 +72,30 @@ test("the page shows live numbers, and its drain button stops new sessions to th
     traffic = setInterval(() => {
       for (const c of live) void c.send(Buffer.alloc(32 * 1024, 120));
     }, 100);
-    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessionsTotal"]')?.textContent === "8", { timeout: 10_000 });
-    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessions"]')?.textContent === "3", { timeout: 10_000 });
-    await page.waitForFunction(() => /KiB|MiB/.test(document.querySelector('[data-listener="web"] [data-field="bytesInRate"]')?.textContent ?? ""), { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessionsTotal"]')?.textContent === "8", {
+      timeout: 10_000,
+    });
+    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessions"]')?.textContent === "3", {
+      timeout: 10_000,
+    });
+    await page.waitForFunction(
+      () => /KiB|MiB/.test(document.querySelector('[data-listener="web"] [data-field="bytesInRate"]')?.textContent ?? ""),
+      { timeout: 10_000 },
+    );
     expect(await page.$$eval('[data-listener="web"] .uplot', (charts) => charts.length)).toBe(3);
 
     // No token yet: no buttons. With one, drain backend A from the page.
-    expect(await page.$eval('[data-backend] .actions', (e) => getComputedStyle(e).display)).toBe("none");
+    expect(await page.$eval("[data-backend] .actions", (e) => getComputedStyle(e).display)).toBe("none");
     await page.type("#token", TEST_TOKEN);
     await page.click("#token-use");
     const drainA = `[data-backend="${a.address}"] button[data-action="drain"]`;
     await page.waitForSelector(drainA, { visible: true });
     await page.click(drainA);
-    await page.waitForFunction((addr) => document.querySelector(`[data-backend="${addr}"] [data-field="state"]`)?.textContent === "DRAIN", { timeout: 10_000 }, a.address);
+    await page.waitForFunction(
+      (addr) => document.querySelector(`[data-backend="${addr}"] [data-field="state"]`)?.textContent === "DRAIN",
+      { timeout: 10_000 },
+      a.address,
+    );
     expect(await field("#message")).toBe(`web ${a.address}: drain done`);
     expect(proxy.stats().listeners[0]!.backends.map((x) => x.adminState)).toEqual(["drain", "ready"]);
 
@@ -91,14 +109,17 @@ test("the page shows live numbers, and its drain button stops new sessions to th
     }
     expect(served).toEqual(Array(6).fill("B"));
     expect(a.accepted).toBe(before);
-    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessionsTotal"]')?.textContent === "14", { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('[data-listener="web"] [data-field="sessionsTotal"]')?.textContent === "14", {
+      timeout: 10_000,
+    });
 
     // Everything the page loaded came from warren itself, and nothing failed or broke the CSP.
     expect([...requested]).toEqual([admin.url]);
     expect(problems).toEqual([]);
 
     // For the README's picture, let the charts fill for a few more seconds of traffic.
-    if (process.env.WARREN_UPDATE_SCREENSHOT === "1") await page.waitForFunction(() => Number(document.body.dataset.updates) >= 20, { timeout: 30_000 });
+    if (process.env.WARREN_UPDATE_SCREENSHOT === "1")
+      await page.waitForFunction(() => Number(document.body.dataset.updates) >= 20, { timeout: 30_000 });
     const shot = join(dir, "dashboard.png");
     await page.screenshot({ path: shot, fullPage: true });
     const png = readFileSync(shot);

@@ -69,7 +69,10 @@ class Chart {
   }
   build() {
     if (this.plot !== null) this.plot.destroy();
-    const fmt = this.unit === "bytes" ? (u, v) => (v === null ? "–" : `${bytes(v)}/s`) : (u, v) => (v === null ? "–" : v.toFixed(this.unit === "rate" ? 1 : 0));
+    const fmt =
+      this.unit === "bytes"
+        ? (u, v) => (v === null ? "–" : `${bytes(v)}/s`)
+        : (u, v) => (v === null ? "–" : v.toFixed(this.unit === "rate" ? 1 : 0));
     const opts = {
       width: Math.max(300, this.box.clientWidth || 360),
       height: 160,
@@ -89,7 +92,12 @@ class ListenerView {
     this.section = el("section", { class: "listener", "data-listener": l.name });
     this.section.append(el("h2", {}, l.name, el("span", { class: "address", text: l.address })));
     this.figures = el("div", { class: "figures" });
-    for (const [field, label] of [["sessions", "live sessions"], ["sessionsTotal", "sessions total"], ["bytesInRate", "in /s"], ["bytesOutRate", "out /s"]]) {
+    for (const [field, label] of [
+      ["sessions", "live sessions"],
+      ["sessionsTotal", "sessions total"],
+      ["bytesInRate", "in /s"],
+      ["bytesOutRate", "out /s"],
+    ]) {
       this.figures.append(el("div", { class: "figure" }, el("b", { "data-field": field, text: "0" }), el("span", { text: label })));
     }
     this.section.append(this.figures);
@@ -100,10 +108,20 @@ class ListenerView {
     this.ends = new Chart(charts, "session ends per second, by code", "rate");
     this.backends = el("tbody");
     this.section.append(
-      el("table", { class: "backends" }, el("thead", {}, row("th", ["backend", "state", "active", "sessions", "errors", "connect (mean)", ""])), this.backends),
+      el(
+        "table",
+        { class: "backends" },
+        el("thead", {}, row("th", ["backend", "state", "active", "sessions", "errors", "connect (mean)", ""])),
+        this.backends,
+      ),
     );
     this.pool = el("tbody");
-    this.poolTable = el("table", { class: "pool", hidden: "" }, el("thead", {}, row("th", ["pool backend", "in use", "idle", "waiters", "wait (mean)"])), this.pool);
+    this.poolTable = el(
+      "table",
+      { class: "pool", hidden: "" },
+      el("thead", {}, row("th", ["pool backend", "in use", "idle", "waiters", "wait (mean)"])),
+      this.pool,
+    );
     this.section.append(this.poolTable);
     $("#listeners").append(this.section);
   }
@@ -117,14 +135,22 @@ class ListenerView {
     this.set("bytesInRate", `${bytes(inRate)}`);
     this.set("bytesOutRate", `${bytes(outRate)}`);
     this.sessions.push(time, new Map([["sessions", l.sessions]]));
-    this.bytes.push(time, new Map([["in (from clients)", inRate], ["out (from backends)", outRate]]));
+    this.bytes.push(
+      time,
+      new Map([
+        ["in (from clients)", inRate],
+        ["out (from backends)", outRate],
+      ]),
+    );
     const ends = new Map();
     for (const [code, n] of Object.entries(l.ends)) ends.set(code, rate(n, prev?.ends?.[code] ?? 0));
     if (ends.size === 0) ends.set("ok", 0);
     this.ends.push(time, ends);
     this.renderBackends(l.backends);
     this.poolTable.hidden = l.pool.length === 0;
-    this.pool.replaceChildren(...l.pool.map((p) => row("td", [p.address, p.inUse, p.idle, p.waiters, ms(p.waitMs)], { "data-pool": p.address })));
+    this.pool.replaceChildren(
+      ...l.pool.map((p) => row("td", [p.address, p.inUse, p.idle, p.waiters, ms(p.waitMs)], { "data-pool": p.address })),
+    );
   }
 
   set(field, text) {
@@ -218,7 +244,11 @@ async function stream() {
         while ((end = buffer.indexOf("\n\n")) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split("\n").filter((line) => line.startsWith("data: ")).map((line) => line.slice(6)).join("\n");
+          const data = block
+            .split("\n")
+            .filter((line) => line.startsWith("data: "))
+            .map((line) => line.slice(6))
+            .join("\n");
           if (/^event: stats$/m.test(block) && data !== "") render(JSON.parse(data));
         }
       }

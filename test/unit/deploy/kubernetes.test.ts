@@ -30,7 +30,8 @@ const config = Bun.TOML.parse(byKind("ConfigMap")[0]!.data["warren.toml"]) as Do
 
 test("every manifest is YAML with an apiVersion, kind and name", () => {
   expect(docs.length).toBeGreaterThanOrEqual(4);
-  for (const d of docs) expect([d.file, typeof d.apiVersion, typeof d.kind, typeof d.metadata?.name]).toEqual([d.file, "string", "string", "string"]);
+  for (const d of docs)
+    expect([d.file, typeof d.apiVersion, typeof d.kind, typeof d.metadata?.name]).toEqual([d.file, "string", "string", "string"]);
   expect(byKind("Deployment")).toHaveLength(1);
   expect(byKind("ConfigMap")).toHaveLength(1);
 });
