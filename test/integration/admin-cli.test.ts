@@ -111,7 +111,7 @@ describe("with 2 workers, the supervisor owns the admin server", () => {
     return { warren, port, url: await adminUrl(warren) };
   }
 
-  test("aggregated metrics count exactly the sessions made; ?per_worker=1 labels each worker's share; stats give both", async () => {
+  test("aggregated metrics count exactly the sessions made; ?per_worker=1 labels each worker's share; stats give both; the event stream and reload go through the supervisor", async () => {
     using backend = echoBackend();
     const { warren, port, url } = await twoWorkers([backend.address]);
     await using _ = warren;
@@ -132,6 +132,18 @@ describe("with 2 workers, the supervisor owns the admin server", () => {
       perWorker: { worker: number; stats: { sessionsTotal: number } }[];
     };
     expect(stats.total.sessionsTotal).toBe(made);
+
+    // The dashboard's stream is the group's total too, and a reload through the API reaches every worker.
+    const events = await fetch(`${url}/api/v1/events`);
+    const reader = events.body!.getReader();
+    let stream = "";
+    while (!stream.includes("event: stats")) stream += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const snap = JSON.parse(/data: (.*)\n/.exec(stream)![1]!) as { listeners: { name: string; sessionsTotal: number }[] };
+    expect(snap.listeners.map((l) => [l.name, l.sessionsTotal])).toEqual([["app", made]]);
+    const reloaded = await post(`${url}/api/v1/reload`);
+    expect([reloaded.status, await reloaded.json()]).toEqual([200, { reloaded: true, listeners: ["app"] }]);
+    expect(await session(port)).toBe("ping\n");
     expect(stats.perWorker.map((w) => [w.worker, w.stats.sessionsTotal])).toEqual([
       [0, shares[0]!],
       [1, shares[1]!],
