@@ -75,7 +75,7 @@ async function scrapeOnce(url: string): Promise<Scrape> {
   const started = performance.now();
   const r = await fetch(url);
   const body = await r.text();
-  return { renderMs: Number(r.headers.get("x-render-ms")), fetchMs: performance.now() - started, bytes: body.length, body };
+  return { renderMs: Number(/render;dur=([\d.]+)/.exec(r.headers.get("server-timing") ?? "")?.[1]), fetchMs: performance.now() - started, bytes: body.length, body };
 }
 
 /** scrapeEvery scrapes every `everyMs` until stopped; one scrape at a time (a slow one delays the next). */
@@ -104,7 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const m = describeMachine();
   say(`warren metrics bench — ${new Date().toISOString()}`);
   say(`machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}, load average ${m.loadAverage} at start; bun ${m.bun}`);
-  say(`processes: warren (library + GET /metrics), ${BACKENDS} echo backends (one process), idle clients (one process), rr load generator (fresh per measurement), this scraper`);
+  say(`processes: warren (library + its admin server's GET /metrics), ${BACKENDS} echo backends (one process), idle clients (one process), rr load generator (fresh per measurement), this scraper`);
 
   const backend = await firstLine<{ echoes: number[] }>([process.execPath, join(import.meta.dir, "backend-echo.ts"), String(BACKENDS)], "echo backends");
   const target = await firstLine<{ port: number; metrics: number; pid: number }>(

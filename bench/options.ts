@@ -4,7 +4,7 @@ import { UsageError, list } from "./flags.ts";
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
-export const TARGET_NAMES = ["direct", "warren", "warren-lb", "warren-pp", "warren-sni", "warren-w2", "haproxy", "nginx"] as const;
+export const TARGET_NAMES = ["direct", "warren", "warren-noadmin", "warren-lb", "warren-pp", "warren-sni", "warren-w2", "haproxy", "nginx"] as const;
 
 export const BENCH_DEFAULTS = {
   rounds: 3,
@@ -56,6 +56,7 @@ export const USAGE = `bun run bench [options]   (= bun bench/run.ts [options])
   --targets LIST       targets, comma-separated: ${TARGET_NAMES.join(",")}
                        (warren-lb: warren over 3 backends with active health checks; its
                        cost against warren is reported for rr, pipelined and connect;
+                       warren-noadmin: warren with [admin] enabled = false, what the admin server costs;
                        warren-pp: warren with proxyProtocol, a PROXY v2 header per connection,
                        warren-sni: warren with SNI routes, a TLS ClientHello per connection
                        (rr, pipelined, connect only),

@@ -22,7 +22,7 @@ import { type PoolBenchOptions, type PoolWorkloadName, parsePoolOptions } from "
 import { startRedis } from "./pool/redis.ts";
 import { type PoolCell, type PoolResults, goals, goalsText, markdown, ratios, ratiosText, toJson, workloadTable } from "./pool/report.ts";
 import { POOL_TARGETS, type PoolTargetKind, type WarrenRun } from "./pool/targets.ts";
-import { type BaselineRow, type PairedMetric, baselineJson, baselineText, compareWithBaseline } from "./report-baseline.ts";
+import { type BaselineRow, type PairedMetric, baselineJson, baselineText, compareWithBaseline, pairRow } from "./report-baseline.ts";
 import type { Probe } from "./targets/target.ts";
 
 const RESULTS_DIR = join(import.meta.dir, "results");
@@ -128,6 +128,11 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   say("ratios (medians; req/s higher is better, proxy CPU per request lower is better):");
   say(ratiosText(rs));
   say();
+  const admin = adminCost(results, o.workloads);
+  if (admin.length > 0) {
+    say(adminText(admin));
+    say();
+  }
   let vsBase: BaselineRow[] = [];
   if (base !== null) {
     vsBase = compareWithBaseline(
@@ -158,6 +163,7 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
     results: toJson(results),
     ratios: rs,
     goals: gs,
+    adminCost: admin,
     baseline: base === null || o.baseline === null ? null : baselineJson(o.baseline, base, vsBase),
   };
   await mkdir(dirname(o.jsonPath), { recursive: true });
@@ -166,6 +172,31 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   // A target whose every measurement failed is broken, not slow.
   const broken = [...results.values()].some((cells) => [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((s) => s === null)));
   return broken ? 1 : 0;
+}
+
+/** The admin server's cost to the pool: warren-pool-mux1 (admin on) ÷ its twin with [admin] enabled = false, paired per round. */
+const ADMIN_PAIR = { on: "warren-pool-mux1", off: "warren-pool-mux1-noadmin", maxCost: 0.02 } as const;
+
+function adminCost(results: PoolResults, workloads: readonly PoolWorkloadName[]): BaselineRow[] {
+  const rows: BaselineRow[] = [];
+  for (const w of workloads) {
+    const cells = results.get(w);
+    const on = cells?.get(ADMIN_PAIR.on);
+    const off = cells?.get(ADMIN_PAIR.off);
+    if (on === undefined || off === undefined) continue;
+    for (const m of PAIRED) rows.push(pairRow(w, ADMIN_PAIR.on, ADMIN_PAIR.off, m, on.rounds.map((s) => (s === null ? null : s[m.key])), off.rounds.map((s) => (s === null ? null : s[m.key]))));
+  }
+  return rows;
+}
+
+function adminText(rows: readonly BaselineRow[]): string {
+  const lines = [`admin server cost — ${ADMIN_PAIR.on} (admin on) ÷ ${ADMIN_PAIR.off}, per round (median); issue 10's budget: ≤ ${ADMIN_PAIR.maxCost * 100}% of unpipelined req/s`];
+  for (const r of rows) {
+    const verdict = r.ratio === null ? "not measured" : `${r.ratio.toFixed(3)}× (${((r.ratio - 1) * 100).toFixed(1)}%)`;
+    const goal = r.workload === "single" && r.higherIsBetter && r.ratio !== null ? (1 - r.ratio <= ADMIN_PAIR.maxCost ? "  within budget" : "  OVER budget") : "";
+    lines.push(`  ${r.workload.padEnd(9)} ${r.metric.padEnd(17)} ${verdict}${goal}; rounds ${r.perRound.map((x) => x.toFixed(3)).join(", ") || "—"}`);
+  }
+  return lines.join("\n");
 }
 
 function rotate<T>(xs: readonly T[], by: number): T[] {

@@ -47,6 +47,17 @@ export const SNI_ROUTING: PairedVariant = {
   notes: ["  rr and pipelined keep their connections, so the hello is read once per connection; connect pays it every time."],
 };
 
+export const ADMIN_MAX_COST = 0.02;
+/** The admin server and its metrics, idle (nobody scraping): issue 10 allows ≤ 2% of rr CPU per request. */
+export const ADMIN: PairedVariant = {
+  off: "warren-noadmin",
+  on: "warren",
+  maxCost: ADMIN_MAX_COST,
+  title: "admin server cost — warren (admin server on, as by default) vs warren-noadmin ([admin] enabled = false), same run, medians of rounds",
+  goal: `the admin server and metrics cost ≤ ${ADMIN_MAX_COST * 100}% of warren's CPU per rr request`,
+  notes: ["  Nobody scrapes during these rounds: the cost measured is that of counters kept in place and an idle Bun.serve beside the listeners."],
+};
+
 export const WORKERS_MAX_COST = 0.05;
 export const WORKERS: PairedVariant = {
   off: "warren",

@@ -28,16 +28,16 @@ import { direct } from "./targets/direct.ts";
 import { haproxy } from "./targets/haproxy.ts";
 import { nginx } from "./targets/nginx.ts";
 import type { BackendPorts, Probe, RunningTarget, TargetKind } from "./targets/target.ts";
-import { warren } from "./targets/warren.ts";
+import { warren, warrenNoAdmin } from "./targets/warren.ts";
 import { LB_BACKENDS, warrenLb } from "./targets/warren-lb.ts";
 import { warrenPp } from "./targets/warren-pp.ts";
 import { warrenSni } from "./targets/warren-sni.ts";
-import { PROXY_PROTOCOL, SNI_ROUTING, variantGoals, variantText, WORKERS } from "./report-paired.ts";
+import { ADMIN, PROXY_PROTOCOL, SNI_ROUTING, variantGoals, variantText, WORKERS } from "./report-paired.ts";
 import { warrenW2 } from "./targets/warren-w2.ts";
 import type { Series } from "./stats.ts";
 import { WORKLOADS, type Workload } from "./workloads.ts";
 
-const KINDS: readonly TargetKind[] = [direct, warren, warrenLb, warrenPp, warrenSni, warrenW2, haproxy, nginx];
+const KINDS: readonly TargetKind[] = [direct, warren, warrenNoAdmin, warrenLb, warrenPp, warrenSni, warrenW2, haproxy, nginx];
 const RESULTS_DIR = join(import.meta.dir, "results");
 /** A breath between measurements, so one's TIME_WAIT and CPU tail do not land on the next. */
 const PAUSE_MS = 250;
@@ -128,7 +128,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(lb);
     say();
   }
-  for (const variant of [PROXY_PROTOCOL, SNI_ROUTING, WORKERS]) {
+  for (const variant of [ADMIN, PROXY_PROTOCOL, SNI_ROUTING, WORKERS]) {
     const text = variantText(results, workloads, variant);
     if (text === "") continue;
     say(text);
@@ -140,7 +140,7 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(baselineText(vsBase, base, o.rounds));
     say();
   }
-  const gs = [...goals(results), ...balancingGoals(results), ...variantGoals(results, PROXY_PROTOCOL), ...variantGoals(results, WORKERS)];
+  const gs = [...goals(results), ...balancingGoals(results), ...variantGoals(results, ADMIN), ...variantGoals(results, PROXY_PROTOCOL), ...variantGoals(results, WORKERS)];
   say("goals (from the issues):");
   say(goalsText(gs, o.quick));
   say();

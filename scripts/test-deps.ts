@@ -5,7 +5,8 @@
  * listener with a full accept queue, for real connect timeouts) and ss
  * (iproute2: the kernel's view of socket options), HAProxy and nginx with its
  * stream module (real PROXY protocol peers for the interop tests), dnsmasq
- * (a real DNS server for discovery), Prometheus and promtool (metrics). Runs first in
+ * (a real DNS server for discovery), Prometheus and promtool (metrics), Chromium (the
+ * dashboard's browser test). Runs first in
  * `bun run test`, so the README's one test command works on a fresh Debian
  * machine: when something is missing and apt-get is usable (root), it installs
  * the Debian packages; otherwise it says exactly what to install and fails.
@@ -29,6 +30,7 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
     why: "PROXY protocol interop: nginx stream proxy_protocol on either side of warren",
     present: () => Bun.which("nginx") !== null && existsSync(NGINX_STREAM_MODULE),
   },
+  { command: "chromium", aptPackages: ["chromium"], why: "the admin dashboard is tested in a real headless browser (puppeteer-core drives it)" },
   {
     command: "promtool",
     aptPackages: ["prometheus"],

@@ -19,6 +19,15 @@ export const DEFAULTS = {
     /** null: log to stderr. A path: append there instead (reopened on SIGUSR1, for logrotate). */
     file: null as string | null,
   },
+  admin: {
+    enabled: true,
+    /** Next to the default listener's 9509, so `bun run proxy` alone has a dashboard. */
+    listen: "127.0.0.1:9510",
+    /** Shorter tokens are refused: a bearer token is the only thing between the network and drain/reload. */
+    minTokenChars: 16,
+    /** The environment variable a token may come from (Kubernetes Secrets, systemd credentials). */
+    tokenEnv: "WARREN_ADMIN_TOKEN",
+  },
   shutdown: {
     /** How long SIGTERM waits for live sessions before closing them. */
     drainTimeoutMs: 30_000,

@@ -10,12 +10,18 @@ import { printConfigErrors, printWarnings, logWarnings } from "./cli/output.ts";
 import { type Prepared, prepareRun } from "./cli/prepare.ts";
 import { WORKER_ENV } from "./workers/messages.ts";
 import { Supervisor } from "./workers/supervisor.ts";
+import { SupervisorRuntime } from "./workers/admin-runtime.ts";
 import { runWorker } from "./workers/worker.ts";
+import { runCtl } from "./ctl/run.ts";
 import { runUntilStopped } from "./cli/signals.ts";
 import { formatHostPort } from "./config/host-port.ts";
 import { ConfigErrors, ProxyError } from "./errors.ts";
 import { Logger } from "./log.ts";
 import { ProxyServer } from "./server/server.ts";
+import { LocalRuntime } from "./admin/local.ts";
+import { AdminServer } from "./admin/server.ts";
+import { startAdmin } from "./admin/start.ts";
+import { reloader } from "./cli/reload-run.ts";
 
 /** The logger once there is one, so even a bug report is a line in the configured format. */
 let activeLog: Logger | null = null;
@@ -23,6 +29,8 @@ let activeLog: Logger | null = null;
 async function main(argv: readonly string[]): Promise<number> {
   // A worker of a supervisor (workers > 1) takes its config and orders over IPC, not from argv.
   if (process.env[WORKER_ENV] !== undefined) return runWorker();
+  // `warren ctl …` is a client of a running warren's admin server (src/ctl).
+  if (argv[0] === "ctl") return runCtl(argv.slice(1));
   const args = parseArgs(argv);
   if (args instanceof ConfigErrors) {
     printConfigErrors(args, null);
@@ -70,12 +78,23 @@ async function main(argv: readonly string[]): Promise<number> {
     log.error("cannot start", why === undefined ? { error } : { error, why });
     return 1;
   }
-  const exitCode = runUntilStopped(proxy, args, log, config);
+  const reload = reloader(proxy, args, log, config);
+  const admin = startAdmin(config.admin, new LocalRuntime(proxy, reload), log);
+  if (admin !== null && !(admin instanceof AdminServer)) {
+    log.error("cannot start", { error: admin.error, ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }) });
+    await proxy.close({ graceful: false });
+    return 1;
+  }
+  // The admin server outlives the drain (its /readyz says 503 "draining" meanwhile) and stops last.
+  const exitCode = runUntilStopped(proxy, log, reload);
   log.info("warren started", { version: pkg.version, pid: process.pid });
   for (const a of proxy.addresses) {
     log.info("listening", { listener: a.name, address: formatHostPort(a), backends: a.backends });
   }
-  return exitCode;
+  return exitCode.then(async (code) => {
+    await admin?.stop();
+    return code;
+  });
 }
 
 /** supervise runs `workers` worker processes under this one (src/workers/supervisor.ts). */
@@ -87,11 +106,22 @@ async function supervise(args: CliArgs, prepared: Prepared, log: Logger): Promis
     log.error("cannot start", { error: failed.error });
     return failed.exitCode;
   }
+  // The supervisor owns the admin server: one address for the whole group, its numbers aggregated.
+  const admin = startAdmin(prepared.config.admin, new SupervisorRuntime(supervisor), log);
+  if (admin !== null && !(admin instanceof AdminServer)) {
+    log.error("cannot start", { error: admin.error, ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }) });
+    process.kill(process.pid, "SIGTERM"); // the workers drain and exit; then so does this process, with 1
+    await exitCode;
+    return 1;
+  }
   log.info("warren started", { version: pkg.version, pid: process.pid, workers: supervisor.workers, workerPids: supervisor.pids });
   for (const l of prepared.config.listeners) {
     log.info("listening", { listener: l.name, address: formatHostPort(l.listen), backends: l.backends.map((b) => b.srv ?? formatHostPort(b.address)), workers: supervisor.workers });
   }
-  return exitCode;
+  return exitCode.then(async (code) => {
+    await admin?.stop();
+    return code;
+  });
 }
 
 /** What the usual listen failures mean, in words, for the "cannot start" line. */

@@ -21,6 +21,8 @@ export interface BackendStats {
   from: string | null;
   weight: number;
   drain: boolean;
+  /** The runtime state set over the admin API: "ready", "drain" (DRAIN) or "maint" (MAINT, disabled). */
+  adminState: "ready" | "drain" | "maint";
   healthy: boolean;
   active: number;
   /** Tunnel connects in flight now (bounded by maxConnectingPerBackend). */

@@ -33,7 +33,8 @@ function backendStats(n: number): BackendStats {
   const h = new Histogram(CONNECT_BUCKETS);
   for (let k = 0; k < 100; k++) h.observe(k * 1e-4);
   return {
-    address: `10.0.${n >> 8}.${n & 255}:6379`, from: null, weight: 1, drain: false, healthy: true, active: 100, connecting: 0,
+    address: `10.0.${n >> 8}.${n & 255}:6379`, from: null, weight: 1, drain: false,
+    adminState: "ready", healthy: true, active: 100, connecting: 0,
     sessionsTotal: 12345, connectFailures: 3, bytesToBackend: 1e9, bytesFromBackend: 2e9, downReason: null, lastCheckOk: null,
     lastCheckReason: null, lastCheckMs: null, checksTotal: 0, checksFailed: 0, connectErrors: { ECONNREFUSED: 3 }, downTransitions: 1,
     downtimeMs: 1234, connectDuration: h.snapshot(),

@@ -2,7 +2,7 @@
 import { BASELINE_USAGE, type Baseline, baselineFlag } from "../baseline.ts";
 import { UsageError, list } from "../flags.ts";
 
-export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux2", "twemproxy"] as const;
+export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux1-noadmin", "warren-pool-mux2", "twemproxy"] as const;
 export type PoolTargetName = (typeof POOL_TARGET_NAMES)[number];
 export const POOL_WORKLOAD_NAMES = ["single", "pipelined"] as const;
 export type PoolWorkloadName = (typeof POOL_WORKLOAD_NAMES)[number];

@@ -5,7 +5,7 @@
  * a proxy here has one port, passed as both of RunningTarget's ports.
  */
 import { join } from "node:path";
-import type { Checkout } from "../baseline.ts";
+import { type Checkout, THIS_CHECKOUT } from "../baseline.ts";
 import { freePort } from "../net.ts";
 import { run, startProcessTarget } from "../targets/process-target.ts";
 import type { Probe, RunningTarget } from "../targets/target.ts";
@@ -40,15 +40,19 @@ export const direct: PoolTargetKind = {
   },
 };
 
-/** WarrenShape is what differs between the warren targets: tunnel, or a pool of some size and mode. */
-type WarrenShape = { mode: "tunnel" } | { mode: "pool"; maxPerBackend: number; multiplex: boolean };
+/**
+ * WarrenShape is what differs between the warren targets: tunnel, or a pool of some size and mode; and
+ * whether the admin server runs (by default it does, on an ephemeral port here; `admin: false` is the
+ * twin that measures its cost).
+ */
+type WarrenShape = ({ mode: "tunnel" } | { mode: "pool"; maxPerBackend: number; multiplex: boolean }) & { admin?: boolean };
 
 /** warrenKind: warren in front of Redis, from the run's checkout, or from `base` for a baseline twin. */
 function warrenKind(name: PoolTargetName, shape: WarrenShape, base: Checkout | null = null): PoolTargetKind {
   const notes =
-    shape.mode === "tunnel"
+    (shape.mode === "tunnel"
       ? "mode tunnel: one Redis connection per client"
-      : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`;
+      : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`) + (shape.admin === false ? ", [admin] enabled = false" : "");
   const fullName = `${name}${base?.suffix ?? ""}`;
   return {
     name: fullName,
@@ -68,7 +72,9 @@ function warrenKind(name: PoolTargetName, shape: WarrenShape, base: Checkout | n
       if (shape.mode === "pool") {
         listener.pool = { maxPerBackend: shape.maxPerBackend, multiplex: shape.multiplex, framer: { kind: "resp" } };
       }
-      const config = { log: { level: "warn", access: false }, shutdown: { drainTimeoutMs: 0 }, listeners: [listener] };
+      // This checkout's warren runs its admin server as by default (port 0: never another warren's 9510); an older checkout may not know [admin].
+      const admin = c.dir !== THIS_CHECKOUT.dir ? {} : { admin: shape.admin === false ? { enabled: false } : { listen: "127.0.0.1:0" } };
+      const config = { ...admin, log: { level: "warn", access: false }, shutdown: { drainTimeoutMs: 0 }, listeners: [listener] };
       const configPath = join(dir, "warren.json");
       await Bun.write(configPath, JSON.stringify(config, null, 2));
       const profileName = `${fullName.replace(":", "-")}-${port}`;
@@ -83,6 +89,8 @@ export const warrenTunnel = warrenKind("warren-1:1", { mode: "tunnel" });
 export const warrenPoolExclusive = warrenKind("warren-pool-excl", { mode: "pool", maxPerBackend: 8, multiplex: false });
 export const warrenPoolMux1 = warrenKind("warren-pool-mux1", { mode: "pool", maxPerBackend: 1, multiplex: true });
 export const warrenPoolMux2 = warrenKind("warren-pool-mux2", { mode: "pool", maxPerBackend: 2, multiplex: true });
+/** warren-pool-mux1 without its admin server: paired with it, what the admin server costs the pool (issue 10: ≤ 2% of unpipelined req/s). */
+export const warrenPoolMux1NoAdmin = warrenKind("warren-pool-mux1-noadmin", { mode: "pool", maxPerBackend: 1, multiplex: true, admin: false });
 
 /** How long twemproxy waits for a server's reply before it fails the request, in ms (its `timeout`). */
 const TWEMPROXY_TIMEOUT_MS = 400;
@@ -120,4 +128,4 @@ pool:
   },
 };
 
-export const POOL_TARGETS: readonly PoolTargetKind[] = [direct, warrenTunnel, warrenPoolExclusive, warrenPoolMux1, warrenPoolMux2, twemproxy];
+export const POOL_TARGETS: readonly PoolTargetKind[] = [direct, warrenTunnel, warrenPoolExclusive, warrenPoolMux1, warrenPoolMux1NoAdmin, warrenPoolMux2, twemproxy];

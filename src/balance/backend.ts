@@ -1,5 +1,8 @@
 import { CONNECT_BUCKETS, Histogram } from "../metrics/histogram.ts";
 
+/** A backend's runtime admin state: in rotation, draining (DRAIN), or disabled for maintenance (MAINT). */
+export type AdminState = "ready" | "drain" | "maint";
+
 /** Where a backend listens, as parsed from "HOST:PORT" in the config. */
 export interface BackendAddress {
   readonly host: string;
@@ -23,8 +26,14 @@ export class Backend {
   weight: number;
   /** Concurrent sessions allowed; 0 means unlimited. */
   maxConnections: number;
-  /** Draining: no new sessions, live ones continue. */
+  /** Draining (the config's `drain`): no new sessions, live ones continue. */
   drain: boolean;
+  /**
+   * The runtime state set over the admin API (src/admin): "drain" and "maint" take no new sessions,
+   * live ones continue. Kept apart from `drain`, which a reload rewrites from the config, so it
+   * survives reloads for as long as the backend stays in the config (the record is kept).
+   */
+  adminState: AdminState = "ready";
   /** Health as decided by src/health (passive and active); a backend starts healthy. */
   healthy = true;
   /** Sessions currently using this backend (connecting or relaying). */
@@ -114,7 +123,7 @@ export class Backend {
 
   /** Healthy, not draining and weighted: in rotation, full or not. */
   takesSessions(): boolean {
-    return this.healthy && !this.drain && this.weight > 0;
+    return this.healthy && !this.drain && this.adminState === "ready" && this.weight > 0;
   }
 
   /** At a limit that frees up as sessions end or connects settle: worth queueing for. */

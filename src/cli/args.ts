@@ -11,12 +11,15 @@ export interface CliArgs {
   backends: string[];
   logLevel: string | null;
   logFormat: string | null;
+  /** --admin HOST:PORT or "off": the admin server's address, overriding [admin] listen (off: none). */
+  admin: string | null;
 }
 
 export const USAGE = `warren — a Bun-native TCP proxy
 
 Usage:
   warren [--config FILE] [--listen HOST:PORT] [--backend HOST:PORT]... [options]
+  warren ctl COMMAND [--admin URL] [--token TOKEN] [--json]   (see warren ctl --help)
 
 With no arguments warren listens on 127.0.0.1:9509 and forwards to 127.0.0.1:9501.
 
@@ -26,6 +29,7 @@ Options:
   -b, --backend HOST:PORT  a backend for that listener (repeat for several)
       --log-level LEVEL    debug | info | warn | error | silent
       --log-format FORMAT  pretty | json | auto
+      --admin HOST:PORT    the admin server's address (default 127.0.0.1:9510), or "off"
       --check              validate the config and exit
   -h, --help               show this help
   -v, --version            show the version
@@ -45,6 +49,7 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
     backends: [],
     logLevel: null,
     logFormat: null,
+    admin: null,
   };
   const errors: ConfigError[] = [];
   /** The first value of each single-valued option, by its long name: a second one is refused, not last-wins. */
@@ -116,6 +121,9 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
         break;
       case "--log-format":
         out.logFormat = once("--log-format", value());
+        break;
+      case "--admin":
+        out.admin = once("--admin", value());
         break;
       default:
         errors.push(new ConfigError(flag, "unknown option (see --help)"));

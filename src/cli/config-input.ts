@@ -46,7 +46,19 @@ export async function readRunInput(args: CliArgs): Promise<RunInput | ConfigErro
     if (args.logFormat !== null) log.format = args.logFormat;
     obj.log = log;
   }
+  if (args.admin !== null && input !== null && typeof input === "object") applyAdminFlag(input as Record<string, unknown>, args.admin);
   return { input, source };
+}
+
+/** --admin overrides [admin]: "off" disables it, HOST:PORT replaces its listen (and counts as configured). */
+function applyAdminFlag(obj: Record<string, unknown>, value: string): void {
+  const admin = { ...(typeof obj.admin === "object" && obj.admin !== null ? obj.admin : {}) } as Record<string, unknown>;
+  if (value === "off") admin.enabled = false;
+  else {
+    admin.listen = value;
+    admin.enabled = true;
+  }
+  obj.admin = admin;
 }
 
 /** A relative `log.file` is relative to the config file, as custom framer modules are, not to the working directory. */

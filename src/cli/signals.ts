@@ -1,11 +1,7 @@
-import { ConfigErrors } from "../errors.ts";
-import type { WarrenConfig } from "../config/schema.ts";
-import type { Logger, LogSettings } from "../log.ts";
+import type { Logger } from "../log.ts";
 import type { ProxyServer } from "../server/server.ts";
-import type { CliArgs } from "./args.ts";
 import { type Launcher, launchers, watchLaunchers } from "./launcher.ts";
-import { logWarnings } from "./output.ts";
-import { prepareRun } from "./prepare.ts";
+import type { ReloadOutcome } from "./reload-run.ts";
 import { statsSummary } from "./stats-line.ts";
 
 /**
@@ -19,9 +15,8 @@ import { statsSummary } from "./stats-line.ts";
  * None of them ends the process abruptly. Installed before the "listening"
  * lines, so a supervisor may signal as soon as it sees one.
  */
-export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, config: WarrenConfig): Promise<number> {
+export function runUntilStopped(proxy: ProxyServer, log: Logger, reload: () => Promise<ReloadOutcome>): Promise<number> {
   const startedAt = performance.now();
-  const running = { log: config.log };
   return new Promise<number>((resolve) => {
     let stopping = false;
     let stopWatching = (): void => {};
@@ -42,7 +37,7 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
     process.on("SIGTERM", () => stop({ signal: "SIGTERM" }));
     process.on("SIGINT", () => stop({ signal: "SIGINT" }));
     process.on("SIGHUP", () => {
-      if (!stopping) void reload(proxy, args, log, running);
+      if (!stopping) void reload();
     });
     process.on("SIGUSR1", () => reopenLog(log));
     process.on("SIGUSR2", () => log.info("stats", statsSummary(proxy.stats(), performance.now() - startedAt)));
@@ -52,34 +47,6 @@ export function runUntilStopped(proxy: ProxyServer, args: CliArgs, log: Logger, 
       stop({ signal: null, reason: "launcher exited" });
     });
   });
-}
-
-/** reload re-reads the config through the same checks as the start; an invalid one is reported and the running config stays. */
-async function reload(proxy: ProxyServer, args: CliArgs, log: Logger, running: { log: LogSettings }): Promise<void> {
-  const next = await prepareRun(args);
-  if (next instanceof ConfigErrors) {
-    // `source` is the file, with LINE:COL for a syntax error.
-    log.error("reload rejected: config invalid, keeping the running config", { source: next.source, errors: next.errors.map((e) => e.message) });
-    // The multi-line message is for people: in JSON mode every line stays a JSON line.
-    if (!log.json) process.stderr.write(`${next.message}\n`);
-    return;
-  }
-  // The new level and format apply from the reload's own lines on; undone if the reload fails.
-  const before = running.log;
-  log.configure(next.config.log.level, next.config.log.format);
-  try {
-    proxy.reload(next.config);
-  } catch (err) {
-    log.configure(before.level, before.format);
-    log.error("reload failed, keeping the running config", { error: err instanceof Error ? err.message : String(err) });
-    return;
-  }
-  running.log = next.config.log;
-  const previousFile = log.filePath;
-  const problem = log.apply(next.config.log);
-  if (problem !== null) log.error("log.file not changed", { error: problem, file: previousFile });
-  logWarnings(log, next);
-  log.info("reloaded", { listeners: next.config.listeners.length });
 }
 
 function reopenLog(log: Logger): void {

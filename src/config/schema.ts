@@ -154,6 +154,23 @@ export interface WarrenConfig {
   };
   readonly listeners: readonly ListenerConfig[];
   readonly dns: DnsConfig;
+  readonly admin: AdminConfig;
+}
+
+/** AdminConfig is the `[admin]` table: the HTTP server for metrics, probes, the runtime API and the dashboard (src/admin). */
+export interface AdminConfig {
+  /** Whether warren runs an admin server at all (`--admin off` sets false). Default true. */
+  readonly enabled: boolean;
+  /** "HOST:PORT" it listens on; port 0 picks one. Default 127.0.0.1:9510. */
+  readonly listen: HostPort;
+  /**
+   * Whether `listen` was given (in the file or by `--admin`) rather than the built-in default: a taken
+   * default is a warning (a second warren on the host runs without one), a taken configured address a
+   * start failure.
+   */
+  readonly listenConfigured: boolean;
+  /** The bearer token state changes need (from `token`, `tokenFile` or WARREN_ADMIN_TOKEN), at least 16 characters; null for none. Default null. */
+  readonly token: string | null;
 }
 
 /** ResolveMode: which of a backend name's addresses become backends. */

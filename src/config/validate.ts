@@ -12,8 +12,9 @@ import { readRouteSettings, ROUTE_LISTENER_KEYS } from "./validate-routes.ts";
 import { readSocketMode, UNIX_LISTENER_KEYS } from "./validate-unix.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
+import { type Env, readAdmin } from "./validate-admin.ts";
 
-const TOP_KEYS = ["log", "shutdown", "listeners", "dns", "workers"] as const;
+const TOP_KEYS = ["log", "shutdown", "listeners", "dns", "workers", "admin"] as const;
 const DNS_KEYS = ["servers", "timeoutMs"] as const;
 const LOG_KEYS = ["level", "format", "access", "file"] as const;
 const SHUTDOWN_KEYS = ["drainTimeoutMs"] as const;
@@ -45,7 +46,7 @@ const L = DEFAULTS.listener;
  * validateConfig turns untrusted input (a parsed TOML/JSON file, or flags) into
  * a WarrenConfig, or returns every problem found, each with its key path.
  */
-export function validateConfig(input: unknown, source = "config"): WarrenConfig | ConfigErrors {
+export function validateConfig(input: unknown, source = "config", env: Env = process.env): WarrenConfig | ConfigErrors {
   const r = new Reader();
   const top = r.object(input, "", TOP_KEYS) ?? {};
 
@@ -64,6 +65,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
 
   const dns = readDns(r, top.dns);
   const workers = readWorkers(r, top.workers, DEFAULTS.workers);
+  const admin = readAdmin(r, top.admin, env);
 
   const listeners: ListenerConfig[] = [];
   if (!Array.isArray(top.listeners) || top.listeners.length === 0) {
@@ -78,7 +80,7 @@ export function validateConfig(input: unknown, source = "config"): WarrenConfig 
   }
 
   if (r.errors.length > 0) return new ConfigErrors(r.errors, source);
-  const config: WarrenConfig = { workers, log, shutdown, listeners, dns };
+  const config: WarrenConfig = { workers, log, shutdown, listeners, dns, admin };
   VALIDATED.add(config);
   return config;
 }

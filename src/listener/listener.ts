@@ -1,6 +1,6 @@
 import type { Socket, SocketHandler, SocketListener, TCPSocketListener } from "bun";
 import { AccessList } from "../access/cidr.ts";
-import { Backend } from "../balance/backend.ts";
+import { type AdminState, Backend } from "../balance/backend.ts";
 import type { Balancer } from "../balance/balancer.ts";
 import { createBalancer } from "../balance/index.ts";
 import { formatHostPort } from "../config/host-port.ts";
@@ -455,6 +455,18 @@ export class Listener implements BackendGroup {
     this.balancer = createBalancer(config.balance, this.backends);
   }
 
+  /**
+   * setAdminState sets the runtime admin state of every backend record at `address` (the default
+   * route's and each SNI route's) and says how many there were; re-enabling one may admit queued clients.
+   */
+  setAdminState(address: string, state: AdminState): number {
+    let n = 0;
+    for (const b of this.backends) if (b.key === address) (b.adminState = state), n++;
+    for (const r of this.routes?.routes ?? []) for (const b of r.backends) if (b.key === address) (b.adminState = state), n++;
+    if (n > 0 && state === "ready") this.mode.onSlotFreed();
+    return n;
+  }
+
   stats(): ListenerStats {
     const c = this.counters;
     const m = this.mode.stats();
@@ -500,6 +512,7 @@ function backendStats(b: Backend): ListenerStats["backends"][number] {
         from: b.from,
         weight: b.weight,
         drain: b.drain,
+        adminState: b.adminState,
         healthy: b.healthy,
         active: b.active,
         connecting: b.connecting,

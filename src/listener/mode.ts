@@ -35,6 +35,15 @@ export interface Mode {
   update(config: ListenerConfig): void;
   /** stats is the mode's part of the listener's stats. */
   stats(): ModeStats;
+  /** liveSessions lists the clients alive now, for the admin API's sessions listing (made on request only). */
+  liveSessions(): LiveSession[];
+}
+
+/** LiveSession is a live client as its record would read if it ended now, and where it is in its life. */
+export interface LiveSession {
+  readonly record: SessionRecord;
+  /** The session's state (tunnel: new, queued, connecting, open; pool: open, draining). */
+  readonly state: string;
 }
 
 /** BindOptions is where and how a listener listens: a TCP address, or a unix socket file. */

@@ -19,6 +19,12 @@ export interface MetricsSnapshot {
   readonly process: ProcessSample;
   /** An extra label for every listener, backend and server series (e.g. worker="1"), or none. */
   readonly extraLabels?: { readonly names: readonly string[]; readonly values: readonly string[] };
+  /**
+   * Several stats in one exposition, each with its own extra labels (a supervisor's `?per_worker=1`:
+   * one part per worker, labelled worker="i"); each family is written once with every part's series.
+   * When given, `stats` and `extraLabels` are used only for the process families.
+   */
+  readonly parts?: readonly { readonly stats: ProxyStats; readonly extraLabels: { readonly names: readonly string[]; readonly values: readonly string[] } }[];
 }
 
 /**
@@ -51,17 +57,19 @@ interface Labelled {
 
 /** renderSnapshot renders one exposition from a snapshot (a supervisor can pass its workers' aggregated stats). */
 export function renderSnapshot(snap: MetricsSnapshot): string {
-  const extraNames = snap.extraLabels?.names ?? [];
-  const extraValues = snap.extraLabels?.values ?? [];
-  const seen = new Set<string>();
   const listeners: Labelled[] = [];
-  for (const l of snap.stats.listeners) {
-    // A listener retired by a reload may share its name with the one that replaced it: the live one is listed first and wins.
-    if (seen.has(l.name)) continue;
-    seen.add(l.name);
-    const labels = labelPairs(["proxy", ...extraNames], [l.name, ...extraValues]);
-    const servers = serversOf(l).map((b) => ({ b, labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]) }));
-    listeners.push({ l, labels, servers });
+  for (const part of snap.parts ?? [{ stats: snap.stats, extraLabels: snap.extraLabels }]) {
+    const extraNames = part.extraLabels?.names ?? [];
+    const extraValues = part.extraLabels?.values ?? [];
+    const seen = new Set<string>();
+    for (const l of part.stats.listeners) {
+      // A listener retired by a reload may share its name with the one that replaced it: the live one is listed first and wins.
+      if (seen.has(l.name)) continue;
+      seen.add(l.name);
+      const labels = labelPairs(["proxy", ...extraNames], [l.name, ...extraValues]);
+      const servers = serversOf(l).map((b) => ({ b, labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]) }));
+      listeners.push({ l, labels, servers });
+    }
   }
   const w = new TextWriter();
   frontend(w, listeners);
@@ -184,12 +192,13 @@ function processFamilies(w: TextWriter, snap: MetricsSnapshot): void {
 }
 
 /**
- * stateOf is the server's state as HAProxy names it. MAINT (disabled at runtime) has no field in the
- * stats yet, so it is never reported; DOWN wins over DRAIN, as in HAProxy.
+ * stateOf is the server's state as HAProxy names it: MAINT (disabled over the admin API) wins over
+ * everything, then DOWN over DRAIN (the config's `drain` or the admin API's), as in HAProxy.
  */
-function stateOf(b: BackendStats): ServerState {
+export function stateOf(b: BackendStats): ServerState {
+  if (b.adminState === "maint") return "MAINT";
   if (!b.healthy) return "DOWN";
-  if (b.drain) return "DRAIN";
+  if (b.drain || b.adminState === "drain") return "DRAIN";
   return "UP";
 }
 

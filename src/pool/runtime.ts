@@ -3,7 +3,7 @@ import type { Backend } from "../balance/backend.ts";
 import type { ListenerConfig } from "../config/schema.ts";
 import type { EndCode, FailureCode } from "../errors.ts";
 import type { Listener } from "../listener/listener.ts";
-import type { BindOptions, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
+import type { BindOptions, LiveSession, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
 import type { PoolStats } from "../stats.ts";
 import { BackendPool } from "./backend-pool.ts";
 import { poolClientHandlers, startClient } from "./client-handlers.ts";
@@ -239,6 +239,10 @@ export class PoolRuntime implements Mode {
       closeClient(c);
     }
     for (const pool of this.pools.values()) pool.close();
+  }
+
+  liveSessions(): LiveSession[] {
+    return [...this.clients].map((c) => ({ record: record(c), state: c.state }));
   }
 
   stats(): ModeStats {

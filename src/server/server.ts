@@ -3,7 +3,8 @@ import type { ListenerConfig, WarrenConfig } from "../config/schema.ts";
 import { asValidConfig } from "../config/validate.ts";
 import { ConfigErrors, listenErrorCode, ProxyError } from "../errors.ts";
 import { Listener } from "../listener/listener.ts";
-import type { SessionRecord } from "../listener/mode.ts";
+import type { LiveSession, SessionRecord } from "../listener/mode.ts";
+import type { AdminState } from "../balance/backend.ts";
 import type { Preamble } from "../listener/preamble.ts";
 import { preambleFor } from "../listener/proxy-preamble.ts";
 import { Logger } from "../log.ts";
@@ -111,6 +112,38 @@ export class ProxyServer {
       for (const [code, n] of Object.entries(l.errors)) errors[code] = (errors[code] ?? 0) + n;
     }
     return { sessions, sessionsTotal, bytesFromClients: fromClients, bytesFromBackends: fromBackends, errors, eventLoopDelayMs: this.sweep.loopDelayMs, listeners };
+  }
+
+  /**
+   * setBackendState sets a backend's runtime admin state (src/admin): "drain" or "maint" take it out of
+   * rotation for new sessions (live ones continue), "ready" puts it back. It lives on the backend's
+   * record, so it survives reloads while the backend stays in the config. An unknown listener or address
+   * is an error value, not a throw.
+   */
+  setBackendState(listener: string, address: string, state: AdminState): { backends: number } | { code: "NO_SUCH_LISTENER" | "NO_SUCH_BACKEND"; message: string } {
+    const l = this.listeners.get(listener);
+    if (l === undefined) return { code: "NO_SUCH_LISTENER", message: `no listener named ${JSON.stringify(listener)}; listeners: ${[...this.listeners.keys()].join(", ")}` };
+    const n = l.setAdminState(address, state);
+    if (n === 0) return { code: "NO_SUCH_BACKEND", message: `listener ${JSON.stringify(listener)} has no backend ${JSON.stringify(address)}; backends: ${l.backends.map((b) => b.key).join(", ")}` };
+    this.log.info("backend state set", { listener, backend: address, state });
+    return { backends: n };
+  }
+
+  /** liveSessions lists the live clients of one listener, or of every listener (retired ones too), by listener name. */
+  liveSessions(listener?: string): { listener: string; session: LiveSession }[] {
+    const out: { listener: string; session: LiveSession }[] = [];
+    for (const l of this.allListeners()) {
+      if (listener !== undefined && l.config.name !== listener) continue;
+      for (const session of l.mode.liveSessions()) out.push({ listener: l.config.name, session });
+    }
+    return out;
+  }
+
+  /** readiness is null when every listener is bound and warren is not shutting down, else why not (for /readyz). */
+  readiness(): string | null {
+    if (this.stopping) return "draining: warren is shutting down";
+    for (const l of this.listeners.values()) if (!l.accepting) return `listener ${JSON.stringify(l.config.name)} is not accepting`;
+    return null;
   }
 
   /**

@@ -2,13 +2,13 @@ import type { Socket, SocketListener, TCPSocketListener } from "bun";
 import type { ListenerConfig } from "../config/schema.ts";
 import type { EndCode } from "../errors.ts";
 import type { Listener } from "../listener/listener.ts";
-import type { BindOptions, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
+import type { BindOptions, LiveSession, Mode, ModeKind, ModeStats } from "../listener/mode.ts";
 import { Ring } from "../util/ring.ts";
 import { clientHandlers, startSession } from "./client-handlers.ts";
 import type { PreambleState } from "../listener/preamble.ts";
 import { admitWaiting } from "./dispatch.ts";
 import { finishSession } from "./lifecycle.ts";
-import type { Session } from "./session.ts";
+import { record, type Session } from "./session.ts";
 import { sweepSessions } from "./sweep.ts";
 
 /** Which tunnel mode a listening socket belongs to, for an accepted socket's `open`. */
@@ -75,6 +75,10 @@ export class TunnelMode implements Mode {
   notePeak(s: Session): void {
     const peak = Math.max(s.toBackend.peakBytes, s.toClient.peakBytes);
     if (peak > this.peakQueued) this.peakQueued = peak;
+  }
+
+  liveSessions(): LiveSession[] {
+    return [...this.sessions].map((s) => ({ record: record(s), state: s.state }));
   }
 
   stats(): ModeStats {

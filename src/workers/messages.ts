@@ -1,3 +1,6 @@
+import type { AdminError, SessionView } from "../admin/runtime.ts";
+import type { AdminState } from "../balance/backend.ts";
+import type { ProcessSample } from "../metrics/process.ts";
 import type { ProxyStats } from "../stats.ts";
 
 /*
@@ -12,7 +15,10 @@ export type ToWorker =
   | { readonly type: "reload"; readonly id: number; readonly input: unknown; readonly source: string; readonly baseDir: string | undefined }
   | { readonly type: "stop"; readonly graceful: boolean }
   | { readonly type: "reopen-log" }
-  | { readonly type: "stats"; readonly id: number };
+  | { readonly type: "stats"; readonly id: number }
+  /** The admin API (src/admin), forwarded to every worker: live sessions, and a backend's runtime state. */
+  | { readonly type: "sessions"; readonly id: number; readonly listener: string | null }
+  | { readonly type: "backend-state"; readonly id: number; readonly listener: string; readonly address: string; readonly state: AdminState };
 
 /** Worker → supervisor. */
 export type FromWorker =
@@ -20,7 +26,9 @@ export type FromWorker =
   /** The start failed: exitCode 2 for a config the worker rejected, 1 for a listener that could not bind. */
   | { readonly type: "failed"; readonly exitCode: number; readonly error: string }
   | { readonly type: "reloaded"; readonly id: number; readonly error: string | null }
-  | { readonly type: "stats"; readonly id: number; readonly stats: ProxyStats };
+  | { readonly type: "stats"; readonly id: number; readonly stats: ProxyStats; readonly process: ProcessSample }
+  | { readonly type: "sessions"; readonly id: number; readonly sessions: SessionView[] }
+  | { readonly type: "backend-state"; readonly id: number; readonly result: { backends: number } | AdminError };
 
 /** The environment variable that makes a warren process a worker ("INDEX/COUNT"). */
 export const WORKER_ENV = "WARREN_WORKER";

@@ -5,6 +5,10 @@ import { statsSummary } from "../cli/stats-line.ts";
 import { ConfigErrors } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProxyStats } from "../stats.ts";
+import type { ProcessSample } from "../metrics/process.ts";
+import type { AdminState } from "../balance/backend.ts";
+import type { AdminError } from "../admin/runtime.ts";
+import { configErrorBody } from "../cli/reload-run.ts";
 import { aggregateStats } from "../util/aggregate-stats.ts";
 import { type FromWorker, type ToWorker, WORKER_ENV } from "./messages.ts";
 
@@ -115,29 +119,66 @@ export class Supervisor {
 
   private readonly startedAt = performance.now();
 
-  /** stats asks every running worker for its stats: their sum, and each one's. */
-  async stats(): Promise<{ total: ProxyStats; perWorker: { worker: number; stats: ProxyStats }[] } | null> {
-    const id = ++this.nextId;
-    const answers = await this.ask(id, { type: "stats", id });
+  /** stats asks every running worker for its stats: their sum, and each one's (with its process figures). */
+  async stats(): Promise<{ total: ProxyStats; perWorker: { worker: number; stats: ProxyStats; process: ProcessSample }[] } | null> {
+    const answers = await this.request((id) => ({ type: "stats", id }));
     // In worker order, whatever order the answers came in; a worker restarting just now is left out.
-    const perWorker = [...answers].sort(([a], [b]) => a - b).flatMap(([index, a]) => (a.type === "stats" ? [{ worker: index, stats: a.stats }] : []));
+    const perWorker = [...answers].sort(([a], [b]) => a - b).flatMap(([index, a]) => (a.type === "stats" ? [{ worker: index, stats: a.stats, process: a.process }] : []));
     return perWorker.length === 0 ? null : { total: aggregateStats(perWorker.map((w) => w.stats)), perWorker };
+  }
+
+  /** request sends one question to every running worker (a fresh id each time) and resolves with their answers, by worker index. */
+  request(make: (id: number) => ToWorker): Promise<Map<number, FromWorker>> {
+    const id = ++this.nextId;
+    return this.ask(id, make(id));
+  }
+
+  /** Backend states set over the admin API, by listener and address: a worker that restarts gets them again. */
+  private readonly adminStates = new Map<string, { listener: string; address: string; state: AdminState }>();
+
+  /**
+   * setBackendState has every worker set a backend's admin state; the first error any worker gives is
+   * the answer (they all run the same config, so they agree). Remembered for workers that restart.
+   */
+  async setBackendState(listener: string, address: string, state: AdminState): Promise<{ backends: number } | AdminError> {
+    const answers = await this.request((id) => ({ type: "backend-state", id, listener, address, state }));
+    let backends = 0;
+    for (const a of answers.values()) {
+      if (a.type !== "backend-state") continue;
+      if ("code" in a.result) return a.result;
+      backends += a.result.backends;
+    }
+    if (answers.size === 0) return { code: "NO_WORKERS", message: "no worker is running just now (restarting); try again" };
+    const key = `${listener}\0${address}`;
+    if (state === "ready") this.adminStates.delete(key);
+    else this.adminStates.set(key, { listener, address, state });
+    return { backends };
+  }
+
+  /** Whether SIGTERM (or SIGINT) has started the drain, for /readyz. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Workers running now. */
+  get running(): number {
+    return this.slots.filter((s) => s.proc !== null && s.pid !== 0).length;
   }
 
   /**
    * reload re-reads the config, validates it once, and has every worker apply it. All or none: if one
    * worker rejects it, the others are given the running config back.
    */
-  async reload(): Promise<void> {
+  async reload(): Promise<{ listeners: string[] } | AdminError> {
     const next = await prepareRun(this.args);
     if (next instanceof ConfigErrors) {
       this.log.error("reload rejected: config invalid, keeping the running config", { source: next.source, errors: next.errors.map((e) => e.message) });
       if (!this.log.json) process.stderr.write(`${next.message}\n`);
-      return;
+      return configErrorBody(next);
     }
     if (next.config.workers !== this.workers) {
       this.log.error("reload rejected: workers cannot change on reload; restart warren to change it", { running: this.workers, new: next.config.workers });
-      return;
+      return { code: "RELOAD_REJECTED", message: `workers cannot change on reload (running ${this.workers}, the file says ${next.config.workers}); restart warren to change it` };
     }
     const id = ++this.nextId;
     const baseDir = configDir(this.args.configPath);
@@ -149,12 +190,13 @@ export class Supervisor {
       this.log.error("reload failed, keeping the running config in every worker", { errors });
       const undo = ++this.nextId;
       await this.ask(undo, { type: "reload", id: undo, input: this.current.input, source: this.current.source, baseDir }, back);
-      return;
+      return { code: "RELOAD_FAILED", message: errors.map((e) => `worker ${e.worker}: ${e.error}`).join("; ") };
     }
     this.current = next;
     const problem = this.log.apply(next.config.log);
     if (problem !== null) this.log.error("log.file not changed", { error: problem });
     this.log.info("reloaded", { workers: this.workers, listeners: next.config.listeners.map((l) => l.name) });
+    return { listeners: next.config.listeners.map((l) => l.name) };
   }
 
   private spawn(slot: Slot): Promise<{ exitCode: number; error: string } | null> {
@@ -172,6 +214,8 @@ export class Supervisor {
             slot.startedAt = performance.now();
             if (slot.restarts > 0) this.log.info("worker restarted", { worker: slot.index, pid: m.pid, restarts: slot.restarts });
             else this.log.info("worker started", { worker: slot.index, pid: m.pid });
+            // A restarted worker starts from the config: give it the backend states set at runtime (id 0: no answer awaited).
+            for (const a of this.adminStates.values()) proc.send({ type: "backend-state", id: 0, ...a } satisfies ToWorker);
             return settle(null);
           }
           if (m.type === "failed") return settle({ exitCode: m.exitCode, error: `worker ${slot.index}: ${m.error}` });
@@ -245,7 +289,7 @@ export class Supervisor {
   }
 
   private answer(index: number, m: FromWorker): void {
-    if (m.type !== "reloaded" && m.type !== "stats") return;
+    if (m.type !== "reloaded" && m.type !== "stats" && m.type !== "sessions" && m.type !== "backend-state") return;
     const w = this.waiting.get(m.id);
     if (w === undefined) return;
     w.answers.set(index, m);

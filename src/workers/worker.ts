@@ -1,4 +1,6 @@
 import { prepareInput } from "../cli/prepare.ts";
+import { sessionView } from "../admin/sessions.ts";
+import { sampleProcess } from "../metrics/process.ts";
 import { ConfigErrors } from "../errors.ts";
 import { Logger } from "../log.ts";
 import { ProxyServer } from "../server/server.ts";
@@ -76,7 +78,16 @@ export function runWorker(): Promise<number> {
           return;
         }
         case "stats":
-          if (proxy !== null) send({ type: "stats", id: m.id, stats: proxy.stats() });
+          if (proxy !== null) send({ type: "stats", id: m.id, stats: proxy.stats(), process: sampleProcess() });
+          return;
+        case "sessions": {
+          if (proxy === null) return;
+          const now = performance.now();
+          const sessions = proxy.liveSessions(m.listener ?? undefined).map((x) => ({ ...sessionView(x.listener, x.session, now), worker: index }));
+          return send({ type: "sessions", id: m.id, sessions });
+        }
+        case "backend-state":
+          if (proxy !== null) send({ type: "backend-state", id: m.id, result: proxy.setBackendState(m.listener, m.address, m.state) });
           return;
       }
     });

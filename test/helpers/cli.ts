@@ -33,9 +33,20 @@ export interface SpawnOptions {
   command?: readonly string[];
   /** How long the whole run (runWarren) or start-up (startWarren) may take. */
   timeoutMs?: number;
+  /** "as-configured": leave the admin server to the config and the default (no `--admin off` added). */
+  admin?: "off" | "as-configured";
 }
 
 const live = new Set<Subprocess>();
+
+/**
+ * withAdmin gives a warren run `--admin off` unless the test chose an admin address itself: tests run in
+ * parallel, and none may depend on the default 127.0.0.1:9510 being free (nor clash on it).
+ */
+export function withAdmin(args: readonly string[]): readonly string[] {
+  if (args[0] === "ctl" || args.some((a) => a === "--admin" || a.startsWith("--admin=") || a === "--check")) return args;
+  return [...args, "--admin", "off"];
+}
 
 /** Pids of warren processes started below a launcher, which Bun does not know as children. */
 const grandchildren = new Set<number>();
@@ -66,7 +77,7 @@ export function processRuns(pid: number): boolean {
 
 /** runWarren runs warren to completion (for --help, --check, bad configs) and returns what it printed. */
 export async function runWarren(args: readonly string[], options: SpawnOptions = {}): Promise<RunResult> {
-  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...args], {
+  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...(options.admin === "as-configured" ? args : withAdmin(args))], {
     cwd: ROOT,
     stdin: "ignore",
     stdout: "pipe",
@@ -257,7 +268,7 @@ export class WarrenProcess implements AsyncDisposable {
 
 /** spawnWarren starts warren and returns at once (use startWarren to wait until it listens). */
 export function spawnWarren(args: readonly string[], options: SpawnOptions = {}): WarrenProcess {
-  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...args], {
+  const proc = Bun.spawn([...(options.command ?? WARREN_FROM_SOURCE), ...(options.admin === "as-configured" ? args : withAdmin(args))], {
     cwd: ROOT,
     stdin: "ignore",
     stdout: "pipe",

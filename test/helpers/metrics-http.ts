@@ -1,40 +1,4 @@
-/**
- * A tiny HTTP endpoint serving renderMetrics for tests and the bench: warren's own admin server is
- * built elsewhere; this is only what a scraper needs (GET /metrics), on 127.0.0.1 and an ephemeral port.
- */
-import type { ProxyServer } from "../../src/index.ts";
-import { CONTENT_TYPE, renderMetrics } from "../../src/metrics/index.ts";
-
-export interface MetricsEndpoint extends AsyncDisposable {
-  readonly port: number;
-  readonly url: string;
-  /** Scrapes served so far. */
-  readonly scrapes: number;
-}
-
-export function serveMetrics(proxy: ProxyServer): MetricsEndpoint {
-  let scrapes = 0;
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(req) {
-      if (new URL(req.url).pathname !== "/metrics") return new Response("not found", { status: 404 });
-      scrapes++;
-      return new Response(renderMetrics(proxy), { headers: { "content-type": CONTENT_TYPE } });
-    },
-  });
-  const port = server.port!;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/metrics`,
-    get scrapes() {
-      return scrapes;
-    },
-    async [Symbol.asyncDispose]() {
-      await server.stop(true);
-    },
-  };
-}
+/** Helpers for reading scrapes of warren's admin server (GET /metrics) in tests. */
 
 /** promtoolCheck runs `promtool check metrics` on a scrape; returns its exit code and what it said. */
 export function promtoolCheck(text: string): { exitCode: number; output: string } {

@@ -49,3 +49,18 @@ test("the compiled binary relays bytes exactly on a fixed port, then exits 0 on 
   expect(await exitsWithin(warren, 5_000)).toBe(0);
   expect(warren.lines.at(-1)).toMatchObject({ msg: "stopped" });
 });
+
+test("the compiled binary serves the dashboard and its assets from inside itself, and answers warren ctl", async () => {
+  using backend = echoBackend();
+  await using warren = await startWarren(["--listen", "127.0.0.1:0", "--backend", backend.address, "--admin", "127.0.0.1:0", "--log-format", "json"], { command: [binary] });
+  const url = String(warren.lines.find((l) => l.msg === "admin listening")!.url);
+  const page = await fetch(`${url}/`);
+  expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+  const html = await page.text();
+  for (const asset of ["/assets/uplot.js", "/assets/uplot.css", "/assets/app.js", "/assets/app.css"]) {
+    expect(html).toContain(asset);
+    const r = await fetch(`${url}${asset}`);
+    expect([asset, r.status, (await r.text()).length > 100]).toEqual([asset, 200, true]);
+  }
+  expect(await runWarren(["ctl", "health", "--admin", url], { command: [binary] })).toEqual({ code: 0, stdout: "ok\n", stderr: "" });
+});

@@ -13,7 +13,7 @@ const EXAMPLE = await Bun.file(`${ROOT}warren.example.toml`).text();
 
 test("every flag --help shows, long and short, is in the README's flag table", () => {
   const flags = [...USAGE.matchAll(/^\s+(?:(-\w), )?(--[\w-]+)/gm)].map((m) => ({ short: m[1], long: m[2]! }));
-  expect(flags.map((f) => f.long)).toEqual(["--config", "--listen", "--backend", "--log-level", "--log-format", "--check", "--help", "--version"]);
+  expect(flags.map((f) => f.long)).toEqual(["--config", "--listen", "--backend", "--log-level", "--log-format", "--admin", "--check", "--help", "--version"]);
   for (const { short, long } of flags) {
     const row = README.split("\n").find((l) => l.startsWith(`| \`${long}`));
     expect(row, `README row for ${long}`).toBeDefined();

@@ -11,6 +11,7 @@ const NOTHING: CliArgs = {
   backends: [],
   logLevel: null,
   logFormat: null,
+  admin: null,
 };
 
 function parsed(argv: string[]): CliArgs {

@@ -253,6 +253,7 @@ test("a minimal config gets every default", () => {
     workers: 1,
     log: { level: "info", format: "auto", access: true, file: null },
     shutdown: { drainTimeoutMs: 30_000 },
+    admin: { enabled: true, listen: { host: "127.0.0.1", port: 9510 }, listenConfigured: false, token: null },
     listeners: [
       {
         name: "127.0.0.1:9509",
