@@ -30,13 +30,25 @@ export interface TestDns extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** A free UDP port on loopback (dnsmasq binds TCP on it too; a clash shows as a failed start). */
-function freeUdpPort(): Promise<number> {
-  return Bun.udpSocket({ hostname: "127.0.0.1", port: 0 }).then((s) => {
-    const port = s.port;
-    s.close();
-    return port;
-  });
+/**
+ * A port free for both UDP and TCP on loopback (dnsmasq binds both), picked below the kernel's ephemeral
+ * range (/proc/sys/net/ipv4/ip_local_port_range, 32768+ here): a port taken from the ephemeral range and
+ * released can be handed to any outgoing connection of a busy test run before dnsmasq binds it.
+ */
+async function freeUdpPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      const udp = await Bun.udpSocket({ hostname: "127.0.0.1", port });
+      udp.close();
+      const tcp = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      tcp.stop(true);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error("no port free for both UDP and TCP below the ephemeral range");
 }
 
 export async function startDns(hosts: Record<string, string[]>, srv: readonly SrvSpec[] = []): Promise<TestDns> {
