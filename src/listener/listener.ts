@@ -14,6 +14,8 @@ import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
+import { serverTlsOf } from "../edge/tls-load.ts";
+import { rawHandlers, TlsStage } from "./tls-stage.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
 import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
@@ -97,6 +99,8 @@ export class Listener implements BackendGroup {
   private readonly preambles = new Set<PreambleState>();
   /** The mode's own handlers and start, kept so a reload can put the preamble stage in front of them. */
   private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
+  /** TLS termination (listeners with `tls`): upgrades each accepted socket; null without tls. */
+  private tlsStage: TlsStage<never> | null = null;
   /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
   private staged = false;
   /** Refused clients, logged at most once per reason per second (the counters count every one). */
@@ -223,13 +227,24 @@ export class Listener implements BackendGroup {
    */
   handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
     this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
+    if (this.config.tls !== null) {
+      // Validation refuses tls beside a byte preamble (PROXY header, routes): the TLS stage is the only one.
+      const stage = new TlsStage(serverTlsOf(this.config.tls), own, this.preambleHost(start));
+      this.tlsStage = stage as TlsStage<never>;
+      return rawHandlers((raw) => stage.begin(raw)) as SocketHandler<D | null>;
+    }
     if (this.preamble === null) return own;
     this.staged = true;
     return this.stageHandlers(own, start);
   }
 
   private stageHandlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | PreambleState | null> {
-    const host: PreambleHost<D> = {
+    return withPreamble(own, this.preambleHost(start));
+  }
+
+  /** preambleHost is what a stage (preamble or TLS) calls back: admission and the mode's start when done, counting when failed. */
+  private preambleHost<D extends object>(start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): PreambleHost<D> {
+    return {
       current: () => this.preamble,
       began: (state) => {
         this.preambles.add(state);
@@ -276,7 +291,6 @@ export class Listener implements BackendGroup {
         socket.end();
       },
     };
-    return withPreamble(own, host);
   }
 
   /**
@@ -313,6 +327,8 @@ export class Listener implements BackendGroup {
    */
   update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
     this.setPreamble(preamble);
+    // Certificates rotate here: new connections take the files as read for this reload; live ones keep theirs.
+    if (this.tlsStage !== null && config.tls !== null) this.tlsStage.material = serverTlsOf(config.tls);
     // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
     if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;
@@ -339,8 +355,10 @@ export class Listener implements BackendGroup {
 
   /** The shortest timeout this listener enforces on the sweep (its mode's, its preamble's), in ms. */
   shortestTimeoutMs(): number {
-    const mode = this.mode.shortestTimeoutMs();
-    return this.preamble === null ? mode : Math.min(mode, this.preamble.timeoutMs);
+    let shortest = this.mode.shortestTimeoutMs();
+    if (this.preamble !== null) shortest = Math.min(shortest, this.preamble.timeoutMs);
+    if (this.config.tls !== null) shortest = Math.min(shortest, this.config.tls.handshakeTimeoutMs);
+    return shortest;
   }
 
   /** Whether some backend would take clients but for its maxConnections or maxConnectingPerBackend: worth queueing for. */
