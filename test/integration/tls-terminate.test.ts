@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Logger, startProxy } from "../../src/index.ts";
-import { echoBackend } from "../helpers/backends.ts";
+import { echoBackend, floodBackend, stallBackend } from "../helpers/backends.ts";
+import { startRedis } from "../helpers/redis.ts";
 import { randomBytes, sha256 } from "../helpers/client.ts";
 import { eventually } from "../helpers/poll.ts";
 import { portOf } from "../helpers/proxy.ts";
@@ -54,6 +55,69 @@ async function sClient(port: number, args: string[]): Promise<string> {
   await p.exited;
   return out + err;
 }
+
+describe("the relay on a TLS socket", () => {
+  test("backpressure: a TLS client that stops reading pauses the backend; warren queues at most highWaterBytes and a chunk", async () => {
+    const TOTAL = 64 << 20;
+    using backend = floodBackend(TOTAL);
+    await using proxy = await startProxy(tlsListener(backend.address, {}, { highWaterBytes: 256 * 1024 }), quiet);
+    const c = await tlsConnect(portOf(proxy), { serverName: "localhost" });
+    c.socket.pause();
+    // Wait until the queue stops growing: the backend is paused, and nothing more is read from it.
+    let last = -1;
+    const queued = () => proxy.stats().listeners[0]!.queuedBytes;
+    await eventually(async () => {
+      const q = queued();
+      const stable = q === last && q > 0;
+      last = q;
+      await Bun.sleep(50);
+      return stable;
+    }, (x) => x, "the queue to stop growing");
+    expect(queued()).toBeLessThanOrEqual(256 * 1024 + 512 * 1024);
+    c.socket.resume();
+    await c.read(TOTAL, 20_000);
+    expect(c.received().byteLength).toBe(TOTAL);
+  }, 30_000);
+
+  test("backpressure the other way: a backend that stops reading pauses the TLS client's socket, and the client's writes stall", async () => {
+    using backend = stallBackend();
+    await using proxy = await startProxy(tlsListener(backend.address, {}, { highWaterBytes: 256 * 1024 }), quiet);
+    const c = await tlsConnect(portOf(proxy), { serverName: "localhost" });
+    const TOTAL = 256 << 20;
+    let sent = 0;
+    const block = Buffer.alloc(64 * 1024, 0x62);
+    const sending = (async () => {
+      while (sent < TOTAL) {
+        const n = c.socket.write(block);
+        if (n < 0) return;
+        sent += n;
+        if (n < block.byteLength) await Bun.sleep(5);
+      }
+    })();
+    let last = -1;
+    await eventually(async () => {
+      const stable = sent === last && sent > 0;
+      last = sent;
+      await Bun.sleep(100);
+      return stable;
+    }, (x) => x, "the client's writes to stall");
+    // What is in flight is the kernel's buffers on both hops and warren's high-water mark, not the whole upload.
+    expect(sent).toBeLessThan(64 << 20);
+    expect(proxy.stats().listeners[0]!.queuedBytes).toBeLessThanOrEqual(256 * 1024 + 512 * 1024);
+    c.socket.terminate();
+    await sending;
+  }, 30_000);
+
+  test("a pooled listener terminates TLS too: Redis commands over TLS, replies in order", async () => {
+    await using redis = await startRedis();
+    await using proxy = await startProxy(tlsListener(redis.address, {}, { mode: "pool", pool: { framer: { kind: "resp" } } }), quiet);
+    const c = await tlsConnect(portOf(proxy), { serverName: "localhost", ca: ca.cert });
+    await c.send(Buffer.from("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n"));
+    expect((await c.read(20)).toString()).toBe("+OK\r\n$2\r\nv1\r\n+PONG\r\n");
+    c.end();
+    await eventually(() => proxy.stats().listeners[0]!.sessionsTotal, (n) => n === 1, "one pooled client");
+  });
+});
 
 describe("certificates by SNI, ALPN, versions", () => {
   test("openssl s_client -servername gets the certificate of the name it asks for; no match or no SNI gets the main one", async () => {
