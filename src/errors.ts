@@ -45,6 +45,7 @@ export const END_CODES = {
   TLS_HANDSHAKE_FAILED: { side: "client", meaning: "tls: the client's TLS handshake failed (not TLS, no shared version or cipher, or it closed mid-handshake)" },
   TLS_HANDSHAKE_TIMEOUT: { side: "client", meaning: "tls: the client did not complete its TLS handshake within tls.handshakeTimeoutMs" },
   TLS_CLIENT_CERT_REJECTED: { side: "client", meaning: "tls: mutual TLS: the client sent no certificate (requireClientCert) or one clientCa does not vouch for" },
+  TLS_VERIFY_FAILED: { side: "backend", meaning: "backendTls: every backend tried failed verification (chain or name) or its TLS handshake" },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */
