@@ -106,6 +106,9 @@ function readBackendTls(r: Reader, listener: Record<string, unknown>, path: stri
   if (listener.sendProxy !== undefined) {
     r.fail(path, "cannot be combined with sendProxy yet: the PROXY header must go in plaintext before the ClientHello, and warren's TLS connect starts the handshake as the TCP connect completes; send the header from a TCP listener in front, or drop sendProxy");
   }
+  if (listener.routes !== undefined) {
+    r.fail(path, "cannot be combined with routes: routes pass the client's own TLS through to the backend, which would then be wrapped in warren's; use backendTls on a listener that terminates (tls) or relays plain TCP");
+  }
   if (listener.mode === "pool") {
     r.fail(path, "not supported with mode = \"pool\" yet: pooled backend connections are plain TCP; use mode = \"tunnel\" for TLS backends");
   }

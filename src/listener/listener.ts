@@ -14,7 +14,8 @@ import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
-import { serverTlsOf } from "../edge/tls-load.ts";
+import { backendTlsOf, serverTlsOf } from "../edge/tls-load.ts";
+import type { ProbeTls } from "../health/probe.ts";
 import { rawHandlers, TlsStage } from "./tls-stage.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
 import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
@@ -123,7 +124,7 @@ export class Listener implements BackendGroup {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, []);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
     this.applyRoutes(config);
     this.mode = kind.create(this);
   }
@@ -336,7 +337,7 @@ export class Listener implements BackendGroup {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, previous);
-    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
+    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
     this.applyRoutes(config);
     this.mode.update(config);
     this.mode.onSlotFreed(); // new or larger backends may admit queued clients
@@ -543,6 +544,13 @@ function idText(id: Uint8Array | null): string | null {
   if (id === null) return null;
   const printable = id.every((b) => b >= 0x20 && b < 0x7f);
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString(printable ? "latin1" : "hex");
+}
+
+/** probeTlsOf is what the health probes of a listener with backendTls need: its TLS client options, loaded. */
+function probeTlsOf(cfg: ListenerConfig["backendTls"]): ProbeTls | null {
+  if (cfg === null) return null;
+  const bt = backendTlsOf(cfg);
+  return { options: bt.options as Record<string, unknown>, serverName: bt.serverName, verify: bt.verify };
 }
 
 /** refuse closes a socket the listener will not serve; its `data` stays the mode's empty value. */

@@ -116,6 +116,23 @@ describe("verification", () => {
   });
 });
 
+describe("active health checks over TLS", () => {
+  test("probes complete a verified handshake: a backend whose certificate fails is down, the good one stays up", async () => {
+    using bad = tlsTagBackend(stranger, "BAD");
+    using good = tlsTagBackend(ipCert, "GOOD");
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address, good.address], backendTls: { ca: ca.certPath }, health: { active: { enabled: true, intervalMs: 100, timeoutMs: 500, rise: 1, fall: 1, send: "ping", expect: "GOOD:ping" } } }] },
+      quiet,
+    );
+    const backends = () => proxy.stats().listeners[0]!.backends;
+    await eventually(() => backends().map((b) => b.checksTotal), (n) => n.every((x) => x >= 2), "two probes of each");
+    const [b, g] = backends();
+    expect({ healthy: b!.healthy, reason: b!.lastCheckReason?.slice(0, 20) }).toEqual({ healthy: false, reason: "TLS handshake failed" });
+    expect({ healthy: g!.healthy, ok: g!.lastCheckOk }).toEqual({ healthy: true, ok: true });
+    expect(good.handshakes).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe("interop", () => {
   test("openssl s_server as the backend, requiring warren's client certificate; TLS in and TLS out", async () => {
     const port = freePort();
