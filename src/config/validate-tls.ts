@@ -109,9 +109,6 @@ function readBackendTls(r: Reader, listener: Record<string, unknown>, path: stri
   if (listener.routes !== undefined) {
     r.fail(path, "cannot be combined with routes: routes pass the client's own TLS through to the backend, which would then be wrapped in warren's; use backendTls on a listener that terminates (tls) or relays plain TCP");
   }
-  if (listener.mode === "pool") {
-    r.fail(path, "not supported with mode = \"pool\" yet: pooled backend connections are plain TCP; use mode = \"tunnel\" for TLS backends");
-  }
   if (r.errors.length === before) for (const p of checkBackendTls(cfg)) r.fail(join(path, p.key), p.problem);
   return cfg;
 }

@@ -98,6 +98,17 @@ export interface BackendTls {
   readonly verify: boolean;
 }
 
+/**
+ * bunConnectTls is the `tls` option of a Bun.connect to `host` (pooled connections): the loaded
+ * options, and the SNI to send — the configured name, else the host when it is a name (an IP address
+ * is no SNI, RFC 6066). Bun reports an unverified chain as a successful handshake with
+ * authorized = false, so the caller checks `authorized` itself when `verify` is on.
+ */
+export function bunConnectTls(bt: BackendTls, host: string | undefined): Record<string, unknown> {
+  const name = bt.serverName ?? (host !== undefined && host !== "" && !/^[\d.]+$|:/.test(host) ? host : undefined);
+  return { ...(bt.options as Record<string, unknown>), ...(name === undefined ? {} : { serverName: name }) };
+}
+
 /** loadBackendTls reads a listener's backendTls files. */
 export function loadBackendTls(cfg: BackendTlsConfig): BackendTls | TlsProblem[] {
   const problems: TlsProblem[] = [];

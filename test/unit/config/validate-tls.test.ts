@@ -91,7 +91,7 @@ describe("backendTls", () => {
     expect(off.listeners[0]!.backendTls).toBeNull();
   });
 
-  test("problems: a cert without its key, an unreadable CA, sendProxy and pool mode refused with the reason", () => {
+  test("problems: a cert without its key, an unreadable CA, sendProxy refused with the reason", () => {
     expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem", cert: a.certPath } }))).toEqual(["listeners[0].backendTls.key: needs key beside it: a client certificate is a certificate and its key"]);
     expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem" } }))).toEqual([`listeners[0].backendTls.ca: cannot read "/nonexistent/ca.pem" (ENOENT)`]);
     expect(errorsOf(listener({ backendTls: {}, sendProxy: "v2" }))[0]).toStartWith("listeners[0].backendTls: cannot be combined with sendProxy yet: the PROXY header must go in plaintext before the ClientHello");
