@@ -87,7 +87,8 @@ backend ${name}_out
     server ${name} 127.0.0.1:${to}
 `;
     const path = join(dir, "haproxy.cfg");
-    await Bun.write(path, `global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    maxconn 9000\n    timeout connect 5s\n    timeout client 600s\n    timeout server 600s\n${frontend("echo", echo, ports.echo)}${frontend("sink", sink, ports.sink)}`);
+    // The same TLS 1.3 suite order as Bun's BoringSSL (AES-128-GCM first); OpenSSL's default puts AES-256-GCM first.
+    await Bun.write(path, `global\n    nbthread 1\n    maxconn 9000\n    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\ndefaults\n    mode tcp\n    maxconn 9000\n    timeout connect 5s\n    timeout client 600s\n    timeout server 600s\n${frontend("echo", echo, ports.echo)}${frontend("sink", sink, ports.sink)}`);
     const proc = spawnChild(["haproxy", "-f", path, "-db"], { stderr: join(dir, "haproxy.stderr") });
     targets.push({ name: "haproxy", proc, echo, sink });
   } else {
@@ -98,8 +99,8 @@ backend ${name}_out
     await waitForPort(t.sink, 10_000, t.name, () => t.proc.exitCode === null);
   }
 
-  const results = new Map<string, { hs: number[]; hsCpu: number[]; mb: number[]; mbCpu: number[] }>(targets.map((t) => [t.name, { hs: [], hsCpu: [], mb: [], mbCpu: [] }]));
-  const load = async (args: string[]): Promise<Record<string, number>> => {
+  const results = new Map<string, { hs: number[]; hsCpu: number[]; mb: number[]; mbCpu: number[]; cipher: string }>(targets.map((t) => [t.name, { hs: [], hsCpu: [], mb: [], mbCpu: [], cipher: "" }]));
+  const load = async (args: string[]): Promise<Record<string, number> & { cipher?: string }> => {
     const p = spawnChild([process.execPath, join(import.meta.dir, "tls", "load.ts"), ...args], { stdout: "pipe" });
     const out = await new Response(p.stdout as ReadableStream<Uint8Array>).text();
     await p.exited;
@@ -118,6 +119,7 @@ backend ${name}_out
       cpu = cpuNs(t.proc.pid);
       const bulk = await load(["bulk", String(t.sink), String(o.mib)]);
       res.mb.push(bulk.mbPerSec!);
+      res.cipher = bulk.cipher ?? "";
       res.mbCpu.push(bulk.sent! / 1e6 / ((cpuNs(t.proc.pid) - cpu) / 1e9));
       await Bun.sleep(250);
       process.stdout.write(`round ${round + 1} ${t.name}: ${hs.handshakesPerSec!.toFixed(0)} handshakes/s, ${bulk.mbPerSec!.toFixed(0)} MB/s\n`);
@@ -133,7 +135,8 @@ backend ${name}_out
     ["bulk MB per proxy CPU-s ↑", (r) => r.mbCpu, 0, true],
   ];
   process.stdout.write(`\nTLS termination, EC P-256 certificate, medians of ${o.rounds} interleaved rounds (handshakes: 20 loops × ${o.seconds} s; bulk: ${o.mib} MiB)\n\n`);
-  process.stdout.write(`| metric | warren | ${h === undefined ? "" : "haproxy | warren/haproxy |"}\n| --- | ---: | ${h === undefined ? "" : "---: | ---: |"}\n`);
+  for (const [name, r] of results) process.stdout.write(`${name}: ${r.cipher}\n`);
+  process.stdout.write(`\n| metric | warren | ${h === undefined ? "" : "haproxy | warren/haproxy |"}\n| --- | ---: | ${h === undefined ? "" : "---: | ---: |"}\n`);
   for (const [label, pick, digits] of rows) {
     const wm = median(pick(w));
     const hm = h === undefined ? NaN : median(pick(h));

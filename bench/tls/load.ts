@@ -74,12 +74,14 @@ async function bulk(mib: number): Promise<void> {
     }
   };
   let started = 0;
+  let cipher = "";
   await Bun.connect({
     hostname: "127.0.0.1",
     port,
     tls: TLS,
     socket: {
       handshake(s) {
+        cipher = `${(s as unknown as { getCipher(): { name: string } }).getCipher().name} ${(s as unknown as { getTLSVersion(): string }).getTLSVersion()}`;
         started = performance.now();
         pump(s);
       },
@@ -93,7 +95,7 @@ async function bulk(mib: number): Promise<void> {
   });
   await finished.promise;
   const elapsed = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ mbPerSec: sent / 1e6 / elapsed, sent }));
+  console.log(JSON.stringify({ mbPerSec: sent / 1e6 / elapsed, sent, cipher }));
 }
 
 if (mode === "handshakes") await handshakes(Number(a), Number(b));
