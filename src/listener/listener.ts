@@ -232,7 +232,7 @@ export class Listener implements BackendGroup {
       // Validation refuses tls beside a byte preamble (PROXY header, routes): the TLS stage is the only one.
       const stage = new TlsStage(serverTlsOf(this.config.tls), own, this.preambleHost(start));
       this.tlsStage = stage as TlsStage<never>;
-      return rawHandlers((raw) => stage.begin(raw)) as SocketHandler<D | null>;
+      return rawHandlers((raw) => this.beginTls(stage, raw)) as SocketHandler<D | null>;
     }
     if (this.preamble === null) return own;
     this.staged = true;
@@ -292,6 +292,21 @@ export class Listener implements BackendGroup {
         socket.end();
       },
     };
+  }
+
+  /**
+   * beginTls upgrades an accepted socket, unless the listener is full: a handshake holds a TLS socket
+   * (~40 KB of native memory in Bun) for up to handshakeTimeoutMs before admission counts it, so
+   * handshakes in progress count toward maxConnections here, and a flood of silent clients cannot hold
+   * more sockets than the listener would serve.
+   */
+  private beginTls(stage: TlsStage<never>, raw: Socket<unknown>): void {
+    if (this.mode.liveCount + this.preambles.size >= this.config.maxConnections) {
+      this.counters.rejectedMaxConnections++;
+      this.refusals.refused("maxConnections", raw.remoteAddress, performance.now());
+      return void raw.end();
+    }
+    stage.begin(raw);
   }
 
   /**

@@ -33,9 +33,18 @@ export class TlsPending extends PreambleState {
   }
 }
 
-/** The listening socket's handlers: `open` upgrades; the raw socket's other events carry ciphertext and are the TLS socket's business. */
+/**
+ * The listening socket's handlers: `open` upgrades; the raw socket's other events carry ciphertext and
+ * are the TLS socket's business, except that ciphertext received during the handshake is counted, so a
+ * client that connects and leaves without a byte (a port check) is not a failed handshake.
+ */
 export function rawHandlers(begin: (raw: Socket<unknown>) => void): SocketHandler<unknown> {
-  return { open: begin, data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore };
+  return { open: begin, data: onRawData, drain: ignore, end: ignore, close: ignore, error: ignore };
+}
+
+function onRawData(raw: Socket<unknown>, chunk: Buffer): void {
+  const d = raw.data;
+  if (d instanceof TlsPending && !d.settled) d.bytes += chunk.byteLength;
 }
 
 function ignore(): void {}
@@ -59,6 +68,7 @@ export class TlsStage<D extends object> {
     const state = new TlsPending(this.material, performance.now(), raw);
     const upgraded = (raw as unknown as Upgradable).upgradeTLS({ tls: this.material.options, socket: this.handlers, data: state });
     state.socket = upgraded[1];
+    upgraded[0].data = state; // the raw socket counts the handshake's bytes (onRawData)
     this.host.began(state);
   }
 }
@@ -76,6 +86,11 @@ interface TlsView {
 
 function tlsHandlers<D extends object>(inner: SocketHandler<D | null>, host: PreambleHost<D>): SocketHandler<D | TlsPending | null> {
   const mode = (socket: Socket<D | TlsPending | null>): Socket<D | null> => socket as Socket<D | null>;
+  /** left: the client closed during its handshake; after sending nothing, that is no failure (as for a preamble). */
+  const left = (socket: Socket<D | TlsPending | null>, d: TlsPending, err?: Error): void => {
+    if (d.bytes === 0 && err === undefined) return host.failed(socket, d, "ok", "client closed before its ClientHello");
+    host.failed(socket, d, "TLS_HANDSHAKE_FAILED", `client ${err === undefined ? "closed" : `reset (${describeError(err)})`} during the handshake, after ${d.bytes} bytes`);
+  };
   const handlers = {
     open() {},
     // Undocumented in Bun 1.4.4: called with the client's SNI; a returned native context replaces the default.
@@ -108,12 +123,12 @@ function tlsHandlers<D extends object>(inner: SocketHandler<D | null>, host: Pre
     end(socket: Socket<D | TlsPending | null>) {
       const d = socket.data;
       if (!(d instanceof TlsPending)) return inner.end?.(mode(socket));
-      host.failed(socket, d, "TLS_HANDSHAKE_FAILED", "client closed during the handshake");
+      left(socket, d);
     },
     close(socket: Socket<D | TlsPending | null>, err?: Error) {
       const d = socket.data;
       if (!(d instanceof TlsPending)) return inner.close?.(mode(socket), err);
-      host.failed(socket, d, "TLS_HANDSHAKE_FAILED", err === undefined ? "client closed during the handshake" : `client reset during the handshake (${describeError(err)})`);
+      left(socket, d, err);
     },
     error(socket: Socket<D | TlsPending | null>, err: Error) {
       const d = socket.data;

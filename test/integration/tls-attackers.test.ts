@@ -93,3 +93,25 @@ test("every attack closes only its own connection, under its own code; an honest
   await waitFor(() => liveSocketsOn(port) === 0, "no socket left open on warren's port (TIME-WAIT is the kernel's, not a leak)");
   await waitFor(() => openFds() <= fdsBefore, `fds back to ${fdsBefore} (now ${openFds()})`);
 }, 20_000);
+
+test("handshakes in progress count toward maxConnections: silent clients cannot hold more sockets than the listener serves; leaving without a byte is no failure", async () => {
+  using backend = echoBackend();
+  await using proxy = await startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], maxConnections: 2, tls: { cert: main.certPath, key: main.keyPath, handshakeTimeoutMs: 60_000 } }] },
+    { logger: new Logger("silent") },
+  );
+  const port = portOf(proxy);
+  const silent = [await connectClient(port), await connectClient(port)];
+  await waitFor(() => proxy.stats().listeners[0]!.preambles.live === 2, "two handshakes pending");
+  const third = await connectClient(port);
+  expect(await third.closed).toBeNull();
+  expect(proxy.stats().listeners[0]!.rejected.maxConnections).toBe(1);
+  for (const c of silent) c.socket.end();
+  await waitFor(() => proxy.stats().listeners[0]!.preambles.live === 0, "the silent clients gone");
+  // Connected and left without a byte (a port check): no failed handshake, as for a PROXY header.
+  expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({});
+  const honest = await tlsConnect(port, { serverName: "localhost" });
+  await honest.send(Buffer.from("ok"));
+  expect((await honest.read(2)).toString()).toBe("ok");
+  honest.end();
+});
