@@ -101,7 +101,9 @@ function tlsHandlers<D extends object>(inner: SocketHandler<D | null>, host: Pre
       const d = socket.data;
       if (!(d instanceof TlsPending) || d.settled) return; // a later handshake (renegotiation) is the mode's stream's business
       // The handler runs on failures too: a hello that is not TLS, no common version or cipher.
-      if (!success) return host.failed(socket, d, "TLS_HANDSHAKE_FAILED", `handshake failed: ${describeError(authorizationError)}`);
+      // A client that leaves without a byte shows up here too (ECONNRESET, "disconnected before secure TLS connection").
+      if (!success && d.bytes === 0) return host.failed(socket, d, "ok", "client closed before its ClientHello");
+      if (!success) return host.failed(socket, d, "TLS_HANDSHAKE_FAILED", `handshake failed after ${d.bytes} bytes: ${describeError(authorizationError)}`);
       if (d.tls.verifyClients) {
         const view = socket as unknown as TlsView;
         const peer = view.getPeerCertificate();
