@@ -56,6 +56,16 @@ export interface ServerTls {
   readonly verifyClients: boolean;
   readonly requireClientCert: boolean;
   readonly handshakeTimeoutMs: number;
+  /** What was loaded, for the log line that confirms a rotation: each certificate's names, serial and expiry. */
+  readonly loaded: readonly LoadedCert[];
+}
+
+export interface LoadedCert {
+  /** "default", or the `certs` entry's serverName. */
+  readonly serverName: string;
+  readonly subject: string;
+  readonly serial: string;
+  readonly notAfter: string;
 }
 
 /** contextFor picks the certificate for a client's SNI: exact name, then the one-label wildcard; undefined: the default. */
@@ -72,11 +82,12 @@ export function loadServerTls(cfg: TlsConfig): ServerTls | TlsProblem[] {
   const problems: TlsProblem[] = [];
   const clientCa = cfg.clientCa === null ? null : readPem(cfg.clientCa, "clientCa", problems, "CERTIFICATE");
   const base = { minVersion: cfg.minVersion, ...(clientCa === null ? {} : { ca: clientCa }) };
-  const main = pair(cfg.cert, cfg.key, "cert", "key", base, problems);
+  const loaded: LoadedCert[] = [];
+  const main = pair(cfg.cert, cfg.key, "cert", "key", base, problems, "default", loaded);
   const exact = new Map<string, NativeContext>();
   const wildcard = new Map<string, NativeContext>();
   cfg.certs.forEach((c, i) => {
-    const ctx = pair(c.cert, c.key, `certs[${i}].cert`, `certs[${i}].key`, base, problems);
+    const ctx = pair(c.cert, c.key, `certs[${i}].cert`, `certs[${i}].key`, base, problems, c.serverName, loaded);
     if (ctx === null) return;
     if (c.serverName.startsWith("*.")) wildcard.set(c.serverName.slice(2), ctx);
     else exact.set(c.serverName, ctx);
@@ -87,7 +98,7 @@ export function loadServerTls(cfg: TlsConfig): ServerTls | TlsProblem[] {
   // Warren checks the client's certificate itself in the handshake handler, so a refusal is counted
   // as TLS_CLIENT_CERT_REJECTED rather than lost in a generic handshake error.
   if (clientCa !== null) Object.assign(options, { requestCert: true, rejectUnauthorized: false, ca: clientCa });
-  return { options, exact, wildcard, verifyClients: clientCa !== null, requireClientCert: cfg.requireClientCert, handshakeTimeoutMs: cfg.handshakeTimeoutMs };
+  return { options, exact, wildcard, verifyClients: clientCa !== null, requireClientCert: cfg.requireClientCert, handshakeTimeoutMs: cfg.handshakeTimeoutMs, loaded };
 }
 
 /** BackendTls is what a TLS connect to a backend passes to node:tls (plus the name to send, per backend). */
@@ -131,10 +142,12 @@ export function alpnWire(names: readonly string[]): Buffer {
   return Buffer.concat(names.map((n) => Buffer.concat([Buffer.from([Buffer.byteLength(n)]), Buffer.from(n)])));
 }
 
-function pair(certPath: string, keyPath: string, certKey: string, keyKey: string, base: tls.SecureContextOptions, problems: TlsProblem[]): NativeContext | null {
+function pair(certPath: string, keyPath: string, certKey: string, keyKey: string, base: tls.SecureContextOptions, problems: TlsProblem[], serverName = "", loaded: LoadedCert[] = []): NativeContext | null {
   const cert = readPem(certPath, certKey, problems, "CERTIFICATE");
   const key = readPem(keyPath, keyKey, problems, "PRIVATE KEY");
   if (cert === null || key === null || !checkPair(cert, key, certKey, keyKey, problems)) return null;
+  const x509 = new X509Certificate(cert);
+  loaded.push({ serverName, subject: x509.subject.replace(/\n/g, ", "), serial: x509.serialNumber, notAfter: new Date(x509.validTo).toISOString() });
   try {
     return (tls.createSecureContext({ ...base, cert, key }) as unknown as { context: NativeContext }).context;
   } catch (err) {

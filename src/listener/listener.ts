@@ -17,6 +17,7 @@ import { RefusalLog } from "./refusals.ts";
 import { backendTlsOf, serverTlsOf } from "../edge/tls-load.ts";
 import type { ProbeTls } from "../health/probe.ts";
 import { rawHandlers, TlsStage } from "./tls-stage.ts";
+import type { ServerTls } from "../edge/tls-context.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
 import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
@@ -230,7 +231,7 @@ export class Listener implements BackendGroup {
     this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
     if (this.config.tls !== null) {
       // Validation refuses tls beside a byte preamble (PROXY header, routes): the TLS stage is the only one.
-      const stage = new TlsStage(serverTlsOf(this.config.tls), own, this.preambleHost(start));
+      const stage = new TlsStage(this.loadTls(this.config.tls), own, this.preambleHost(start));
       this.tlsStage = stage as TlsStage<never>;
       return rawHandlers((raw) => this.beginTls(stage, raw)) as SocketHandler<D | null>;
     }
@@ -294,6 +295,13 @@ export class Listener implements BackendGroup {
     };
   }
 
+  /** loadTls is the listener's certificates as validation loaded them, logged (serials, expiry) so a rotation can be seen to apply. */
+  private loadTls(cfg: NonNullable<ListenerConfig["tls"]>, name = this.config.name): ServerTls {
+    const material = serverTlsOf(cfg);
+    this.log.info("tls certificates", { listener: name, certificates: material.loaded });
+    return material;
+  }
+
   /**
    * beginTls upgrades an accepted socket, unless the listener is full: a handshake holds a TLS socket
    * (~40 KB of native memory in Bun) for up to handshakeTimeoutMs before admission counts it, so
@@ -344,7 +352,7 @@ export class Listener implements BackendGroup {
   update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
     this.setPreamble(preamble);
     // Certificates rotate here: new connections take the files as read for this reload; live ones keep theirs.
-    if (this.tlsStage !== null && config.tls !== null) this.tlsStage.material = serverTlsOf(config.tls);
+    if (this.tlsStage !== null && config.tls !== null) this.tlsStage.material = this.loadTls(config.tls, config.name);
     // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
     if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;

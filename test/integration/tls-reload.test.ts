@@ -39,6 +39,9 @@ test("SIGHUP rotates the certificate for new handshakes; a live session keeps go
     const mark = warren.mark;
     warren.signalWarren("SIGHUP");
     await warren.waitForLog("reloaded", { from: mark });
+    // The log says which certificate applies now: serial and expiry, per name.
+    const loaded = await warren.waitForLog("tls certificates", { from: mark });
+    expect((loaded.certificates as { serverName: string; serial: string }[]).map((c) => [c.serverName, c.serial])).toEqual([["default", second.serial]]);
     const fresh = await tlsConnect(port, { serverName: "localhost", ca: ca.cert });
     expect({ serial: fresh.serial, authorized: fresh.authorized }).toEqual({ serial: second.serial, authorized: true });
 
