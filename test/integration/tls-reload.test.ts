@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { freePort, startWarren } from "../helpers/cli.ts";
 import { makeCa, type Issued, type TestCa } from "../helpers/tls-certs.ts";
 import { tlsConnect } from "../helpers/tls-client.ts";
+import { eventually } from "../helpers/poll.ts";
 
 let ca: TestCa;
 let first: Issued;
@@ -62,3 +63,36 @@ test("SIGHUP rotates the certificate for new handshakes; a live session keeps go
     backend.stop(true);
   }
 }, 20_000);
+
+test("workers = 2: each worker terminates TLS with the file's certificates, and a SIGHUP rotates them in both", async () => {
+  const cert = join(ca.dir, "workers.pem");
+  const key = join(ca.dir, "workers-key.pem");
+  copyFileSync(first.certPath, cert);
+  copyFileSync(first.keyPath, key);
+  const backend = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
+  const port = freePort();
+  const configPath = join(ca.dir, "workers.json");
+  writeFileSync(configPath, JSON.stringify({ workers: 2, log: { format: "json", access: false }, listeners: [{ name: "tls", listen: `127.0.0.1:${port}`, backends: [`127.0.0.1:${backend.port}`], tls: { cert, key } }] }));
+  try {
+    await using warren = await startWarren(["--config", configPath], { timeoutMs: 20_000 });
+    const serials = async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const c = await tlsConnect(port, { serverName: "localhost", ca: ca.cert });
+        seen.add(c.serial);
+        c.end();
+      }
+      return [...seen];
+    };
+    expect(await serials()).toEqual([first.serial]);
+    copyFileSync(second.certPath, cert);
+    copyFileSync(second.keyPath, key);
+    const mark = warren.mark;
+    warren.signalWarren("SIGHUP");
+    // Each worker logs its own load of the rotated files.
+    await eventually(() => warren.lines.slice(mark).filter((l) => l.msg === "tls certificates").length, (n) => n >= 2, "both workers to load the new certificate", 10_000);
+    expect(await serials()).toEqual([second.serial]);
+  } finally {
+    backend.stop(true);
+  }
+}, 30_000);
