@@ -103,9 +103,6 @@ function readBackendTls(r: Reader, listener: Record<string, unknown>, path: stri
   };
   if ((cfg.cert === null) !== (cfg.key === null)) r.fail(join(path, cfg.cert === null ? "cert" : "key"), `needs ${cfg.cert === null ? "cert" : "key"} beside it: a client certificate is a certificate and its key`);
   if (!enabled) return null;
-  if (listener.sendProxy !== undefined) {
-    r.fail(path, "cannot be combined with sendProxy yet: the PROXY header must go in plaintext before the ClientHello, and warren's TLS connect starts the handshake as the TCP connect completes; send the header from a TCP listener in front, or drop sendProxy");
-  }
   if (listener.routes !== undefined) {
     r.fail(path, "cannot be combined with routes: routes pass the client's own TLS through to the backend, which would then be wrapped in warren's; use backendTls on a listener that terminates (tls) or relays plain TCP");
   }

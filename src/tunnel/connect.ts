@@ -1,7 +1,9 @@
-import type { Socket } from "bun";
+import type { Socket, SocketHandler, SocketOptions } from "bun";
 import net from "node:net";
 import tls from "node:tls";
 import { backendTlsOf } from "../edge/tls-load.ts";
+import { bunConnectTls } from "../edge/tls-context.ts";
+import { proxyHeaderOf } from "./send-proxy.ts";
 import type { BackendTlsConfig } from "../config/schema.ts";
 import type { Backend } from "../balance/backend.ts";
 import { type EndCode, endCodeOf, errorCode } from "../errors.ts";
@@ -75,7 +77,8 @@ export class ConnectAttempt extends net.Socket implements Attempt {
  * the session waits for. The listeners are module-level functions: no closure.
  */
 export function startConnect(s: Session, target: Backend): void {
-  if (s.config.backendTls !== null) return startTlsConnect(s, target, s.config.backendTls);
+  // With sendProxy the header must precede the ClientHello in plaintext: a plain connect, then upgradeTLS (upgradeAfterHeader).
+  if (s.config.backendTls !== null && s.config.sendProxy === null) return startTlsConnect(s, target, s.config.backendTls);
   const attempt = new ConnectAttempt(s, target);
   attempt.on("connect", onAttemptConnect);
   attempt.on("error", onAttemptError);
@@ -115,6 +118,11 @@ function startTlsConnect(s: Session, target: Backend, cfg: BackendTlsConfig): vo
  * as it is.
  */
 export function cancelConnect(s: Session): void {
+  const handshaking = s.tlsHandshaking;
+  if (handshaking !== null) {
+    s.tlsHandshaking = null;
+    handshaking.terminate();
+  }
   const attempt = s.connecting;
   if (attempt === null) return;
   settle(s, attempt);
@@ -139,10 +147,58 @@ function onAttemptConnect(this: Attempt): void {
     return;
   }
   settle(s, this);
+  if (!this.tls && s.config.backendTls !== null) return upgradeAfterHeader(s, backend, this.backend, s.config.backendTls);
   backend.reload(backendTakeOver);
   releaseNodeSocket(backend);
   onConnectOpen(s, backend);
 }
+
+/**
+ * upgradeAfterHeader is backendTls with sendProxy: the PROXY header goes out in plaintext on the fresh
+ * TCP connection, then the socket is upgraded in place (socket.upgradeTLS) and the session waits for
+ * the handshake, verified as a node:tls connect is, within the same connect timeout. The raw socket
+ * gets no-op handlers first: after the upgrade it still receives the ciphertext as `data` (pinned in
+ * bun-tls.test.ts), which is the TLS socket's business.
+ */
+function upgradeAfterHeader(s: Session, raw: Socket<Session>, target: Backend, cfg: BackendTlsConfig): void {
+  raw.reload(rawTakeOver);
+  releaseNodeSocket(raw);
+  const header = proxyHeaderOf(s)!;
+  if (raw.write(header) !== header.byteLength) return retryOrFail(s, "ECONNRESET"); // a fresh socket takes 100-odd bytes at once, or it is gone
+  const host = target.address.unix === undefined ? target.address.host : undefined;
+  const upgraded = (raw as unknown as Upgradable).upgradeTLS({ tls: bunConnectTls(backendTlsOf(cfg), host), socket: afterHeaderHandlers, data: s });
+  s.tlsHandshaking = upgraded[1];
+}
+
+interface Upgradable {
+  upgradeTLS(options: { tls: Record<string, unknown>; socket: SocketHandler<Session>; data: Session }): [Socket<Session>, Socket<Session>];
+}
+
+function ignore(): void {}
+
+const rawTakeOver = { socket: { data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore } } satisfies Pick<SocketOptions<Session>, "socket">;
+
+/** Bun reports an unverified chain as a successful handshake with authorized = false: checked here. */
+function onAfterHeaderHandshake(t: Socket<Session>, success: boolean): void {
+  const s = t.data;
+  if (s.tlsHandshaking !== t) return void t.terminate(); // given up meanwhile (timed out, the client left)
+  s.tlsHandshaking = null;
+  if (!success || (s.config.backendTls?.verify !== false && !t.authorized)) {
+    t.terminate();
+    return retryOrFail(s, "TLS_VERIFY_FAILED");
+  }
+  t.reload(backendTakeOver);
+  onConnectOpen(s, t, true);
+}
+
+function onAfterHeaderClose(t: Socket<Session>, err?: Error): void {
+  const s = t.data;
+  if (s.tlsHandshaking !== t) return;
+  s.tlsHandshaking = null;
+  retryOrFail(s, err === undefined ? "TLS_VERIFY_FAILED" : attemptCode({ tls: true }, errorCode(err)));
+}
+
+const afterHeaderHandlers = { handshake: onAfterHeaderHandshake, data: ignore, drain: ignore, end: ignore, close: onAfterHeaderClose, error: ignore } satisfies SocketHandler<Session>;
 
 function onAttemptError(this: Attempt, err: Error): void {
   if (this.session.connecting !== this) return; // an attempt already given up

@@ -67,6 +67,8 @@ export class Session {
 
   /** The backend connect in flight; null once it opened or was given up (only set while connecting). */
   connecting: Attempt | null = null;
+  /** backendTls with sendProxy: the TLS socket whose handshake follows the plaintext header, until it is done or given up. */
+  tlsHandshaking: Socket<Session> | null = null;
   /** Connect attempts made so far, and the backends that failed (null until a retry). */
   attempts = 0;
   tried: Backend[] | null = null;

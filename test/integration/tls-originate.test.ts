@@ -10,7 +10,11 @@ import { Logger, startProxy } from "../../src/index.ts";
 import { connectClient } from "../helpers/client.ts";
 import { eventually } from "../helpers/poll.ts";
 import { portOf } from "../helpers/proxy.ts";
-import { freePort } from "../helpers/redis.ts";
+import { freePort, startHaproxy } from "../helpers/peers.ts";
+import { recordingBackend } from "../helpers/proxy-protocol.ts";
+import { ProxyParser } from "../../src/edge/proxy-parser.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { makeCa, type Issued, type TestCa } from "../helpers/tls-certs.ts";
 import { tlsConnect } from "../helpers/tls-client.ts";
 
@@ -32,6 +36,14 @@ afterAll(() => {
 });
 
 const quiet = { logger: new Logger("silent") };
+
+/** parseHeader reads the PROXY header a recording backend got, and the bytes after it. */
+function parseHeader(bytes: Uint8Array) {
+  const p = new ProxyParser();
+  const at = p.feed(bytes);
+  if (at < 0) throw new Error(`not a PROXY header (${p.failure}: ${p.reason})`);
+  return { header: p.header!, rest: Buffer.from(bytes.subarray(at)).toString("latin1") };
+}
 
 /** A Bun TLS server that answers each chunk with `tag:` and the chunk; counts its completed handshakes. */
 function tlsTagBackend(cert: Issued, tag: string, extra: Record<string, unknown> = {}): { server: TCPSocketListener<undefined>; handshakes: number; address: string; [Symbol.dispose](): void } {
@@ -116,6 +128,30 @@ describe("verification", () => {
   });
 });
 
+test("sendProxy with backendTls to a backend that fails the handshake after the header: TLS_VERIFY_FAILED, retried on the next", async () => {
+  using bad = tlsTagBackend(stranger, "BAD");
+  const record = recordingBackend();
+  const haproxyPort = freePort();
+  const pem = join(ca.dir, "haproxy-retry.pem");
+  writeFileSync(pem, named.cert + named.key);
+  await using _haproxy = await startHaproxy(`frontend tls_in\n    bind 127.0.0.1:${haproxyPort} accept-proxy ssl crt ${pem}\n    default_backend record\nbackend record\n    server r ${record.address}\n`, [haproxyPort]);
+  try {
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address, `127.0.0.1:${haproxyPort}`], balance: "round-robin", sendProxy: "v1", backendTls: { ca: ca.certPath, serverName: "backend.internal" } }] },
+      quiet,
+    );
+    const c = await connectClient(portOf(proxy));
+    await c.send("hello");
+    await eventually(() => record.connections.map((x) => Buffer.from(x).toString()), (all) => all.includes("hello"), "the session on the second backend");
+    const st = proxy.stats().listeners[0]!;
+    expect(st.backends.find((b) => b.address === bad.address)!.connectErrors).toEqual({ TLS_VERIFY_FAILED: 1 });
+    expect(st.retries).toBe(1);
+    c.socket.end();
+  } finally {
+    record.stop();
+  }
+});
+
 describe("active health checks over TLS", () => {
   test("probes complete a verified handshake: a backend whose certificate fails is down, the good one stays up", async () => {
     using bad = tlsTagBackend(stranger, "BAD");
@@ -134,6 +170,44 @@ describe("active health checks over TLS", () => {
 });
 
 describe("interop", () => {
+  test("sendProxy with backendTls: the PROXY header in plaintext, then TLS, into HAProxy `bind … accept-proxy ssl crt`; probes too", async () => {
+    const record = recordingBackend();
+    const haproxyPort = freePort();
+    const pem = join(ca.dir, "haproxy.pem");
+    writeFileSync(pem, named.cert + named.key);
+    await using _haproxy = await startHaproxy(
+      `
+frontend tls_in
+    bind 127.0.0.1:${haproxyPort} accept-proxy ssl crt ${pem}
+    default_backend record
+
+backend record
+    server r ${record.address} send-proxy-v2
+`,
+      [haproxyPort],
+    );
+    try {
+      await using proxy = await startProxy(
+        { listeners: [{ listen: "127.0.0.1:0", backends: [`127.0.0.1:${haproxyPort}`], sendProxy: "v2", backendTls: { ca: ca.certPath, serverName: "backend.internal" }, health: { active: { enabled: true, intervalMs: 60_000 } } }] },
+        quiet,
+      );
+      // The first probe: a LOCAL header in plaintext, a verified handshake; HAProxy relays it as warren's own connection.
+      await eventually(() => record.connections.length, (n) => n >= 1, "the probe through HAProxy");
+      await eventually(() => proxy.stats().listeners[0]!.backends[0]!.lastCheckOk, (ok) => ok === true, "the probe to pass");
+      const c = await connectClient(portOf(proxy));
+      await c.send("payload over TLS");
+      const i = record.connections.length; // the probe's connection came first
+      await eventually(() => Buffer.from(record.connections[i] ?? new Uint8Array()).toString("latin1"), (t) => t.endsWith("payload over TLS"), "the session through HAProxy");
+      const got = parseHeader(record.connections[i]!);
+      // HAProxy read warren's header before the TLS handshake: the client's own address reached the backend.
+      expect(got.header).toMatchObject({ source: { address: "127.0.0.1", port: c.socket.localPort }, destination: { address: "127.0.0.1", port: portOf(proxy) } });
+      expect(got.rest).toBe("payload over TLS");
+      c.socket.end();
+    } finally {
+      record.stop();
+    }
+  });
+
   test("openssl s_server as the backend, requiring warren's client certificate; TLS in and TLS out", async () => {
     const port = freePort();
     const client = ca.issue(["warren"], { client: true });

@@ -91,10 +91,12 @@ describe("backendTls", () => {
     expect(off.listeners[0]!.backendTls).toBeNull();
   });
 
-  test("problems: a cert without its key, an unreadable CA, sendProxy refused with the reason", () => {
+  test("problems: a cert without its key, an unreadable CA, routes refused with the reason; sendProxy allowed", () => {
     expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem", cert: a.certPath } }))).toEqual(["listeners[0].backendTls.key: needs key beside it: a client certificate is a certificate and its key"]);
     expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem" } }))).toEqual([`listeners[0].backendTls.ca: cannot read "/nonexistent/ca.pem" (ENOENT)`]);
-    expect(errorsOf(listener({ backendTls: {}, sendProxy: "v2" }))[0]).toStartWith("listeners[0].backendTls: cannot be combined with sendProxy yet: the PROXY header must go in plaintext before the ClientHello");
+    expect(errorsOf(listener({ backendTls: {}, routes: [{ sni: "a.test", backends: ["127.0.0.1:1"] }] })).join("\n")).toContain("listeners[0].backendTls: cannot be combined with routes");
+    // sendProxy with backendTls is valid: the header goes in plaintext, then TLS (tls-originate.test.ts).
+    expect(validateConfig(listener({ backendTls: {}, sendProxy: "v2" }))).not.toBeInstanceOf(ConfigErrors);
   });
 });
 
