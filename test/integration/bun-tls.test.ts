@@ -131,6 +131,27 @@ describe("Bun TLS, as warren uses it", () => {
     expect(await handshake({ rejectUnauthorized: true, serverName: "b.test", ca: ca.cert })).toMatchObject({ ok: false, code: "ERR_TLS_CERT_ALTNAME_INVALID" });
   });
 
+  test("client side: a plain connected socket given no-op handlers, written to, then upgradeTLS'd, handshakes; the TLS socket takes reload()", async () => {
+    using server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { cert: a.cert, key: a.key }, socket: { data: (s, d) => void s.write(d) } });
+    const got = Promise.withResolvers<string>();
+    const ignore = () => {};
+    const plain = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data: ignore } });
+    plain.reload({ socket: { data: ignore, close: ignore, drain: ignore, end: ignore } });
+    (plain as unknown as { upgradeTLS(o: unknown): unknown }).upgradeTLS({
+      tls: { ca: ca.cert, serverName: "a.test" },
+      data: undefined,
+      socket: {
+        handshake(t: { authorized: boolean; reload(o: unknown): void; write(x: string): number }, ok: boolean) {
+          expect({ ok, authorized: t.authorized }).toEqual({ ok: true, authorized: true });
+          t.reload({ socket: { data: (_s: unknown, d: Buffer) => got.resolve(d.toString()), close: ignore } });
+          t.write("after the upgrade");
+        },
+        data: ignore,
+      },
+    });
+    expect(await got.promise).toBe("after the upgrade");
+  });
+
   test("node:tls connect: after secureConnect its _handle is a Bun socket that reload() takes over, as with node:net", async () => {
     using server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { cert: a.cert, key: a.key }, socket: { data: (s, d) => void s.write(d) } });
     const got = Promise.withResolvers<string>();

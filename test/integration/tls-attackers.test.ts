@@ -83,6 +83,8 @@ test("every attack closes only its own connection, under its own code; an honest
   expect(silent!.ms).toBeLessThan(TIMEOUT_MS * 5);
   const st = proxy.stats().listeners[0]!;
   expect(st.preambleFailures).toEqual({ TLS_HANDSHAKE_FAILED: 3, TLS_HANDSHAKE_TIMEOUT: 1, TLS_CLIENT_CERT_REJECTED: 1 });
+  // The same ends by code and side, as warren_frontend_session_ends_total renders them.
+  expect(st.endsBySide).toMatchObject({ "TLS_HANDSHAKE_FAILED client": 3, "TLS_HANDSHAKE_TIMEOUT client": 1, "TLS_CLIENT_CERT_REJECTED client": 1 });
   expect(st.sessionsTotal).toBe(1); // only the honest one was admitted
   expect(backend.accepted).toBe(1);
   expect(honest.received().toString()).toBe("0123456789");
