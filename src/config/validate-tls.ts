@@ -38,9 +38,6 @@ function readTls(r: Reader, listener: Record<string, unknown>, path: string): Tl
       "cannot be combined with proxyProtocol yet: the PROXY header and the ClientHello often arrive in one read, and Bun's upgradeTLS cannot be handed bytes already read, so the start of the handshake would be lost; put the TLS terminator in front (it knows the client address) or drop proxyProtocol",
     );
   }
-  if (listener.routes !== undefined) {
-    r.fail(path, "cannot be combined with routes: routes pass TLS through untouched to the backend that holds the certificate, tls terminates it here; use one or the other on a listener");
-  }
   const cert = required(r, obj, "cert", path);
   const key = required(r, obj, "key", path);
   const certs: TlsCertConfig[] = [];
@@ -103,8 +100,8 @@ function readBackendTls(r: Reader, listener: Record<string, unknown>, path: stri
   };
   if ((cfg.cert === null) !== (cfg.key === null)) r.fail(join(path, cfg.cert === null ? "cert" : "key"), `needs ${cfg.cert === null ? "cert" : "key"} beside it: a client certificate is a certificate and its key`);
   if (!enabled) return null;
-  if (listener.routes !== undefined) {
-    r.fail(path, "cannot be combined with routes: routes pass the client's own TLS through to the backend, which would then be wrapped in warren's; use backendTls on a listener that terminates (tls) or relays plain TCP");
+  if (listener.routes !== undefined && listener.tls === undefined) {
+    r.fail(path, "cannot be combined with routes on a listener without tls: routes then pass the client's own TLS through to the backend, which would be wrapped in warren's; terminate here too (tls), or drop backendTls");
   }
   if (r.errors.length === before) for (const p of checkBackendTls(cfg)) r.fail(join(path, p.key), p.problem);
   return cfg;

@@ -190,3 +190,41 @@ describe("mutual TLS", () => {
     await eventually(() => proxy.stats().listeners[0]!.preambleFailures, (f) => f.TLS_CLIENT_CERT_REJECTED === 1, "the untrusted certificate refused");
   });
 });
+
+describe("routes behind termination", () => {
+  test("with tls, routes pick backends by the SNI of the handshake warren terminated; no match goes to the default route", async () => {
+    const tag = (t: string) => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(`${t}:${d}`) } });
+    const a = tag("A");
+    const d = tag("D");
+    try {
+      await using proxy = await startProxy(
+        {
+          listeners: [
+            {
+              name: "tls",
+              listen: "127.0.0.1:0",
+              backends: [`127.0.0.1:${d.port}`],
+              tls: { cert: main.certPath, key: main.keyPath, certs: [{ serverName: "*.example.com", cert: wild.certPath, key: wild.keyPath }] },
+              routes: [{ sni: "api.example.com", backends: [`127.0.0.1:${a.port}`] }],
+            },
+          ],
+        },
+        quiet,
+      );
+      const ask = async (serverName: string) => {
+        const c = await tlsConnect(portOf(proxy), { serverName, ca: ca.cert });
+        await c.send(Buffer.from("x"));
+        const reply = (await c.read(3)).toString();
+        c.end();
+        return [c.serial, reply];
+      };
+      expect(await ask("api.example.com")).toEqual([wild.serial, "A:x"]);
+      expect(await ask("www.example.com")).toEqual([wild.serial, "D:x"]);
+      expect(await ask("localhost")).toEqual([main.serial, "D:x"]);
+      expect(proxy.stats().listeners[0]!.routes).toMatchObject([{ sni: "api.example.com", sessionsTotal: 1 }]);
+    } finally {
+      a.stop(true);
+      d.stop(true);
+    }
+  });
+});
