@@ -228,3 +228,25 @@ describe("routes behind termination", () => {
     }
   });
 });
+
+describe("a unix socket listener", () => {
+  test("terminates TLS on unix:/PATH as on TCP", async () => {
+    using backend = echoBackend();
+    const path = `${ca.dir}/tls.sock`;
+    await using _proxy = await startProxy({ listeners: [{ name: "u", listen: `unix:${path}`, backends: [backend.address], tls: { cert: main.certPath, key: main.keyPath } }] }, quiet);
+    const got = Promise.withResolvers<string>();
+    const socket = await Bun.connect({
+      unix: path,
+      tls: { serverName: "localhost", ca: ca.cert },
+      socket: {
+        handshake(s, ok) {
+          expect({ ok, authorized: s.authorized }).toEqual({ ok: true, authorized: true });
+          s.write("over unix");
+        },
+        data: (_s, d) => got.resolve(d.toString()),
+      },
+    });
+    expect(await got.promise).toBe("over unix");
+    socket.end();
+  });
+});
