@@ -230,7 +230,8 @@ export class Listener implements BackendGroup {
   handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
     this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
     if (this.config.tls !== null) {
-      // Validation refuses tls beside a byte preamble (PROXY header, routes): the TLS stage is the only one.
+      // The TLS stage is the only one: validation refuses tls beside a PROXY header, and routes behind tls
+      // go by the terminated handshake's SNI (preambleFor builds no ClientHello stage for them).
       const stage = new TlsStage(this.loadTls(this.config.tls), own, this.preambleHost(start));
       this.tlsStage = stage as TlsStage<never>;
       return rawHandlers((raw) => this.beginTls(stage, raw)) as SocketHandler<D | null>;
@@ -469,12 +470,12 @@ export class Listener implements BackendGroup {
       const kept = previous.get(rc.sni);
       previous.delete(rc.sni);
       if (kept === undefined) {
-        const r = new Route(rc.sni, config, rc, this.log, probeHeader(config.sendProxy));
+        const r = new Route(rc.sni, config, rc, this.log, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
         if (this.accepting) r.health.start();
         return r;
       }
       kept.apply(config, rc);
-      kept.health.update(kept.backends, config.health.active, probeHeader(config.sendProxy));
+      kept.health.update(kept.backends, config.health.active, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
       return kept;
     });
     for (const gone of previous.values()) gone.health.stop();

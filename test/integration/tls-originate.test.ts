@@ -169,6 +169,35 @@ describe("active health checks over TLS", () => {
   });
 });
 
+test("terminate, route by SNI, originate again: a route's backends are reached and probed over verified TLS", async () => {
+  using routed = tlsTagBackend(ipCert, "R");
+  using fallback = tlsTagBackend(ipCert, "D");
+  const front = ca.issue(["api.example.com", "localhost"]);
+  await using proxy = await startProxy(
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          backends: [fallback.address],
+          tls: { cert: front.certPath, key: front.keyPath },
+          routes: [{ sni: "api.example.com", backends: [routed.address] }],
+          backendTls: { ca: ca.certPath },
+          health: { active: { enabled: true, intervalMs: 100, timeoutMs: 500, rise: 1, fall: 1, send: "ping", expect: "R:ping" } },
+        },
+      ],
+    },
+    quiet,
+  );
+  const st = () => proxy.stats().listeners[0]!;
+  await eventually(() => st().routes?.[0]?.backends[0]?.lastCheckOk, (ok) => ok === true, "the route's backend probed over TLS");
+  const c = await tlsConnect(portOf(proxy), { serverName: "api.example.com", ca: ca.cert });
+  await c.send(Buffer.from("hi"));
+  expect((await c.read(4)).toString()).toBe("R:hi");
+  c.end();
+  // The default route's backend answers "D:ping", which the listener's probe does not expect: down, by the reply, after a verified handshake.
+  await eventually(() => st().backends[0]!.lastCheckReason ?? "", (r) => r.startsWith("reply did not match"), "the default backend's probe reply");
+});
+
 describe("interop", () => {
   test("sendProxy with backendTls: the PROXY header in plaintext, then TLS, into HAProxy `bind … accept-proxy ssl crt`; probes too", async () => {
     const record = recordingBackend();
