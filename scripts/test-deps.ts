@@ -22,7 +22,8 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
   { command: "ss", aptPackages: ["iproute2"], why: "socket-option tests read the kernel's keepalive timers" },
   { command: "dnsmasq", aptPackages: ["dnsmasq-base"], why: "DNS discovery tests run against a real DNS server on loopback" },
   { command: "systemd-analyze", aptPackages: ["systemd"], why: "the systemd unit in deploy/ is checked with systemd-analyze verify" },
-  { command: "openssl", aptPackages: ["openssl"], why: "SNI routing tests make certificates and capture real ClientHellos with openssl s_client" },
+  { command: "openssl", aptPackages: ["openssl"], why: "SNI routing and TLS tests make certificates, capture real ClientHellos and interoperate with openssl s_client/s_server" },
+  { command: "curl", aptPackages: ["curl"], why: "TLS termination interop: curl --resolve through a TLS listener" },
   { command: "haproxy", aptPackages: ["haproxy"], why: "PROXY protocol interop: HAProxy send-proxy in front of warren, accept-proxy behind it" },
   {
     command: "nginx",

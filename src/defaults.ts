@@ -108,6 +108,21 @@ export const DEFAULTS = {
     /** Clients write the hello at once on connect; 5 s covers a retransmitted SYN-ACK and a slow link. */
     timeoutMs: 5_000,
   },
+  /** A listener's `[listeners.tls]` table (cert and key have no default: they must be given). */
+  tls: {
+    /** TLS 1.0 and 1.1 are deprecated (RFC 8996). */
+    minVersion: "TLSv1.2" as "TLSv1.2" | "TLSv1.3",
+    alpn: [] as string[],
+    requireClientCert: false,
+    /** A handshake takes a few round trips; 10 s is HAProxy's `timeout client`-like order, and bounds silent clients. */
+    handshakeTimeoutMs: 10_000,
+  },
+  /** A listener's `[listeners.backendTls]` table. */
+  backendTls: {
+    enabled: true,
+    /** Verification on: a TLS backend that cannot prove who it is gets no client's bytes. */
+    verify: true,
+  },
   /** HAProxy's inter 2s, rise 2, fall 3. */
   health: {
     passive: {

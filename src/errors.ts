@@ -42,6 +42,10 @@ export const END_CODES = {
   CLIENT_HELLO_MALFORMED: { side: "client", meaning: "routes: TLS records that are not a ClientHello as RFC 8446/6066 have it" },
   CLIENT_HELLO_TOO_LARGE: { side: "client", meaning: "routes: a ClientHello over clientHello.maxBytes (16 KiB by default)" },
   SNI_NO_ROUTE: { side: "client", meaning: "routes: no route matches the server name (or none was sent) and the listener has no default backends" },
+  TLS_HANDSHAKE_FAILED: { side: "client", meaning: "tls: the client's TLS handshake failed (not TLS, no shared version or cipher, or it closed mid-handshake)" },
+  TLS_HANDSHAKE_TIMEOUT: { side: "client", meaning: "tls: the client did not complete its TLS handshake within tls.handshakeTimeoutMs" },
+  TLS_CLIENT_CERT_REJECTED: { side: "client", meaning: "tls: mutual TLS: the client sent no certificate (requireClientCert) or one clientCa does not vouch for" },
+  TLS_VERIFY_FAILED: { side: "backend", meaning: "backendTls: every backend tried failed verification (chain or name) or its TLS handshake" },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */

@@ -95,6 +95,56 @@ export interface ListenerConfig {
   readonly routes: readonly RouteConfig[];
   /** How much and how long the ClientHello is read (with routes only). */
   readonly clientHello: ClientHelloConfig;
+  /** Terminate TLS from clients (`[listeners.tls]`); null: the stream is relayed as it comes. Default null. */
+  readonly tls: TlsConfig | null;
+  /** Speak TLS to the backends (`[listeners.backendTls]`); null: plain TCP. Default null. */
+  readonly backendTls: BackendTlsConfig | null;
+}
+
+/**
+ * TlsConfig: warren terminates TLS on this listener; the mode sees plaintext. Files are PEM, read at
+ * start and at every reload (SIGHUP), so a certificate rotates without a restart.
+ */
+export interface TlsConfig {
+  /** The default certificate chain (PEM file): served when no `certs` entry matches the SNI, or none is sent. Required. */
+  readonly cert: string;
+  /** Its private key (PEM file). Required. */
+  readonly key: string;
+  /** More certificates, picked by the client's SNI: exact names first, then "*.example.com" (one label). Default []. */
+  readonly certs: readonly TlsCertConfig[];
+  /** The oldest TLS version accepted: "TLSv1.2" or "TLSv1.3". Default "TLSv1.2". */
+  readonly minVersion: "TLSv1.2" | "TLSv1.3";
+  /** ALPN protocols offered, in preference order (e.g. ["h2", "http/1.1"]); [] = no ALPN. Default []. */
+  readonly alpn: readonly string[];
+  /** CA certificates (PEM file) that client certificates must chain to; null: no client certificates asked for. Default null. */
+  readonly clientCa: string | null;
+  /** With clientCa: a client without a valid certificate is refused (without it, one is only checked if sent). Default false. */
+  readonly requireClientCert: boolean;
+  /** A client whose handshake is not complete after this long is closed (TLS_HANDSHAKE_TIMEOUT). Default 10000. */
+  readonly handshakeTimeoutMs: number;
+}
+
+/** TlsCertConfig is one more certificate of a TLS listener, for the server names that match `serverName`. */
+export interface TlsCertConfig {
+  /** "a.example.com" or "*.example.com", lower-cased. */
+  readonly serverName: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** BackendTlsConfig: warren is a TLS client to the backends (connections, pooled connections, health probes). */
+export interface BackendTlsConfig {
+  /** Off turns the table off without deleting it. Default true (when the table is given). */
+  readonly enabled: boolean;
+  /** CA certificates (PEM file) the backends' certificates must chain to; null: the system's CA store. Default null. */
+  readonly ca: string | null;
+  /** The SNI sent and the name the certificate must carry; null: the backend's host (an IP address is checked as one, and not sent as SNI). Default null. */
+  readonly serverName: string | null;
+  /** Verify the backend's certificate chain and name; a failure is a connect failure (TLS_VERIFY_FAILED). Default true. */
+  readonly verify: boolean;
+  /** A client certificate (PEM file) for backends that ask for one, and its key; both or neither. Default null. */
+  readonly cert: string | null;
+  readonly key: string | null;
 }
 
 /** RouteConfig is one SNI route: clients whose ClientHello names a matching server go to its backends. */

@@ -79,7 +79,7 @@ function readRoute(r: Reader, value: unknown, path: string, readBackend: ReadBac
 }
 
 /** readPattern reads `sni`: a host name, or "*." and a host name (any one or more labels in front), lower-cased. */
-function readPattern(r: Reader, value: unknown, path: string): string | undefined {
+export function readPattern(r: Reader, value: unknown, path: string): string | undefined {
   const expected = `expected a server name like "a.example.com" or a wildcard like "*.example.com", got ${describe(value)}`;
   if (typeof value !== "string") return void r.fail(path, expected);
   const name = value.toLowerCase().replace(/\.$/, "");

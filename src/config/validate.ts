@@ -10,6 +10,7 @@ import { POOL_LISTENER_KEYS, readPoolSettings } from "./validate-pool.ts";
 import { EDGE_KEYS, readEdgeSettings } from "./validate-edge.ts";
 import { readRouteSettings, ROUTE_LISTENER_KEYS } from "./validate-routes.ts";
 import { readSocketMode, UNIX_LISTENER_KEYS } from "./validate-unix.ts";
+import { readTlsSettings, TLS_LISTENER_KEYS } from "./validate-tls.ts";
 import type { BackendConfig, DnsConfig, HostPort, ListenerConfig, WarrenConfig } from "./schema.ts";
 import { DEFAULTS } from "../defaults.ts";
 import { type Env, readAdmin } from "./validate-admin.ts";
@@ -36,6 +37,7 @@ const LISTENER_KEYS = [
   ...EDGE_KEYS,
   ...ROUTE_LISTENER_KEYS,
   ...UNIX_LISTENER_KEYS,
+  ...TLS_LISTENER_KEYS,
 ] as const;
 const BACKEND_KEYS = ["address", "srv", "weight", "maxConnections", "drain"] as const;
 
@@ -145,6 +147,7 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
     ...readEdgeSettings(r, obj, path),
     ...routing,
     socketMode: readSocketMode(r, obj, path, listen),
+    ...readTlsSettings(r, obj, path),
   };
 }
 

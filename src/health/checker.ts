@@ -4,7 +4,7 @@ import { applyProbeResult } from "./active.ts";
 import type { ActiveHealthConfig } from "../config/schema.ts";
 import { GroupWatch } from "./group.ts";
 import { type HealthContext, noteUp, reviveExpired } from "./passive.ts";
-import { probe, type ProbeResult } from "./probe.ts";
+import { probe, type ProbeResult, type ProbeTls } from "./probe.ts";
 
 /** Slot is the checker's schedule for one backend; a dropped slot ignores its in-flight probe. */
 class Slot {
@@ -40,6 +40,8 @@ export class HealthChecker {
     private readonly context: HealthContext,
     /** Bytes every probe sends first: the PROXY header (v2 LOCAL, v1 UNKNOWN) of a group with `sendProxy`. */
     private prefix: Uint8Array | null = null,
+    /** TLS for the probes of a group with backendTls, or null. */
+    private tls: ProbeTls | null = null,
   ) {
     this.backends = backends;
     this.cfg = cfg;
@@ -77,10 +79,11 @@ export class HealthChecker {
    * released. Turning active checks off brings back up, with a log line, any
    * backend only the checker held down.
    */
-  update(backends: readonly Backend[], cfg: ActiveHealthConfig, prefix: Uint8Array | null = this.prefix): void {
+  update(backends: readonly Backend[], cfg: ActiveHealthConfig, prefix: Uint8Array | null = this.prefix, tls: ProbeTls | null = this.tls): void {
     this.backends = backends;
     this.cfg = cfg;
     this.prefix = prefix;
+    this.tls = tls;
     this.reconcile(true);
     this.group.observe(backends, this.log, this.context);
   }
@@ -147,7 +150,7 @@ export class HealthChecker {
     slot.timer = null;
     if (slot.dropped) return;
     slot.startedAt = performance.now();
-    void probe(slot.backend.address, this.cfg, this.prefix).then((result) => this.finished(slot, result));
+    void probe(slot.backend.address, this.cfg, this.prefix, this.tls).then((result) => this.finished(slot, result));
   }
 
   private finished(slot: Slot, result: ProbeResult): void {

@@ -1,9 +1,22 @@
 import type { Socket, SocketHandler } from "bun";
 import type { BackendAddress } from "../balance/backend.ts";
 import type { ActiveHealthConfig } from "../config/schema.ts";
+import { isIP } from "node:net";
 
 /** ProbeResult: how long a passing probe took, or why it failed, in words for the log. */
 export type ProbeResult = { readonly ok: true; readonly ms: number } | { readonly ok: false; readonly reason: string };
+
+/**
+ * ProbeTls: probes of a group with backendTls complete a TLS handshake (verified as the group's
+ * connects are) before they send or expect anything: a backend whose certificate fails is down.
+ */
+export interface ProbeTls {
+  /** Bun.connect `tls` options: ca, cert, key, rejectUnauthorized. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** The SNI and name to check; null: the backend's host when it is a name. */
+  readonly serverName: string | null;
+  readonly verify: boolean;
+}
 
 /** Bytes of the reply kept to quote in a mismatch reason. */
 const SAMPLE_BYTES = 32;
@@ -24,6 +37,8 @@ class Probe {
   readonly sample = new Uint8Array(SAMPLE_BYTES + 1); // one more, to know the quote is cut
   sampled = 0;
   timer: ReturnType<typeof setTimeout> | null = null;
+  /** A PROXY header to write in plaintext, then upgradeTLS (a group with both sendProxy and backendTls), or null. */
+  upgrade: { readonly prefix: Uint8Array; readonly tls: Record<string, unknown> } | null = null;
   readonly startedAt = performance.now();
 
   constructor(
@@ -31,6 +46,8 @@ class Probe {
     readonly expect: Uint8Array | null,
     readonly timeoutMs: number,
     readonly resolve: (r: ProbeResult) => void,
+    /** Whether a TLS probe must see a verified certificate. */
+    readonly verify = false,
   ) {
     this.unsent = send;
   }
@@ -44,19 +61,24 @@ class Probe {
  * and leaves no socket or timer behind: a connect that opens after the timeout
  * is terminated on open, and a late connect error is ignored.
  */
-export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: Uint8Array | null = null): Promise<ProbeResult> {
+export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: Uint8Array | null = null, tls: ProbeTls | null = null): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
     const own = cfg.send === null || cfg.send === "" ? null : encoder.encode(cfg.send);
+    // With TLS the prefix (a PROXY header) goes in plaintext before the handshake, and `send` inside it.
+    const plainPrefix = tls !== null && prefix !== null ? prefix : null;
     // One write for both, as the spec asks a header to be sent at once.
-    const send = prefix === null ? own : own === null ? prefix : Buffer.concat([prefix, own]);
+    const send = prefix === null || plainPrefix !== null ? own : own === null ? prefix : Buffer.concat([prefix, own]);
     const expect = cfg.expect === null || cfg.expect === "" ? null : encoder.encode(cfg.expect);
-    const p = new Probe(send, expect, cfg.timeoutMs, resolve);
+    const p = new Probe(send, expect, cfg.timeoutMs, resolve, tls?.verify ?? false);
+    if (plainPrefix !== null) p.upgrade = { prefix: plainPrefix, tls: tlsOptions(tls!, address) };
     // Bun has no connect timeout: our own timer fails the probe and marks it done.
     p.timer = setTimeout(onProbeTimeout, cfg.timeoutMs, p);
     const failed = (err: unknown): void => finish(p, { ok: false, reason: `connect failed (${describe(err)})` });
     try {
       // connectError normally reports the failure first; this catch is the backstop (and a no-op then).
-      const connecting = address.unix !== undefined ? Bun.connect<Probe>({ unix: address.unix, data: p, socket: probeHandlers }) : Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket: probeHandlers });
+      const socket = plainPrefix !== null ? probeUpgradeHandlers : tls === null ? probeHandlers : probeTlsHandlers;
+      const secure = tls === null || plainPrefix !== null ? {} : { tls: tlsOptions(tls, address) };
+      const connecting = address.unix !== undefined ? Bun.connect<Probe>({ unix: address.unix, data: p, socket, ...secure }) : Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket, ...secure });
       connecting.catch(failed);
     } catch (err) {
       failed(err);
@@ -160,6 +182,64 @@ function onProbeError(s: Socket<Probe>, err: Error): void {
   if (p.done) return;
   finish(p, { ok: false, reason: `internal error in probe (${describe(err)})` });
 }
+
+/**
+ * With a handshake handler Bun drops writes made in `open` (BUN-SOCKETS.md), so a TLS probe starts
+ * sending from `handshake`, once the certificate checked out.
+ */
+function onProbeTlsOpen(s: Socket<Probe>): void {
+  const p = s.data;
+  if (p.done) s.terminate();
+}
+
+function onProbeHandshake(s: Socket<Probe>, success: boolean, err: Error | null): void {
+  const p = s.data;
+  if (p.done) return void s.terminate();
+  p.socket = s;
+  // Bun reports an unverified chain as success with authorized = false: the probe checks it itself.
+  if (!success || (p.verify && !s.authorized)) return finish(p, { ok: false, reason: `TLS handshake failed (${describe(err ?? new Error("not authorized"))})` });
+  writeUnsent(p, s);
+}
+
+function tlsOptions(tls: ProbeTls, address: BackendAddress): Record<string, unknown> {
+  const name = tls.serverName ?? (address.unix === undefined && isIP(address.host) === 0 ? address.host : undefined);
+  return { ...tls.options, ...(name === undefined ? {} : { serverName: name }) };
+}
+
+/**
+ * onProbeUpgradeOpen: the header in plaintext, then the same socket upgraded to TLS. The raw socket
+ * gets no-op handlers first: after upgradeTLS it still receives the ciphertext as `data`.
+ */
+function onProbeUpgradeOpen(s: Socket<Probe>): void {
+  const p = s.data;
+  if (p.done || p.upgrade === null) return void s.terminate();
+  s.reload({ socket: rawIgnored });
+  if (s.write(p.upgrade.prefix) !== p.upgrade.prefix.byteLength) return finish(p, { ok: false, reason: "closed before the PROXY header" });
+  const upgraded = (s as unknown as { upgradeTLS(o: unknown): [Socket<Probe>, Socket<Probe>] }).upgradeTLS({ tls: p.upgrade.tls, socket: probeTlsHandlers, data: p });
+  p.socket = upgraded[1];
+}
+
+function ignore(): void {}
+const rawIgnored = { data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore } satisfies SocketHandler<Probe>;
+
+const probeUpgradeHandlers = {
+  open: onProbeUpgradeOpen,
+  connectError: onProbeConnectError,
+  close: onProbeClose,
+  data: ignore,
+  error: onProbeError,
+} satisfies SocketHandler<Probe>;
+
+const probeTlsHandlers = {
+  open: onProbeTlsOpen,
+  handshake: onProbeHandshake,
+  data: onProbeData,
+  drain: onProbeDrain,
+  end: onProbeEnd,
+  close: onProbeClose,
+  connectError: onProbeConnectError,
+  error: onProbeError,
+} satisfies SocketHandler<Probe>;
 
 const probeHandlers = {
   open: onProbeOpen,

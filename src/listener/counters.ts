@@ -1,4 +1,4 @@
-import type { EndCode, Side } from "../errors.ts";
+import { END_CODES, type EndCode, type Side } from "../errors.ts";
 import { Histogram, SESSION_BUCKETS } from "../metrics/histogram.ts";
 
 /**
@@ -35,6 +35,9 @@ export class Counters {
 
   countPreambleFailure(code: EndCode): void {
     this.preambleFailures.set(code, (this.preambleFailures.get(code) ?? 0) + 1);
+    // Also a session end by code and side (metrics' session_ends): a client refused in a stage ended there.
+    const key = `${code} ${END_CODES[code].side ?? "client"}`;
+    this.endsBySide.set(key, (this.endsBySide.get(key) ?? 0) + 1);
   }
 
   countEnd(code: EndCode, side: Side): void {

@@ -14,6 +14,10 @@ import { probeHeader } from "../edge/proxy-encode.ts";
 import type { Endpoint, ProxyHeader } from "../edge/proxy-header.ts";
 import { type Preamble, type PreambleDone, type PreambleHost, type PreambleState, withPreamble } from "./preamble.ts";
 import { RefusalLog } from "./refusals.ts";
+import { backendTlsOf, serverTlsOf } from "../edge/tls-load.ts";
+import type { ProbeTls } from "../health/probe.ts";
+import { rawHandlers, TlsStage } from "./tls-stage.ts";
+import type { ServerTls } from "../edge/tls-context.ts";
 import { type BackendGroup, Route, RouteTable } from "./routes.ts";
 import { bindUnix, chmodUnixSocket, clearStaleSocket, removeUnixSocket, type UnixBinding } from "./unix-socket.ts";
 import { Discovery } from "../discovery/discovery.ts";
@@ -97,6 +101,8 @@ export class Listener implements BackendGroup {
   private readonly preambles = new Set<PreambleState>();
   /** The mode's own handlers and start, kept so a reload can put the preamble stage in front of them. */
   private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
+  /** TLS termination (listeners with `tls`): upgrades each accepted socket; null without tls. */
+  private tlsStage: TlsStage<never> | null = null;
   /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
   private staged = false;
   /** Refused clients, logged at most once per reason per second (the counters count every one). */
@@ -119,7 +125,7 @@ export class Listener implements BackendGroup {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, []);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy));
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
     this.applyRoutes(config);
     this.mode = kind.create(this);
   }
@@ -223,13 +229,25 @@ export class Listener implements BackendGroup {
    */
   handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
     this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
+    if (this.config.tls !== null) {
+      // The TLS stage is the only one: validation refuses tls beside a PROXY header, and routes behind tls
+      // go by the terminated handshake's SNI (preambleFor builds no ClientHello stage for them).
+      const stage = new TlsStage(this.loadTls(this.config.tls), own, this.preambleHost(start));
+      this.tlsStage = stage as TlsStage<never>;
+      return rawHandlers((raw) => this.beginTls(stage, raw)) as SocketHandler<D | null>;
+    }
     if (this.preamble === null) return own;
     this.staged = true;
     return this.stageHandlers(own, start);
   }
 
   private stageHandlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | PreambleState | null> {
-    const host: PreambleHost<D> = {
+    return withPreamble(own, this.preambleHost(start));
+  }
+
+  /** preambleHost is what a stage (preamble or TLS) calls back: admission and the mode's start when done, counting when failed. */
+  private preambleHost<D extends object>(start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): PreambleHost<D> {
+    return {
       current: () => this.preamble,
       began: (state) => {
         this.preambles.add(state);
@@ -276,7 +294,28 @@ export class Listener implements BackendGroup {
         socket.end();
       },
     };
-    return withPreamble(own, host);
+  }
+
+  /** loadTls is the listener's certificates as validation loaded them, logged (serials, expiry) so a rotation can be seen to apply. */
+  private loadTls(cfg: NonNullable<ListenerConfig["tls"]>, name = this.config.name): ServerTls {
+    const material = serverTlsOf(cfg);
+    this.log.info("tls certificates", { listener: name, certificates: material.loaded });
+    return material;
+  }
+
+  /**
+   * beginTls upgrades an accepted socket, unless the listener is full: a handshake holds a TLS socket
+   * (~40 KB of native memory in Bun) for up to handshakeTimeoutMs before admission counts it, so
+   * handshakes in progress count toward maxConnections here, and a flood of silent clients cannot hold
+   * more sockets than the listener would serve.
+   */
+  private beginTls(stage: TlsStage<never>, raw: Socket<unknown>): void {
+    if (this.mode.liveCount + this.preambles.size >= this.config.maxConnections) {
+      this.counters.rejectedMaxConnections++;
+      this.refusals.refused("maxConnections", raw.remoteAddress, performance.now());
+      return void raw.end();
+    }
+    stage.begin(raw);
   }
 
   /**
@@ -313,6 +352,8 @@ export class Listener implements BackendGroup {
    */
   update(config: ListenerConfig, preamble: Preamble | null = this.preamble): void {
     this.setPreamble(preamble);
+    // Certificates rotate here: new connections take the files as read for this reload; live ones keep theirs.
+    if (this.tlsStage !== null && config.tls !== null) this.tlsStage.material = this.loadTls(config.tls, config.name);
     // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
     if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;
@@ -320,7 +361,7 @@ export class Listener implements BackendGroup {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, previous);
-    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy));
+    this.health.update(this.backends, config.health.active, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
     this.applyRoutes(config);
     this.mode.update(config);
     this.mode.onSlotFreed(); // new or larger backends may admit queued clients
@@ -339,8 +380,10 @@ export class Listener implements BackendGroup {
 
   /** The shortest timeout this listener enforces on the sweep (its mode's, its preamble's), in ms. */
   shortestTimeoutMs(): number {
-    const mode = this.mode.shortestTimeoutMs();
-    return this.preamble === null ? mode : Math.min(mode, this.preamble.timeoutMs);
+    let shortest = this.mode.shortestTimeoutMs();
+    if (this.preamble !== null) shortest = Math.min(shortest, this.preamble.timeoutMs);
+    if (this.config.tls !== null) shortest = Math.min(shortest, this.config.tls.handshakeTimeoutMs);
+    return shortest;
   }
 
   /** Whether some backend would take clients but for its maxConnections or maxConnectingPerBackend: worth queueing for. */
@@ -427,12 +470,12 @@ export class Listener implements BackendGroup {
       const kept = previous.get(rc.sni);
       previous.delete(rc.sni);
       if (kept === undefined) {
-        const r = new Route(rc.sni, config, rc, this.log, probeHeader(config.sendProxy));
+        const r = new Route(rc.sni, config, rc, this.log, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
         if (this.accepting) r.health.start();
         return r;
       }
       kept.apply(config, rc);
-      kept.health.update(kept.backends, config.health.active, probeHeader(config.sendProxy));
+      kept.health.update(kept.backends, config.health.active, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
       return kept;
     });
     for (const gone of previous.values()) gone.health.stop();
@@ -538,6 +581,13 @@ function idText(id: Uint8Array | null): string | null {
   if (id === null) return null;
   const printable = id.every((b) => b >= 0x20 && b < 0x7f);
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString(printable ? "latin1" : "hex");
+}
+
+/** probeTlsOf is what the health probes of a listener with backendTls need: its TLS client options, loaded. */
+function probeTlsOf(cfg: ListenerConfig["backendTls"]): ProbeTls | null {
+  if (cfg === null) return null;
+  const bt = backendTlsOf(cfg);
+  return { options: bt.options as Record<string, unknown>, serverName: bt.serverName, verify: bt.verify };
 }
 
 /** refuse closes a socket the listener will not serve; its `data` stays the mode's empty value. */

@@ -71,7 +71,8 @@ export class PreambleState {
     readonly startedAt: number,
     /** The preamble's timeout when the connection began (a reload applies to new connections). */
     readonly timeoutMs: number,
-    readonly socket: Socket<unknown>,
+    /** The client's socket (for a TLS stage, the TLS socket once upgradeTLS returned it). */
+    public socket: Socket<unknown>,
   ) {}
 }
 

@@ -7,11 +7,12 @@ import { MORE, type Preamble, type PreambleDone, type PreambleFailed, type Pream
 
 /**
  * preambleFor is the preamble a listener's config asks for: a PROXY header (`proxyProtocol`), a
- * ClientHello to route by (`routes`), both in that order, or none.
+ * ClientHello to route by (`routes` without `tls`), both in that order, or none.
  */
 export function preambleFor(config: ListenerConfig): Preamble | null {
   const proxy = config.proxyProtocol === null ? null : proxyPreamble(config.proxyProtocol);
-  const hello = config.routes.length === 0 ? null : helloPreamble(config.clientHello);
+  // With tls, routes pick by the SNI of the handshake warren terminates (the TLS stage tells it): no hello to read.
+  const hello = config.routes.length === 0 || config.tls !== null ? null : helloPreamble(config.clientHello);
   if (proxy !== null && hello !== null) return chainPreamble(proxy, hello);
   return proxy ?? hello;
 }

@@ -4,6 +4,7 @@ import { createBalancer } from "../balance/index.ts";
 import { formatHostPort } from "../config/host-port.ts";
 import type { ListenerConfig, RouteConfig } from "../config/schema.ts";
 import { HealthChecker } from "../health/checker.ts";
+import type { ProbeTls } from "../health/probe.ts";
 import type { Logger } from "../log.ts";
 
 /**
@@ -35,9 +36,11 @@ export class Route implements BackendGroup {
     route: RouteConfig,
     log: Logger,
     probePrefix: Uint8Array | null,
+    /** TLS for the probes (a terminating listener with backendTls), or null. */
+    probeTls: ProbeTls | null = null,
   ) {
     this.apply(config, route);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: `${config.name} route ${sni}` }, probePrefix);
+    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: `${config.name} route ${sni}` }, probePrefix, probeTls);
   }
 
   /** apply takes a reloaded route's backends, keeping the records of those that stay. */

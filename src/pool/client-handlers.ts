@@ -3,7 +3,7 @@ import { type ClientInfo, nextSessionId } from "../listener/listener.ts";
 import { moveClient, PoolClient } from "./client.ts";
 import { onRequestBytes } from "./intake.ts";
 import { clientGone, closeClient, heldBytes, holdClient, pauseReading, pump, resumePausedConns } from "./pump.ts";
-import { poolOf } from "./runtime.ts";
+import { type PoolRuntime, poolOf } from "./runtime.ts";
 
 /*
  * The client side of a pooled listener: admission, then bytes into the intake (intake.ts) and replies
@@ -20,8 +20,7 @@ function onClientOpen(socket: Socket<PoolClient>): void {
 }
 
 /** startClient serves an admitted client; `early` holds bytes the preamble stage read past its header. */
-export function startClient(socket: Socket<PoolClient>, info: ClientInfo, early: Uint8Array | null): void {
-  const runtime = poolOf(socket);
+export function startClient(socket: Socket<PoolClient>, info: ClientInfo, early: Uint8Array | null, runtime: PoolRuntime | undefined = poolOf(socket)): void {
   if (runtime === undefined) return void socket.end();
   const c = new PoolClient(nextSessionId(), runtime, socket, info, runtime.listener.config, performance.now());
   socket.data = c;

@@ -212,6 +212,36 @@ function onConnError(socket: Socket<PooledConn>, err: Error): void {
   socket.terminate();
 }
 
+/** With a handshake handler, writes made in open are dropped (BUN-SOCKETS.md): a TLS connection starts in handshake. */
+function onConnTlsOpen(socket: Socket<PooledConn>): void {
+  if (socket.data.state !== "connecting") socket.terminate();
+}
+
+function onConnHandshake(socket: Socket<PooledConn>, success: boolean, err: Error | null): void {
+  const conn = socket.data;
+  if (conn.state !== "connecting") return void socket.terminate();
+  const cfg = conn.pool.runtime.listener.config.backendTls;
+  // Bun reports an unverified chain as success with authorized = false: verification is checked here.
+  if (success && (cfg === null || !cfg.verify || socket.authorized)) return onConnOpen(socket);
+  const why = err === null ? "not authorized" : ((err as { code?: string }).code ?? err.message);
+  conn.pool.runtime.listener.log.debug("pool connect failed", { backend: conn.pool.backend.key, error: `TLS: ${why}` });
+  conn.failCode = "TLS_VERIFY_FAILED";
+  connLost(conn, "BACKEND_LOST", `backend TLS verification failed (${why})`, false);
+  socket.terminate();
+}
+
+/** The handlers of pooled connections to backends with backendTls: the same, behind a verified handshake. */
+export const connTlsHandlers = {
+  open: onConnTlsOpen,
+  handshake: onConnHandshake,
+  data: onConnData,
+  drain: onConnDrain,
+  close: onConnClose,
+  end: onConnEnd,
+  error: onConnError,
+  connectError: onConnectError,
+} satisfies SocketHandler<PooledConn>;
+
 export const connHandlers = {
   open: onConnOpen,
   data: onConnData,

@@ -1,6 +1,8 @@
 import type { PoolClient } from "./client.ts";
 import { moveConn, type PooledConn } from "./conn.ts";
-import { connHandlers } from "./conn-handlers.ts";
+import { connHandlers, connTlsHandlers } from "./conn-handlers.ts";
+import { backendTlsOf } from "../edge/tls-load.ts";
+import { bunConnectTls } from "../edge/tls-context.ts";
 import { failClient, pump, closeClient } from "./pump.ts";
 
 /*
@@ -16,9 +18,13 @@ function ignore(): void {}
 /** connectPooled starts the TCP connect; connectTimeoutMs bounds connect and setup together. */
 export function connectPooled(conn: PooledConn): void {
   const { host, port, unix } = conn.pool.backend.address;
-  conn.connectTimer = setTimeout(onConnectTimeout, conn.pool.runtime.listener.config.connectTimeoutMs, conn);
-  if (unix !== undefined) Bun.connect<PooledConn>({ unix, data: conn, socket: connHandlers }).catch(ignore);
-  else Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket: connHandlers }).catch(ignore);
+  const cfg = conn.pool.runtime.listener.config;
+  conn.connectTimer = setTimeout(onConnectTimeout, cfg.connectTimeoutMs, conn);
+  // backendTls: the same connect over TLS (connect timeout covering the handshake); the connection is set up once it is verified.
+  const secure = cfg.backendTls === null ? null : { tls: bunConnectTls(backendTlsOf(cfg.backendTls), unix === undefined ? host : undefined) };
+  const socket = secure === null ? connHandlers : connTlsHandlers;
+  if (unix !== undefined) Bun.connect<PooledConn>({ unix, data: conn, socket, ...secure }).catch(ignore);
+  else Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket, ...secure }).catch(ignore);
 }
 
 /** A connect (or setup, or QUIT) that takes longer than connectTimeoutMs is abandoned: terminated if it ever opens. */

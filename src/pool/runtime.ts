@@ -60,7 +60,8 @@ export class PoolRuntime implements Mode {
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
     // allowHalfOpen: a client that half-closes after its requests still gets its replies.
-    const socket = this.listener.handlers(poolClientHandlers, startClient);
+    // The runtime is passed, not looked up from the socket: a TLS socket (upgradeTLS) has no `listener`.
+    const socket = this.listener.handlers(poolClientHandlers, (client: Socket<PoolClient>, info, early) => startClient(client, info, early, this));
     const server = Bun.listen<PoolClient | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;

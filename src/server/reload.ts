@@ -76,5 +76,8 @@ export function unreloadable(current: Listener, next: ListenerConfig, index: num
   if (running.mode !== next.mode) {
     return `listeners[${index}].mode: cannot change on reload (running "${running.mode}", new "${next.mode}"); restart warren to change it`;
   }
+  if ((running.tls === null) !== (next.tls === null)) {
+    return `listeners[${index}].tls: cannot be turned ${next.tls === null ? "off" : "on"} on reload (the listening socket's handlers are TLS's or not for its life); restart warren, or give the TLS listener another name or address. Certificates and other tls keys do reload`;
+  }
   return current.kind.unreloadable(running, next, index);
 }

@@ -2,7 +2,7 @@ import type { Socket, SocketHandler } from "bun";
 import { type ClientInfo, nextSessionId } from "../listener/listener.ts";
 import { dispatch } from "./dispatch.ts";
 import { failFromError, finishSession, flushToClient, onClientEof } from "./lifecycle.ts";
-import { tunnelOf } from "./mode.ts";
+import { type TunnelMode, tunnelOf } from "./mode.ts";
 import { isClosed, Session } from "./session.ts";
 
 /*
@@ -22,8 +22,7 @@ function onClientOpen(client: Socket<Session>): void {
  * startSession serves an admitted client: a session, then a backend. `early` holds bytes the preamble
  * stage read past its header: they are the stream's first bytes, queued for the backend like early data.
  */
-export function startSession(client: Socket<Session>, info: ClientInfo, early: Uint8Array | null): void {
-  const mode = tunnelOf(client);
+export function startSession(client: Socket<Session>, info: ClientInfo, early: Uint8Array | null, mode: TunnelMode | undefined = tunnelOf(client)): void {
   if (mode === undefined) return void client.end();
   const s = new Session(nextSessionId(), client, mode, info, mode.listener.config, performance.now());
   client.data = s;

@@ -1,7 +1,12 @@
-import type { Socket } from "bun";
+import type { Socket, SocketHandler, SocketOptions } from "bun";
 import net from "node:net";
+import tls from "node:tls";
+import { backendTlsOf } from "../edge/tls-load.ts";
+import { bunConnectTls } from "../edge/tls-context.ts";
+import { proxyHeaderOf } from "./send-proxy.ts";
+import type { BackendTlsConfig } from "../config/schema.ts";
 import type { Backend } from "../balance/backend.ts";
-import { endCodeOf, errorCode } from "../errors.ts";
+import { type EndCode, endCodeOf, errorCode } from "../errors.ts";
 import { backendTakeOver } from "./backend-handlers.ts";
 import { onConnectOpen, retryOrFail } from "./dispatch.ts";
 import type { Session } from "./session.ts";
@@ -36,11 +41,25 @@ import type { Session } from "./session.ts";
  */
 
 /**
- * ConnectAttempt is one backend connect of a session, cancellable until it
- * opens (cancelConnect). It is a node:net socket only until 'connect'; then
- * its native Bun socket is taken over and this object is dropped.
+ * Attempt is one backend connect of a session, cancellable until it opens
+ * (cancelConnect): a ConnectAttempt for plain TCP, or a node:tls socket for a
+ * listener with backendTls. Either is a node socket only until it is
+ * connected (TLS: handshake done and verified); then its native Bun socket
+ * (a TLS one for TLS) is taken over and this object is dropped.
  */
-export class ConnectAttempt extends net.Socket {
+export interface Attempt extends net.Socket {
+  readonly session: Session;
+  /** The backend this attempt counts against (Backend.connecting) until it settles. */
+  readonly backend: Backend;
+  /** node's native socket (not in @types/node): a plain or TLS Bun socket once connected. */
+  _handle: Socket<Session> | null;
+  /** Whether it is a TLS connect (its failures past the TCP connect are TLS_VERIFY_FAILED). */
+  readonly tls: boolean;
+}
+
+/** ConnectAttempt is a plain TCP attempt (see Attempt). */
+export class ConnectAttempt extends net.Socket implements Attempt {
+  readonly tls = false;
   /** node:net's native socket (not in @types/node): a plain Bun socket once 'connect' fired. */
   declare _handle: Socket<Session> | null;
 
@@ -58,6 +77,8 @@ export class ConnectAttempt extends net.Socket {
  * the session waits for. The listeners are module-level functions: no closure.
  */
 export function startConnect(s: Session, target: Backend): void {
+  // With sendProxy the header must precede the ClientHello in plaintext: a plain connect, then upgradeTLS (upgradeAfterHeader).
+  if (s.config.backendTls !== null && s.config.sendProxy === null) return startTlsConnect(s, target, s.config.backendTls);
   const attempt = new ConnectAttempt(s, target);
   attempt.on("connect", onAttemptConnect);
   attempt.on("error", onAttemptError);
@@ -69,12 +90,39 @@ export function startConnect(s: Session, target: Backend): void {
 }
 
 /**
+ * startTlsConnect is startConnect through node:tls: the same cancellable connect
+ * and takeover (pinned in test/integration/bun-tls.test.ts: after
+ * 'secureConnect' its `_handle` is a Bun TLS socket that takes reload() as a
+ * plain one does). node:tls verifies the chain and the name (rejectUnauthorized)
+ * before 'secureConnect'; a failure is an 'error' with the OpenSSL or node code.
+ * The connect timeout covers the handshake too.
+ */
+function startTlsConnect(s: Session, target: Backend, cfg: BackendTlsConfig): void {
+  const bt = backendTlsOf(cfg);
+  const a = target.address;
+  // An IP address is no SNI (RFC 6066); node then checks the certificate against the IP itself.
+  const servername = bt.serverName ?? (a.unix !== undefined || net.isIP(a.host) !== 0 ? undefined : a.host);
+  const where = a.unix !== undefined ? { path: a.unix } : { host: a.host, port: a.port };
+  const attempt = tls.connect({ ...bt.options, ...where, ...(servername === undefined ? {} : { servername }) }) as unknown as Attempt & { session: Session; backend: Backend; tls: boolean };
+  Object.assign(attempt, { session: s, backend: target, tls: true });
+  attempt.on("secureConnect", onAttemptConnect);
+  attempt.on("error", onAttemptError);
+  s.connecting = attempt;
+  target.connecting++;
+}
+
+/**
  * cancelConnect gives up the session's connect in flight, if any (timed out,
  * failed, or the session ended). A socket still connecting is closed now
  * rather than when the kernel gives up; one node has already failed is left
  * as it is.
  */
 export function cancelConnect(s: Session): void {
+  const handshaking = s.tlsHandshaking;
+  if (handshaking !== null) {
+    s.tlsHandshaking = null;
+    handshaking.terminate();
+  }
   const attempt = s.connecting;
   if (attempt === null) return;
   settle(s, attempt);
@@ -86,12 +134,12 @@ export function cancelConnect(s: Session): void {
  * waits for, and no longer counts against its backend's maxConnectingPerBackend.
  * Every path out of connecting comes through here exactly once.
  */
-function settle(s: Session, attempt: ConnectAttempt): void {
+function settle(s: Session, attempt: Attempt): void {
   s.connecting = null;
   attempt.backend.connecting--;
 }
 
-function onAttemptConnect(this: ConnectAttempt): void {
+function onAttemptConnect(this: Attempt): void {
   const s = this.session;
   const backend = this._handle;
   if (s.connecting !== this || backend === null) {
@@ -99,14 +147,73 @@ function onAttemptConnect(this: ConnectAttempt): void {
     return;
   }
   settle(s, this);
+  if (!this.tls && s.config.backendTls !== null) return upgradeAfterHeader(s, backend, this.backend, s.config.backendTls);
   backend.reload(backendTakeOver);
   releaseNodeSocket(backend);
   onConnectOpen(s, backend);
 }
 
-function onAttemptError(this: ConnectAttempt, err: Error): void {
+/**
+ * upgradeAfterHeader is backendTls with sendProxy: the PROXY header goes out in plaintext on the fresh
+ * TCP connection, then the socket is upgraded in place (socket.upgradeTLS) and the session waits for
+ * the handshake, verified as a node:tls connect is, within the same connect timeout. The raw socket
+ * gets no-op handlers first: after the upgrade it still receives the ciphertext as `data` (pinned in
+ * bun-tls.test.ts), which is the TLS socket's business.
+ */
+function upgradeAfterHeader(s: Session, raw: Socket<Session>, target: Backend, cfg: BackendTlsConfig): void {
+  raw.reload(rawTakeOver);
+  releaseNodeSocket(raw);
+  const header = proxyHeaderOf(s)!;
+  if (raw.write(header) !== header.byteLength) return retryOrFail(s, "ECONNRESET"); // a fresh socket takes 100-odd bytes at once, or it is gone
+  const host = target.address.unix === undefined ? target.address.host : undefined;
+  const upgraded = (raw as unknown as Upgradable).upgradeTLS({ tls: bunConnectTls(backendTlsOf(cfg), host), socket: afterHeaderHandlers, data: s });
+  s.tlsHandshaking = upgraded[1];
+}
+
+interface Upgradable {
+  upgradeTLS(options: { tls: Record<string, unknown>; socket: SocketHandler<Session>; data: Session }): [Socket<Session>, Socket<Session>];
+}
+
+function ignore(): void {}
+
+const rawTakeOver = { socket: { data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore } } satisfies Pick<SocketOptions<Session>, "socket">;
+
+/** Bun reports an unverified chain as a successful handshake with authorized = false: checked here. */
+function onAfterHeaderHandshake(t: Socket<Session>, success: boolean): void {
+  const s = t.data;
+  if (s.tlsHandshaking !== t) return void t.terminate(); // given up meanwhile (timed out, the client left)
+  s.tlsHandshaking = null;
+  if (!success || (s.config.backendTls?.verify !== false && !t.authorized)) {
+    t.terminate();
+    return retryOrFail(s, "TLS_VERIFY_FAILED");
+  }
+  t.reload(backendTakeOver);
+  onConnectOpen(s, t, true);
+}
+
+function onAfterHeaderClose(t: Socket<Session>, err?: Error): void {
+  const s = t.data;
+  if (s.tlsHandshaking !== t) return;
+  s.tlsHandshaking = null;
+  retryOrFail(s, err === undefined ? "TLS_VERIFY_FAILED" : attemptCode({ tls: true }, errorCode(err)));
+}
+
+const afterHeaderHandlers = { handshake: onAfterHeaderHandshake, data: ignore, drain: ignore, end: ignore, close: onAfterHeaderClose, error: ignore } satisfies SocketHandler<Session>;
+
+function onAttemptError(this: Attempt, err: Error): void {
   if (this.session.connecting !== this) return; // an attempt already given up
-  retryOrFail(this.session, endCodeOf(errorCode(err)));
+  retryOrFail(this.session, attemptCode(this, errorCode(err)));
+}
+
+/**
+ * attemptCode counts a failed connect: refused, unresolvable or reset as on plain TCP; anything else
+ * on a TLS connect (a chain or name that does not verify, a backend that does not speak TLS) as
+ * TLS_VERIFY_FAILED, which is retried on another backend and counted by passive health like any
+ * failed connect.
+ */
+export function attemptCode(attempt: { readonly tls: boolean }, raw: string): EndCode {
+  const code = endCodeOf(raw);
+  return attempt.tls && code === "SOCKET_ERROR" ? "TLS_VERIFY_FAILED" : code;
 }
 
 /** The Bun socket's symbol-keyed reference to its node socket; null when this Bun has none. */

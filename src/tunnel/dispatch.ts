@@ -47,15 +47,18 @@ function connectBackend(s: Session, target: Backend): void {
   startConnect(s, target);
 }
 
-/** onConnectOpen adopts the backend socket of the attempt the session waits for (connect.ts has given it the backend handlers). */
-export function onConnectOpen(s: Session, backend: Socket<Session>): void {
+/**
+ * onConnectOpen adopts the backend socket of the attempt the session waits for (connect.ts has given it
+ * the backend handlers). `headerSent`: the PROXY header already went out in plaintext, before TLS.
+ */
+export function onConnectOpen(s: Session, backend: Socket<Session>, headerSent = false): void {
   backend.data = s;
   moveTo(s, "open");
   s.backend = backend;
   const cfg = s.config;
   if (!cfg.noDelay) backend.setNoDelay(false);
   if (cfg.keepAliveMs > 0) backend.setKeepAlive(true, cfg.keepAliveMs);
-  if (cfg.sendProxy !== null) {
+  if (cfg.sendProxy !== null && !headerSent) {
     queueProxyHeader(s);
     // The header goes out at once. A backend that reset on accept shows here as a failed write, and Bun
     // then reports a FIN rather than the reset (bun-sockets.test.ts): fail over as for a reset.

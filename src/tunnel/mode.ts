@@ -35,7 +35,8 @@ export class TunnelMode implements Mode {
   constructor(readonly listener: Listener) {}
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
-    const socket = this.listener.handlers(clientHandlers, startSession);
+    // The mode is passed, not looked up from the socket: a TLS socket (upgradeTLS) has no `listener`.
+    const socket = this.listener.handlers(clientHandlers, (client: Socket<Session>, info, early) => startSession(client, info, early, this));
     const server = Bun.listen<Session | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;

@@ -12,15 +12,21 @@ import type { Session } from "./session.ts";
  * host name the client asked for as AUTHORITY when one is known.
  */
 export function queueProxyHeader(s: Session): void {
-  const version = s.config.sendProxy;
-  if (version === null) return;
-  const info = s.info;
-  const source = { address: info.address, port: info.port };
-  // A unix client has no local address (Bun gives undefined): "" is no IP address, so v1 UNKNOWN / v2 AF_UNSPEC.
-  const destination = info.destination ?? { address: s.client.localAddress ?? "", port: s.client.localPort ?? 0 };
-  const header = version === "v1" ? encodeProxyV1(source, destination) : encodeProxyV2(source, destination, { uniqueId: String(s.id), authority: info.authority });
+  const header = proxyHeaderOf(s);
+  if (header === null) return;
   // A connect retried after the backend reset: nothing the client sent has moved yet, so anything queued
   // is what is left of the header meant for the backend that failed.
   if (s.bytesFromClient === 0) s.toBackend.clear();
   s.toBackend.unshift(header);
+}
+
+/** proxyHeaderOf is the session's PROXY header (see queueProxyHeader), or null without sendProxy. */
+export function proxyHeaderOf(s: Session): Uint8Array | null {
+  const version = s.config.sendProxy;
+  if (version === null) return null;
+  const info = s.info;
+  const source = { address: info.address, port: info.port };
+  // A unix client has no local address (Bun gives undefined): "" is no IP address, so v1 UNKNOWN / v2 AF_UNSPEC.
+  const destination = info.destination ?? { address: s.client.localAddress ?? "", port: s.client.localPort ?? 0 };
+  return version === "v1" ? encodeProxyV1(source, destination) : encodeProxyV2(source, destination, { uniqueId: String(s.id), authority: info.authority });
 }

@@ -5,7 +5,7 @@ import type { EndCode, Side } from "../errors.ts";
 import type { ClientInfo, Listener } from "../listener/listener.ts";
 import type { SessionRecord } from "../listener/mode.ts";
 import { PendingBytes } from "../util/pending.ts";
-import type { ConnectAttempt } from "./connect.ts";
+import type { Attempt } from "./connect.ts";
 import type { TunnelMode } from "./mode.ts";
 
 /**
@@ -66,7 +66,9 @@ export class Session {
   idleSince: number;
 
   /** The backend connect in flight; null once it opened or was given up (only set while connecting). */
-  connecting: ConnectAttempt | null = null;
+  connecting: Attempt | null = null;
+  /** backendTls with sendProxy: the TLS socket whose handshake follows the plaintext header, until it is done or given up. */
+  tlsHandshaking: Socket<Session> | null = null;
   /** Connect attempts made so far, and the backends that failed (null until a retry). */
   attempts = 0;
   tried: Backend[] | null = null;

@@ -288,6 +288,8 @@ test("a minimal config gets every default", () => {
         routes: [],
         clientHello: { maxBytes: 16_384, timeoutMs: 5_000 },
         socketMode: null,
+        tls: null,
+        backendTls: null,
       },
     ],
     dns: { servers: [], timeoutMs: 2_000 },
