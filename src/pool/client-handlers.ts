@@ -35,7 +35,7 @@ function onClientData(socket: Socket<PoolClient>, chunk: Uint8Array): void {
   onRequestBytes(c, chunk);
   if (c.closed) return;
   pump(c);
-  if (c.state === "open" && !c.readPaused && heldBytes(c) >= c.config.highWaterBytes) holdClient(c);
+  if (!c.closed && !c.readPaused && heldBytes(c) >= c.config.highWaterBytes) holdClient(c);
 }
 
 function onClientDrain(socket: Socket<PoolClient>): void {

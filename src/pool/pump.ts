@@ -19,17 +19,15 @@ import { helloReply, warrenError } from "./local-commands.ts";
 export function pump(c: PoolClient): void {
   pumpOutbox(c);
   if (c.closed) return;
-  if (c.readPaused) {
-    // A draining client's input is read and dropped (nothing after QUIT or a malformed request counts),
-    // so it need not stay paused, and must not: a paused socket hides its FIN, and a client that leaves
-    // with a blocking command outstanding must be seen leaving.
-    if (c.state === "draining" || heldBytes(c) < c.config.highWaterBytes) {
-      c.readPaused = false;
-      c.socket.resume();
-    } else holdOnConn(c); // still over: its connection's drain must come back to it
-  }
-  if (c.state === "draining" || c.runtime.draining) closeIfIdle(c);
-  else if (c.readPaused && c.blockingInFlight > 0) pauseReading(c);
+  if (c.readPaused && c.state === "open" && heldBytes(c) < c.config.highWaterBytes) {
+    c.readPaused = false;
+    c.socket.resume();
+  } else if (c.readPaused) holdOnConn(c); // still over: its connection's drain must come back to it
+  // A paused socket hides the client's FIN, and a client that leaves with a blocking command outstanding
+  // must be seen leaving: one that is paused (draining after QUIT too) when its blocking command goes
+  // out is closed instead (pauseReading), as Redis drops a client over its query-buffer limit.
+  if (c.readPaused && c.blockingInFlight > 0) pauseReading(c);
+  else if (c.state === "draining" || c.runtime.draining) closeIfIdle(c);
 }
 
 /**
