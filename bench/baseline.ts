@@ -18,9 +18,7 @@ export const REPO = resolve(import.meta.dir, "..");
 export const BASE_SUFFIX = "@base";
 
 /** Baseline is what --baseline or --baseline-dir named, checked while the flags are parsed. */
-export type Baseline =
-  | { kind: "revision"; revision: string; commit: string; subject: string }
-  | { kind: "dir"; dir: string };
+export type Baseline = { kind: "revision"; revision: string; commit: string; subject: string } | { kind: "dir"; dir: string };
 
 /** Checkout is a copy of warren that targets run from: its src/main.ts, with it as the working directory. */
 export interface Checkout {
@@ -52,7 +50,8 @@ export function baselineFlag(flag: "--baseline" | "--baseline-dir", value: strin
     return { kind: "dir", dir };
   }
   const commit = git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${value}^{commit}`]);
-  if (commit === null) throw new UsageError(`${flag}: unknown revision "${value}": no commit of that name in ${REPO}; give a commit, branch, tag or HEAD~N`);
+  if (commit === null)
+    throw new UsageError(`${flag}: unknown revision "${value}": no commit of that name in ${REPO}; give a commit, branch, tag or HEAD~N`);
   return { kind: "revision", revision: value, commit, subject: git(["log", "-1", "--format=%s", commit]) ?? "" };
 }
 
@@ -71,7 +70,10 @@ export function checkoutBaseline(b: Baseline | null, tempDir: string): Checkout 
   const dir = join(tempDir, "baseline");
   // Registered before `add`: an add cut short by Ctrl-C leaves git's record of the worktree behind too.
   onExit(() => removeWorktree(dir));
-  const added = Bun.spawnSync(["git", "-C", REPO, "worktree", "add", "--quiet", "--detach", dir, b.commit], { stdout: "pipe", stderr: "pipe" });
+  const added = Bun.spawnSync(["git", "-C", REPO, "worktree", "add", "--quiet", "--detach", dir, b.commit], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (added.exitCode !== 0) throw new Error(`git worktree add ${dir} ${b.commit} failed: ${added.stderr.toString().trim()}`);
   const modules = join(REPO, "node_modules");
   if (existsSync(modules) && !existsSync(join(dir, "node_modules"))) symlinkSync(realpathSync(modules), join(dir, "node_modules"));
@@ -82,7 +84,9 @@ function removeWorktree(dir: string): void {
   if (!existsSync(dir)) return;
   const removed = Bun.spawnSync(["git", "-C", REPO, "worktree", "remove", "--force", dir], { stdout: "pipe", stderr: "pipe" });
   if (removed.exitCode !== 0) {
-    process.stderr.write(`bench: could not remove the baseline worktree (${removed.stderr.toString().trim()}); run: git worktree remove --force ${dir}\n`);
+    process.stderr.write(
+      `bench: could not remove the baseline worktree (${removed.stderr.toString().trim()}); run: git worktree remove --force ${dir}\n`,
+    );
   }
 }
 

@@ -75,7 +75,12 @@ async function scrapeOnce(url: string): Promise<Scrape> {
   const started = performance.now();
   const r = await fetch(url);
   const body = await r.text();
-  return { renderMs: Number(/render;dur=([\d.]+)/.exec(r.headers.get("server-timing") ?? "")?.[1]), fetchMs: performance.now() - started, bytes: body.length, body };
+  return {
+    renderMs: Number(/render;dur=([\d.]+)/.exec(r.headers.get("server-timing") ?? "")?.[1]),
+    fetchMs: performance.now() - started,
+    bytes: body.length,
+    body,
+  };
 }
 
 /** scrapeEvery scrapes every `everyMs` until stopped; one scrape at a time (a slow one delays the next). */
@@ -104,9 +109,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const m = describeMachine();
   say(`warren metrics bench — ${new Date().toISOString()}`);
   say(`machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.kernel}, load average ${m.loadAverage} at start; bun ${m.bun}`);
-  say(`processes: warren (library + its admin server's GET /metrics), ${BACKENDS} echo backends (one process), idle clients (one process), rr load generator (fresh per measurement), this scraper`);
+  say(
+    `processes: warren (library + its admin server's GET /metrics), ${BACKENDS} echo backends (one process), idle clients (one process), rr load generator (fresh per measurement), this scraper`,
+  );
 
-  const backend = await firstLine<{ echoes: number[] }>([process.execPath, join(import.meta.dir, "backend-echo.ts"), String(BACKENDS)], "echo backends");
+  const backend = await firstLine<{ echoes: number[] }>(
+    [process.execPath, join(import.meta.dir, "backend-echo.ts"), String(BACKENDS)],
+    "echo backends",
+  );
   const target = await firstLine<{ port: number; metrics: number; pid: number }>(
     [process.execPath, join(import.meta.dir, "metrics", "target.ts"), backend.value.echoes.join(",")],
     "warren",
@@ -124,22 +134,35 @@ async function main(argv: readonly string[]): Promise<number> {
   const { cost, paired } = held;
 
   say();
-  say(`1. scrape cost — ${cost.sessions} live sessions over ${BACKENDS} backends (${cost.series} series, ${(cost.bytes / 1024).toFixed(0)} KiB), ${cost.scrapes.length} scrapes ${SCRAPE_EVERY_MS} ms apart`);
-  if (o.idle < 10_000) say(`   (${o.idle} idle clients + the rr connections, not 10,000: 2 descriptors per session against a 20,000 open-file limit per process)`);
+  say(
+    `1. scrape cost — ${cost.sessions} live sessions over ${BACKENDS} backends (${cost.series} series, ${(cost.bytes / 1024).toFixed(0)} KiB), ${cost.scrapes.length} scrapes ${SCRAPE_EVERY_MS} ms apart`,
+  );
+  if (o.idle < 10_000)
+    say(
+      `   (${o.idle} idle clients + the rr connections, not 10,000: 2 descriptors per session against a 20,000 open-file limit per process)`,
+    );
   const render = cost.scrapes.map((s) => s.renderMs);
   const fetchMs = cost.scrapes.map((s) => s.fetchMs);
   say(`   render inside warren: median ${ms(median(render))}, p99 ${ms(percentile(render, 99))}, max ${ms(Math.max(...render))}`);
-  say(`   HTTP scrape as seen by the scraper: median ${ms(median(fetchMs))}, p99 ${ms(percentile(fetchMs, 99))}, max ${ms(Math.max(...fetchMs))}`);
+  say(
+    `   HTTP scrape as seen by the scraper: median ${ms(median(fetchMs))}, p99 ${ms(percentile(fetchMs, 99))}, max ${ms(Math.max(...fetchMs))}`,
+  );
   const met = percentile(fetchMs, 99) < GOAL_MS;
   say(`   goal: a scrape < ${GOAL_MS} ms (p99 of the HTTP scrapes): ${met ? "met" : "NOT met"}`);
 
   say();
-  say(`2. rr p99 with a scrape every ${SCRAPE_EVERY_MS} ms vs without — ${RR_CONNECTIONS} connections, 64 B requests, ${o.durationMs / 1000} s windows (after ${o.warmupMs / 1000} s warmup), ${o.rounds} round(s) interleaved, with the ${cost.sessions} idle sessions live`);
+  say(
+    `2. rr p99 with a scrape every ${SCRAPE_EVERY_MS} ms vs without — ${RR_CONNECTIONS} connections, 64 B requests, ${o.durationMs / 1000} s windows (after ${o.warmupMs / 1000} s warmup), ${o.rounds} round(s) interleaved, with the ${cost.sessions} idle sessions live`,
+  );
   const p99Ratios = pairedRatios(paired.scraping.p99, paired.quiet.p99);
   const rpsRatios = pairedRatios(paired.scraping.rps, paired.quiet.rps);
   say(`   without scrapes: p99 ${(median(paired.quiet.p99) / 1000).toFixed(3)} ms, ${median(paired.quiet.rps).toFixed(0)} req/s (medians)`);
-  say(`   with scrapes:    p99 ${(median(paired.scraping.p99) / 1000).toFixed(3)} ms, ${median(paired.scraping.rps).toFixed(0)} req/s (medians; ${paired.scrapesDuring} scrapes in all, render median ${ms(median(paired.renderDuring))})`);
-  say(`   ratio with ÷ without (median of per-round ratios): p99 ×${median(p99Ratios).toFixed(3)}, req/s ×${median(rpsRatios).toFixed(3)}   [per round p99: ${p99Ratios.map((r) => r.toFixed(2)).join(", ")}]`);
+  say(
+    `   with scrapes:    p99 ${(median(paired.scraping.p99) / 1000).toFixed(3)} ms, ${median(paired.scraping.rps).toFixed(0)} req/s (medians; ${paired.scrapesDuring} scrapes in all, render median ${ms(median(paired.renderDuring))})`,
+  );
+  say(
+    `   ratio with ÷ without (median of per-round ratios): p99 ×${median(p99Ratios).toFixed(3)}, req/s ×${median(rpsRatios).toFixed(3)}   [per round p99: ${p99Ratios.map((r) => r.toFixed(2)).join(", ")}]`,
+  );
   return 0;
 }
 
@@ -166,7 +189,15 @@ interface Paired {
 
 async function measureDataPath(url: string, port: number, pid: number, o: Options): Promise<Paired> {
   const out: Paired = { quiet: { p99: [], rps: [] }, scraping: { p99: [], rps: [] }, scrapesDuring: 0, renderDuring: [] };
-  const rr = { workload: "rr", port, cpuPid: pid, connections: RR_CONNECTIONS, requestBytes: 64, warmupMs: o.warmupMs, durationMs: o.durationMs } as const;
+  const rr = {
+    workload: "rr",
+    port,
+    cpuPid: pid,
+    connections: RR_CONNECTIONS,
+    requestBytes: 64,
+    warmupMs: o.warmupMs,
+    durationMs: o.durationMs,
+  } as const;
   for (let round = 0; round < o.rounds; round++) {
     const order: ("quiet" | "scraping")[] = round % 2 === 0 ? ["quiet", "scraping"] : ["scraping", "quiet"];
     for (const mode of order) {
@@ -178,7 +209,9 @@ async function measureDataPath(url: string, port: number, pid: number, o: Option
       const ok = r.ok ? r.metrics : null;
       out[mode].p99.push(ok?.p99Us ?? null);
       out[mode].rps.push(ok?.reqPerSec ?? null);
-      process.stderr.write(`  [round ${round + 1}/${o.rounds}] ${mode.padEnd(8)} ${ok === null ? `failed: ${(r as { error: string }).error}` : `p99 ${(ok.p99Us! / 1000).toFixed(3)} ms, ${ok.reqPerSec!.toFixed(0)} req/s${scrapes.length > 0 ? `, ${scrapes.length} scrapes` : ""}`}\n`);
+      process.stderr.write(
+        `  [round ${round + 1}/${o.rounds}] ${mode.padEnd(8)} ${ok === null ? `failed: ${(r as { error: string }).error}` : `p99 ${(ok.p99Us! / 1000).toFixed(3)} ms, ${ok.reqPerSec!.toFixed(0)} req/s${scrapes.length > 0 ? `, ${scrapes.length} scrapes` : ""}`}\n`,
+      );
     }
   }
   return out;

@@ -4,7 +4,17 @@ import { UsageError, list } from "./flags.ts";
 
 export const WORKLOAD_NAMES = ["rr", "pipelined", "bulk", "connect", "idle-rss"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
-export const TARGET_NAMES = ["direct", "warren", "warren-noadmin", "warren-lb", "warren-pp", "warren-sni", "warren-w2", "haproxy", "nginx"] as const;
+export const TARGET_NAMES = [
+  "direct",
+  "warren",
+  "warren-noadmin",
+  "warren-lb",
+  "warren-pp",
+  "warren-sni",
+  "warren-w2",
+  "haproxy",
+  "nginx",
+] as const;
 
 export const BENCH_DEFAULTS = {
   rounds: 3,

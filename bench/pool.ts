@@ -40,7 +40,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
 function describeWorkload(name: string, o: PoolBenchOptions): string {
   const mix = `${Math.round(o.setRatio * 100)}% SET / ${Math.round((1 - o.setRatio) * 100)}% GET, keys key:0..${o.keys - 1}, values ${o.valueMinBytes}–${o.valueMaxBytes} B`;
-  const inFlight = name === "single" ? "1 request in flight each (no pipelining)" : `${o.pipelineDepth} requests in flight each (pipelined)`;
+  const inFlight =
+    name === "single" ? "1 request in flight each (no pipelining)" : `${o.pipelineDepth} requests in flight each (pipelined)`;
   return `${o.clients} clients, ${inFlight}; ${o.generator === "bun" ? mix : "redis-benchmark -t get,set"}`;
 }
 
@@ -49,7 +50,10 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   const machine = describeMachine();
   // Each warren target's @base twin right after it: rotation keeps the two back to back in most rounds.
   const base = checkoutBaseline(o.baseline, dir);
-  const kinds = withTwins(POOL_TARGETS.filter((k) => (o.targets as readonly string[]).includes(k.name)), base);
+  const kinds = withTwins(
+    POOL_TARGETS.filter((k) => (o.targets as readonly string[]).includes(k.name)),
+    base,
+  );
   const probes = new Map<string, Probe>();
   const current = o.warrenDir === null ? THIS_CHECKOUT : { dir: resolve(o.warrenDir), suffix: "", label: resolve(o.warrenDir) };
   const warrenRun: WarrenRun = { warren: current, profileDir: o.profileDir === null ? null : resolve(o.profileDir) };
@@ -59,7 +63,9 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
 
   const say = (text = "") => process.stdout.write(`${text}\n`);
   say(`warren pool bench — ${startedAt.toISOString()}${o.quick ? " (--quick smoke run: numbers are not meaningful)" : ""}`);
-  say(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`);
+  say(
+    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`,
+  );
   say(`bun ${machine.bun}`);
   const redis = await startRedis(dir);
   say(`  redis    ${redis.version} — private redis-server, --save "" --appendonly no`);
@@ -73,7 +79,9 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
     if (!pin.ok) throw new Error(pin.text);
     say(`${pin.text} (Redis runs with the load generator)`);
   } else say("unpinned: the scheduler places load generator, Redis and target on the 2 cores");
-  say(`generator: ${o.generator === "bun" ? "bench/pool/generator.ts (Bun, replies counted with warren's RESP scanner)" : "redis-benchmark"}, a fresh process per measurement`);
+  say(
+    `generator: ${o.generator === "bun" ? "bench/pool/generator.ts (Bun, replies counted with warren's RESP scanner)" : "redis-benchmark"}, a fresh process per measurement`,
+  );
   say(`rounds: ${o.rounds} × ${o.durationMs / 1000} s counted after ${o.warmupMs / 1000} s warmup (interleaved, order rotated; medians)`);
   say("each target is started fresh for each measurement and stopped after it, so only it holds Redis connections");
   if (base !== null) say(`baseline: every warren target runs a second time, as <target>@base, from ${base.label}`);
@@ -112,8 +120,15 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
           continue;
         }
         cell.rounds.push(sample);
-        const extra = sample.errorReplies + sample.errors > 0 ? `, ${sample.errorReplies} error replies, ${sample.errors} socket errors` : "";
-        progress(round, o.rounds, w, k.name.padEnd(width), `${Math.round(sample.reqPerSec).toLocaleString("en-US")} req/s, ${sample.backendConns} Redis conns${extra}`);
+        const extra =
+          sample.errorReplies + sample.errors > 0 ? `, ${sample.errorReplies} error replies, ${sample.errors} socket errors` : "";
+        progress(
+          round,
+          o.rounds,
+          w,
+          k.name.padEnd(width),
+          `${Math.round(sample.reqPerSec).toLocaleString("en-US")} req/s, ${sample.backendConns} Redis conns${extra}`,
+        );
       }
     }
   }
@@ -137,7 +152,11 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   if (base !== null) {
     vsBase = compareWithBaseline(
       o.workloads.map((w) => ({ name: w, metrics: PAIRED, targets: [...results.get(w)!.keys()] })),
-      (w, t, key) => results.get(w)?.get(t)?.rounds.map((s) => (s === null ? null : s[key])) ?? [],
+      (w, t, key) =>
+        results
+          .get(w)
+          ?.get(t)
+          ?.rounds.map((s) => (s === null ? null : s[key])) ?? [],
     );
     say(baselineText(vsBase, base, o.rounds));
     say();
@@ -170,7 +189,9 @@ async function bench(o: PoolBenchOptions, dir: string): Promise<number> {
   await Bun.write(o.jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   say(`results written to ${o.jsonPath}`);
   // A target whose every measurement failed is broken, not slow.
-  const broken = [...results.values()].some((cells) => [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((s) => s === null)));
+  const broken = [...results.values()].some((cells) =>
+    [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((s) => s === null)),
+  );
   return broken ? 1 : 0;
 }
 
@@ -184,17 +205,36 @@ function adminCost(results: PoolResults, workloads: readonly PoolWorkloadName[])
     const on = cells?.get(ADMIN_PAIR.on);
     const off = cells?.get(ADMIN_PAIR.off);
     if (on === undefined || off === undefined) continue;
-    for (const m of PAIRED) rows.push(pairRow(w, ADMIN_PAIR.on, ADMIN_PAIR.off, m, on.rounds.map((s) => (s === null ? null : s[m.key])), off.rounds.map((s) => (s === null ? null : s[m.key]))));
+    for (const m of PAIRED)
+      rows.push(
+        pairRow(
+          w,
+          ADMIN_PAIR.on,
+          ADMIN_PAIR.off,
+          m,
+          on.rounds.map((s) => (s === null ? null : s[m.key])),
+          off.rounds.map((s) => (s === null ? null : s[m.key])),
+        ),
+      );
   }
   return rows;
 }
 
 function adminText(rows: readonly BaselineRow[]): string {
-  const lines = [`admin server cost — ${ADMIN_PAIR.on} (admin on) ÷ ${ADMIN_PAIR.off}, per round (median); issue 10's budget: ≤ ${ADMIN_PAIR.maxCost * 100}% of unpipelined req/s`];
+  const lines = [
+    `admin server cost — ${ADMIN_PAIR.on} (admin on) ÷ ${ADMIN_PAIR.off}, per round (median); issue 10's budget: ≤ ${ADMIN_PAIR.maxCost * 100}% of unpipelined req/s`,
+  ];
   for (const r of rows) {
     const verdict = r.ratio === null ? "not measured" : `${r.ratio.toFixed(3)}× (${((r.ratio - 1) * 100).toFixed(1)}%)`;
-    const goal = r.workload === "single" && r.higherIsBetter && r.ratio !== null ? (1 - r.ratio <= ADMIN_PAIR.maxCost ? "  within budget" : "  OVER budget") : "";
-    lines.push(`  ${r.workload.padEnd(9)} ${r.metric.padEnd(17)} ${verdict}${goal}; rounds ${r.perRound.map((x) => x.toFixed(3)).join(", ") || "—"}`);
+    const goal =
+      r.workload === "single" && r.higherIsBetter && r.ratio !== null
+        ? 1 - r.ratio <= ADMIN_PAIR.maxCost
+          ? "  within budget"
+          : "  OVER budget"
+        : "";
+    lines.push(
+      `  ${r.workload.padEnd(9)} ${r.metric.padEnd(17)} ${verdict}${goal}; rounds ${r.perRound.map((x) => x.toFixed(3)).join(", ") || "—"}`,
+    );
   }
   return lines.join("\n");
 }

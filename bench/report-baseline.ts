@@ -71,7 +71,19 @@ export function pairRow(workload: string, target: string, base: string, m: Paire
   const ratio = perRound.length === 0 ? null : median(perRound);
   const within = ratio === null ? null : Math.abs(ratio - 1) <= BASELINE_TOLERANCE;
   const better = ratio === null || ratio === 1 ? null : ratio > 1 === m.higherIsBetter;
-  return { workload, target, base, metric: m.unit, higherIsBetter: m.higherIsBetter, current: finite(median(current)), baseline: finite(median(baseline)), perRound, ratio, within, better };
+  return {
+    workload,
+    target,
+    base,
+    metric: m.unit,
+    higherIsBetter: m.higherIsBetter,
+    current: finite(median(current)),
+    baseline: finite(median(baseline)),
+    perRound,
+    ratio,
+    within,
+    better,
+  };
 }
 
 /** Fewer paired rounds than this and the verdict says it is not conclusive: one pair has no spread to judge it by. */

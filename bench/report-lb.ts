@@ -75,7 +75,13 @@ export function balancingText(results: Results, workloads: readonly Workload[]):
   }
   if (rows.length === 1) return "";
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => `  ${r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd()}`);
+  const lines = rows.map(
+    (r) =>
+      `  ${r
+        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join("   ")
+        .trimEnd()}`,
+  );
   return [
     `balancing cost — ${LB} (3 backends, round-robin, passive + active health checks) vs ${ONE} (1 backend), same run`,
     ...lines,

@@ -31,7 +31,9 @@ export const PROXY_PROTOCOL: PairedVariant = {
   maxCost: PP_MAX_COST,
   title: "PROXY protocol cost — warren-pp (proxyProtocol on, one v2 header per connection) vs warren (off), same run, medians of rounds",
   goal: `proxyProtocol costs ≤ ${PP_MAX_COST * 100}% of warren's CPU per rr request`,
-  notes: ["  rr and pipelined keep their connections, so the header is read once per connection: what is left per request is the stage's one check per event."],
+  notes: [
+    "  rr and pipelined keep their connections, so the header is read once per connection: what is left per request is the stage's one check per event.",
+  ],
 };
 
 /**
@@ -53,9 +55,12 @@ export const ADMIN: PairedVariant = {
   off: "warren-noadmin",
   on: "warren",
   maxCost: ADMIN_MAX_COST,
-  title: "admin server cost — warren (admin server on, as by default) vs warren-noadmin ([admin] enabled = false), same run, medians of rounds",
+  title:
+    "admin server cost — warren (admin server on, as by default) vs warren-noadmin ([admin] enabled = false), same run, medians of rounds",
   goal: `the admin server and metrics cost ≤ ${ADMIN_MAX_COST * 100}% of warren's CPU per rr request`,
-  notes: ["  Nobody scrapes during these rounds: the cost measured is that of counters kept in place and an idle Bun.serve beside the listeners."],
+  notes: [
+    "  Nobody scrapes during these rounds: the cost measured is that of counters kept in place and an idle Bun.serve beside the listeners.",
+  ],
 };
 
 export const WORKERS_MAX_COST = 0.05;
@@ -63,7 +68,8 @@ export const WORKERS: PairedVariant = {
   off: "warren",
   on: "warren-w2",
   maxCost: WORKERS_MAX_COST,
-  title: "workers cost — warren-w2 (workers = 2: a supervisor and two SO_REUSEPORT workers) vs warren (one process), same run, medians of rounds",
+  title:
+    "workers cost — warren-w2 (workers = 2: a supervisor and two SO_REUSEPORT workers) vs warren (one process), same run, medians of rounds",
   goal: `workers = 2 costs ≤ ${WORKERS_MAX_COST * 100}% of one process's CPU per rr request (summed over the workers)`,
   workers: 2,
   notes: [
@@ -99,14 +105,33 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
     for (const m of metrics) {
       const perRound = pairedRatios(m.on, m.off);
       const paired = median(perRound);
-      rows.push([name, m.unit, format(median(m.off), m.unit), format(median(m.on), m.unit), Number.isFinite(paired) ? `${paired.toFixed(3)}× (${pct(paired - 1)})` : "—", rounds(perRound)]);
+      rows.push([
+        name,
+        m.unit,
+        format(median(m.off), m.unit),
+        format(median(m.on), m.unit),
+        Number.isFinite(paired) ? `${paired.toFixed(3)}× (${pct(paired - 1)})` : "—",
+        rounds(perRound),
+      ]);
     }
   }
   if (rows.length === 1) return "";
   const spreadLines = v.workers === undefined ? [] : spreadText(results, v.on, v.workers);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => `  ${r.map((cell, i) => (i < 2 || i === 5 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ").trimEnd()}`);
-  return [v.title, ...lines, "  per round = round i of one ÷ round i of the other (interleaved, so slow drift cancels); the median of those is the verdict.", ...spreadLines, ...v.notes].join("\n");
+  const lines = rows.map(
+    (r) =>
+      `  ${r
+        .map((cell, i) => (i < 2 || i === 5 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join("   ")
+        .trimEnd()}`,
+  );
+  return [
+    v.title,
+    ...lines,
+    "  per round = round i of one ÷ round i of the other (interleaved, so slow drift cancels); the median of those is the verdict.",
+    ...spreadLines,
+    ...v.notes,
+  ].join("\n");
 }
 
 /** spreadText: per workload, the least-loaded worker's share of the connections (ss -tnp, medians). */
@@ -116,7 +141,9 @@ function spreadText(results: Results, target: string, workers: number): string[]
     const c = results.get(name)?.get(target);
     const share = median(c?.extras.minSharePct ?? []);
     if (!Number.isFinite(share)) continue;
-    out.push(`  ${name}: the least-loaded of ${target}'s processes held ${share.toFixed(1)}% of the connections (median of rounds; even over ${workers} is ${(100 / workers).toFixed(0)}%)`);
+    out.push(
+      `  ${name}: the least-loaded of ${target}'s processes held ${share.toFixed(1)}% of the connections (median of rounds; even over ${workers} is ${(100 / workers).toFixed(0)}%)`,
+    );
   }
   return out;
 }

@@ -41,7 +41,14 @@ function ratio(a: number, b: number): string {
 export function table(rows: string[][], indent = "  ", isText: (column: number) => boolean = (c) => c === 0): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   return rows
-    .map((r) => indent + r.map((cell, c) => (isText(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("   ").trimEnd())
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((cell, c) => (isText(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+          .join("   ")
+          .trimEnd(),
+    )
     .join("\n");
 }
 
@@ -83,7 +90,8 @@ export function goals(results: Results): Goal[] {
     const goal = `${label} ≥ ${need.toFixed(1)}× HAProxy`;
     const a = med(w, "warren");
     const b = med(w, "haproxy");
-    if (!Number.isFinite(a) || !Number.isFinite(b)) return { goal, met: null, detail: "not measured (warren or haproxy missing from this run)" };
+    if (!Number.isFinite(a) || !Number.isFinite(b))
+      return { goal, met: null, detail: "not measured (warren or haproxy missing from this run)" };
     const r = a / b;
     const met = r >= need;
     const gap = met ? "" : `; missed by ${((1 - r / need) * 100).toFixed(1)}% (needs ${format(b * need, unit)} ${unit})`;
@@ -94,7 +102,11 @@ export function goals(results: Results): Goal[] {
   const goal = "idle RSS ≤ 3 KiB per connection";
   out.push(
     Number.isFinite(kib)
-      ? { goal, met: kib <= 3, detail: `warren ${kib.toFixed(2)} KiB/conn${kib <= 3 ? "" : `; missed by ${(kib - 3).toFixed(2)} KiB (${((kib / 3 - 1) * 100).toFixed(0)}% over)`}` }
+      ? {
+          goal,
+          met: kib <= 3,
+          detail: `warren ${kib.toFixed(2)} KiB/conn${kib <= 3 ? "" : `; missed by ${(kib - 3).toFixed(2)} KiB (${((kib / 3 - 1) * 100).toFixed(0)}% over)`}`,
+        }
       : { goal, met: null, detail: "not measured" },
   );
   return out;
@@ -102,7 +114,10 @@ export function goals(results: Results): Goal[] {
 
 export function goalsText(gs: readonly Goal[], quick: boolean): string {
   const note = quick ? "  (--quick: too short and too few connections for a verdict; run without --quick)\n" : "";
-  return note + gs.map((g) => `  [${g.info === true ? "info" : g.met === null ? "n/a " : g.met ? "MET " : "MISS"}] ${g.goal}: ${g.detail}`).join("\n");
+  return (
+    note +
+    gs.map((g) => `  [${g.info === true ? "info" : g.met === null ? "n/a " : g.met ? "MET " : "MISS"}] ${g.goal}: ${g.detail}`).join("\n")
+  );
 }
 
 /** markdown is one table for the README: a row per workload metric, a column per target, then warren ÷ each proxy. */
@@ -122,7 +137,12 @@ export function markdown(workloads: readonly Workload[], results: Results, targe
         return median(m.key === "" ? c.rounds : (c.extras[m.key] ?? []));
       };
       const unit = `${m.unit}${m.higherIsBetter ? " ↑" : " ↓"}`;
-      const row = [w.name, unit, ...targets.map((t) => format(get(t), m.unit)), ...(showRatios ? others.map((t) => ratio(get("warren"), get(t))) : [])];
+      const row = [
+        w.name,
+        unit,
+        ...targets.map((t) => format(get(t), m.unit)),
+        ...(showRatios ? others.map((t) => ratio(get("warren"), get(t))) : []),
+      ];
       lines.push(`| ${row.join(" | ")} |`);
     }
   }

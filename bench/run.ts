@@ -51,7 +51,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
   const machine = describeMachine();
   // Each warren target's @base twin right after it: rotation keeps the two back to back in most rounds.
   const base = checkoutBaseline(o.baseline, dir);
-  const kinds = withTwins(KINDS.filter((k) => o.targets.includes(k.name)), base);
+  const kinds = withTwins(
+    KINDS.filter((k) => o.targets.includes(k.name)),
+    base,
+  );
   const probes = new Map<string, Probe>();
   for (const k of kinds) probes.set(k.name, await k.probe());
   const usable = kinds.filter((k) => probes.get(k.name)?.ok === true);
@@ -59,7 +62,9 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
 
   const say = (text = "") => process.stdout.write(`${text}\n`);
   say(`warren bench — ${startedAt.toISOString()}${o.quick ? " (--quick smoke run: numbers are not meaningful)" : ""}`);
-  say(`machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`);
+  say(
+    `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.kernel}, load average ${machine.loadAverage} at start`,
+  );
   say(`bun ${machine.bun}`);
   const width = Math.max(9, ...kinds.map((k) => k.name.length));
   for (const k of kinds) {
@@ -97,7 +102,10 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
 
   for (let round = 0; round < o.rounds; round++) {
     for (const w of workloads) {
-      const order = rotate(usable.filter((k) => results.get(w.name)!.has(k.name)), round);
+      const order = rotate(
+        usable.filter((k) => results.get(w.name)!.has(k.name)),
+        round,
+      );
       for (const k of order) {
         const cell = results.get(w.name)!.get(k.name)!;
         const sample = await measureOne(w, k, o, running, startTarget).catch((err: Error) => err);
@@ -140,7 +148,13 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     say(baselineText(vsBase, base, o.rounds));
     say();
   }
-  const gs = [...goals(results), ...balancingGoals(results), ...variantGoals(results, ADMIN), ...variantGoals(results, PROXY_PROTOCOL), ...variantGoals(results, WORKERS)];
+  const gs = [
+    ...goals(results),
+    ...balancingGoals(results),
+    ...variantGoals(results, ADMIN),
+    ...variantGoals(results, PROXY_PROTOCOL),
+    ...variantGoals(results, WORKERS),
+  ];
   say("goals (from the issues):");
   say(goalsText(gs, o.quick));
   say();
@@ -156,7 +170,9 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     machine,
     targets: Object.fromEntries(probes),
     options: { ...o, jsonPath: undefined },
-    workloads: Object.fromEntries(workloads.map((w) => [w.name, { unit: w.unit, higherIsBetter: w.higherIsBetter, description: w.describe(o) }])),
+    workloads: Object.fromEntries(
+      workloads.map((w) => [w.name, { unit: w.unit, higherIsBetter: w.higherIsBetter, description: w.describe(o) }]),
+    ),
     results: toJson(results),
     goals: gs,
     baseline: base === null || o.baseline === null ? null : baselineJson(o.baseline, base, vsBase),
@@ -172,7 +188,9 @@ async function bench(o: BenchOptions, dir: string): Promise<number> {
     for (const m of micro) if (!m.ok) process.stdout.write(`micro-benchmark failed: bench/micro/${m.file}\n`);
   }
   // A bench whose every measurement of some target failed is broken, not slow.
-  const broken = [...results.values()].some((cells) => [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((v) => v === null)));
+  const broken = [...results.values()].some((cells) =>
+    [...cells.values()].some((c) => c.rounds.length > 0 && c.rounds.every((v) => v === null)),
+  );
   return broken || failed ? 1 : 0;
 }
 

@@ -26,7 +26,8 @@ function parse(argv: readonly string[]): Options | string {
   const o: Options = { rounds: 5, seconds: 3, mib: 512 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], Number(argv[i + 1])];
-    if (flag === "-h" || flag === "--help") return "bun run bench:tls [--rounds N (5)] [--seconds S per handshake run (3)] [--mib M per bulk run (512)]";
+    if (flag === "-h" || flag === "--help")
+      return "bun run bench:tls [--rounds N (5)] [--seconds S per handshake run (3)] [--mib M per bulk run (512)]";
     if (flag === "--rounds" || flag === "--seconds" || flag === "--mib") {
       if (!Number.isInteger(value) || value < 1) return `${flag}: expected a positive integer`;
       o[flag.slice(2) as keyof Options] = value;
@@ -46,7 +47,29 @@ interface Target {
 async function bench(o: Options, dir: string): Promise<number> {
   const cert = join(dir, "cert.pem");
   const key = join(dir, "key.pem");
-  const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert], { stderr: "pipe" });
+  const r = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=DNS:localhost",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stderr: "pipe" },
+  );
   if (r.exitCode !== 0) throw new Error(`openssl: ${r.stderr}`);
   const combined = join(dir, "combined.pem");
   await Bun.write(combined, (await Bun.file(cert).text()) + (await Bun.file(key).text()));
@@ -73,7 +96,9 @@ async function bench(o: Options, dir: string): Promise<number> {
     };
     const path = join(dir, "warren.json");
     await Bun.write(path, JSON.stringify(cfg));
-    const proc = spawnChild([process.execPath, join(import.meta.dir, "..", "src", "main.ts"), "--config", path], { stderr: join(dir, "warren.stderr") });
+    const proc = spawnChild([process.execPath, join(import.meta.dir, "..", "src", "main.ts"), "--config", path], {
+      stderr: join(dir, "warren.stderr"),
+    });
     targets.push({ name: "warren", proc, echo, sink });
   }
   if (Bun.which("haproxy") !== null) {
@@ -88,7 +113,10 @@ backend ${name}_out
 `;
     const path = join(dir, "haproxy.cfg");
     // The same TLS 1.3 suite order as Bun's BoringSSL (AES-128-GCM first); OpenSSL's default puts AES-256-GCM first.
-    await Bun.write(path, `global\n    nbthread 1\n    maxconn 9000\n    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\ndefaults\n    mode tcp\n    maxconn 9000\n    timeout connect 5s\n    timeout client 600s\n    timeout server 600s\n${frontend("echo", echo, ports.echo)}${frontend("sink", sink, ports.sink)}`);
+    await Bun.write(
+      path,
+      `global\n    nbthread 1\n    maxconn 9000\n    ssl-default-bind-ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\ndefaults\n    mode tcp\n    maxconn 9000\n    timeout connect 5s\n    timeout client 600s\n    timeout server 600s\n${frontend("echo", echo, ports.echo)}${frontend("sink", sink, ports.sink)}`,
+    );
     const proc = spawnChild(["haproxy", "-f", path, "-db"], { stderr: join(dir, "haproxy.stderr") });
     targets.push({ name: "haproxy", proc, echo, sink });
   } else {
@@ -99,7 +127,9 @@ backend ${name}_out
     await waitForPort(t.sink, 10_000, t.name, () => t.proc.exitCode === null);
   }
 
-  const results = new Map<string, { hs: number[]; hsCpu: number[]; mb: number[]; mbCpu: number[]; cipher: string }>(targets.map((t) => [t.name, { hs: [], hsCpu: [], mb: [], mbCpu: [], cipher: "" }]));
+  const results = new Map<string, { hs: number[]; hsCpu: number[]; mb: number[]; mbCpu: number[]; cipher: string }>(
+    targets.map((t) => [t.name, { hs: [], hsCpu: [], mb: [], mbCpu: [], cipher: "" }]),
+  );
   const load = async (args: string[]): Promise<Record<string, number> & { cipher?: string }> => {
     const p = spawnChild([process.execPath, join(import.meta.dir, "tls", "load.ts"), ...args], { stdout: "pipe" });
     const out = await new Response(p.stdout as ReadableStream<Uint8Array>).text();
@@ -122,7 +152,9 @@ backend ${name}_out
       res.cipher = bulk.cipher ?? "";
       res.mbCpu.push(bulk.sent! / 1e6 / ((cpuNs(t.proc.pid) - cpu) / 1e9));
       await Bun.sleep(250);
-      process.stdout.write(`round ${round + 1} ${t.name}: ${hs.handshakesPerSec!.toFixed(0)} handshakes/s, ${bulk.mbPerSec!.toFixed(0)} MB/s\n`);
+      process.stdout.write(
+        `round ${round + 1} ${t.name}: ${hs.handshakesPerSec!.toFixed(0)} handshakes/s, ${bulk.mbPerSec!.toFixed(0)} MB/s\n`,
+      );
     }
   }
   const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -134,9 +166,13 @@ backend ${name}_out
     ["bulk MB/s ↑", (r) => r.mb, 0, true],
     ["bulk MB per proxy CPU-s ↑", (r) => r.mbCpu, 0, true],
   ];
-  process.stdout.write(`\nTLS termination, EC P-256 certificate, medians of ${o.rounds} interleaved rounds (handshakes: 20 loops × ${o.seconds} s; bulk: ${o.mib} MiB)\n\n`);
+  process.stdout.write(
+    `\nTLS termination, EC P-256 certificate, medians of ${o.rounds} interleaved rounds (handshakes: 20 loops × ${o.seconds} s; bulk: ${o.mib} MiB)\n\n`,
+  );
   for (const [name, r] of results) process.stdout.write(`${name}: ${r.cipher}\n`);
-  process.stdout.write(`\n| metric | warren | ${h === undefined ? "" : "haproxy | warren/haproxy |"}\n| --- | ---: | ${h === undefined ? "" : "---: | ---: |"}\n`);
+  process.stdout.write(
+    `\n| metric | warren | ${h === undefined ? "" : "haproxy | warren/haproxy |"}\n| --- | ---: | ${h === undefined ? "" : "---: | ---: |"}\n`,
+  );
   for (const [label, pick, digits] of rows) {
     const wm = median(pick(w));
     const hm = h === undefined ? NaN : median(pick(h));

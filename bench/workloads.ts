@@ -68,7 +68,17 @@ const rr: Workload = {
   describe: (o) =>
     `${o.connections} persistent connections, one ${o.requestBytes} B request outstanding on each, ${o.durationMs / 1000} s (after ${o.warmupMs / 1000} s warmup)`,
   async measure(t, o) {
-    const p = { workload: "rr", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, clientHello: t.clientHello === true, connections: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.durationMs } as const;
+    const p = {
+      workload: "rr",
+      port: t.echoPort,
+      cpuPid: t.workerPid(),
+      proxyHeader: t.proxyHeader === true,
+      clientHello: t.clientHello === true,
+      connections: o.connections,
+      requestBytes: o.requestBytes,
+      warmupMs: o.warmupMs,
+      durationMs: o.durationMs,
+    } as const;
     return value(await runLoad(p, o.warmupMs + o.durationMs + SLACK_MS), "reqPerSec");
   },
 };
@@ -113,7 +123,14 @@ const bulk: Workload = {
     `one connection streams ${o.bulkMiB} MiB client → sink backend (one direction; the sink answers once at the end); MB = 10^6 bytes`,
   async measure(t, o) {
     const timeoutMs = 60_000;
-    const p = { workload: "bulk", port: t.sinkPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, totalBytes: o.bulkMiB * 1024 * 1024, timeoutMs } as const;
+    const p = {
+      workload: "bulk",
+      port: t.sinkPort,
+      cpuPid: t.workerPid(),
+      proxyHeader: t.proxyHeader === true,
+      totalBytes: o.bulkMiB * 1024 * 1024,
+      timeoutMs,
+    } as const;
     return value(await runLoad(p, timeoutMs + SLACK_MS), "mbPerSec");
   },
 };
@@ -128,7 +145,17 @@ const connect: Workload = {
   describe: (o) =>
     `${o.connections} concurrent loops of connect, send ${o.requestBytes} B, read the echo, close; ${o.connectDurationMs / 1000} s (after ${o.warmupMs / 1000} s warmup)`,
   async measure(t, o) {
-    const p = { workload: "connect", port: t.echoPort, cpuPid: t.workerPid(), proxyHeader: t.proxyHeader === true, clientHello: t.clientHello === true, concurrency: o.connections, requestBytes: o.requestBytes, warmupMs: o.warmupMs, durationMs: o.connectDurationMs } as const;
+    const p = {
+      workload: "connect",
+      port: t.echoPort,
+      cpuPid: t.workerPid(),
+      proxyHeader: t.proxyHeader === true,
+      clientHello: t.clientHello === true,
+      concurrency: o.connections,
+      requestBytes: o.requestBytes,
+      warmupMs: o.warmupMs,
+      durationMs: o.connectDurationMs,
+    } as const;
     return value(await runLoad(p, o.warmupMs + o.connectDurationMs + SLACK_MS), "connPerSec");
   },
 };
@@ -155,12 +182,26 @@ const idleRss: Workload = {
     if (pid === null) throw new Error("no process to measure");
     // Warm up with a few connections first: one-time costs (JIT code, allocator arenas) are not
     // per connection. Only a few: memory freed by a larger churn would be reused and hide the cost.
-    const warm = { workload: "idle", port: t.echoPort, connections: WARMUP_CONNECTIONS, concurrency: WARMUP_CONNECTIONS, timeoutMs: 10_000, proxyHeader: t.proxyHeader === true } as const;
+    const warm = {
+      workload: "idle",
+      port: t.echoPort,
+      connections: WARMUP_CONNECTIONS,
+      concurrency: WARMUP_CONNECTIONS,
+      timeoutMs: 10_000,
+      proxyHeader: t.proxyHeader === true,
+    } as const;
     const warmed = await holdIdle(warm, async () => {});
     if (!warmed.result.ok) throw new Error(`warmup: ${warmed.result.error}`);
     await sleep(SETTLE_MS);
     const before = rssKiB(pid);
-    const p = { workload: "idle", port: t.echoPort, connections: o.idleConnections, concurrency: 200, timeoutMs: 60_000, proxyHeader: t.proxyHeader === true } as const;
+    const p = {
+      workload: "idle",
+      port: t.echoPort,
+      connections: o.idleConnections,
+      concurrency: 200,
+      timeoutMs: 60_000,
+      proxyHeader: t.proxyHeader === true,
+    } as const;
     const { result, held } = await holdIdle(p, async () => {
       await sleep(SETTLE_MS);
       return rssKiB(pid);

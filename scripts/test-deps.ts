@@ -22,16 +22,28 @@ const NEEDED: { command: string; aptPackages: string[]; why: string; present?: (
   { command: "ss", aptPackages: ["iproute2"], why: "socket-option tests read the kernel's keepalive timers" },
   { command: "dnsmasq", aptPackages: ["dnsmasq-base"], why: "DNS discovery tests run against a real DNS server on loopback" },
   { command: "systemd-analyze", aptPackages: ["systemd"], why: "the systemd unit in deploy/ is checked with systemd-analyze verify" },
-  { command: "openssl", aptPackages: ["openssl"], why: "SNI routing and TLS tests make certificates, capture real ClientHellos and interoperate with openssl s_client/s_server" },
+  {
+    command: "openssl",
+    aptPackages: ["openssl"],
+    why: "SNI routing and TLS tests make certificates, capture real ClientHellos and interoperate with openssl s_client/s_server",
+  },
   { command: "curl", aptPackages: ["curl"], why: "TLS termination interop: curl --resolve through a TLS listener" },
-  { command: "haproxy", aptPackages: ["haproxy"], why: "PROXY protocol interop: HAProxy send-proxy in front of warren, accept-proxy behind it" },
+  {
+    command: "haproxy",
+    aptPackages: ["haproxy"],
+    why: "PROXY protocol interop: HAProxy send-proxy in front of warren, accept-proxy behind it",
+  },
   {
     command: "nginx",
     aptPackages: ["nginx-light", "libnginx-mod-stream"],
     why: "PROXY protocol interop: nginx stream proxy_protocol on either side of warren",
     present: () => Bun.which("nginx") !== null && existsSync(NGINX_STREAM_MODULE),
   },
-  { command: "chromium", aptPackages: ["chromium"], why: "the admin dashboard is tested in a real headless browser (puppeteer-core drives it)" },
+  {
+    command: "chromium",
+    aptPackages: ["chromium"],
+    why: "the admin dashboard is tested in a real headless browser (puppeteer-core drives it)",
+  },
   {
     command: "promtool",
     aptPackages: ["prometheus"],
@@ -48,14 +60,19 @@ const packages = missing.flatMap((m) => m.aptPackages);
 const list = missing.map((m) => `  ${m.command} (${m.why})`).join("\n");
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 if (!isRoot || Bun.which("apt-get") === null) {
-  process.stderr.write(`The tests need programs this machine lacks:\n${list}\nInstall them, e.g.: sudo apt-get install -y ${packages.join(" ")}\n`);
+  process.stderr.write(
+    `The tests need programs this machine lacks:\n${list}\nInstall them, e.g.: sudo apt-get install -y ${packages.join(" ")}\n`,
+  );
   process.exit(1);
 }
 
 process.stderr.write(`Installing what the tests need with apt-get:\n${list}\n`);
 const apt = ["apt-get", "-o", "DPkg::Lock::Timeout=300"];
 const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
+for (const args of [
+  ["update", "-qq"],
+  ["install", "-y", "-qq", ...packages],
+]) {
   const r = Bun.spawnSync([...apt, ...args], { env, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) {
     process.stderr.write(`apt-get ${args[0]} failed (exit ${r.exitCode}); install ${packages.join(" ")} by hand.\n`);
@@ -64,10 +81,17 @@ for (const args of [["update", "-qq"], ["install", "-y", "-qq", ...packages]]) {
 }
 // Debian starts the packaged services; the tests start their own on free ports.
 const services = "redis-server haproxy nginx prometheus";
-Bun.spawnSync(["sh", "-c", `for s in ${services}; do command -v systemctl >/dev/null && systemctl stop $s; command -v service >/dev/null && service $s stop; done`], {
-  stdout: "ignore",
-  stderr: "ignore",
-});
+Bun.spawnSync(
+  [
+    "sh",
+    "-c",
+    `for s in ${services}; do command -v systemctl >/dev/null && systemctl stop $s; command -v service >/dev/null && service $s stop; done`,
+  ],
+  {
+    stdout: "ignore",
+    stderr: "ignore",
+  },
+);
 const still = missing.filter((n) => !isPresent(n));
 if (still.length > 0) {
   process.stderr.write(`still missing after apt-get: ${still.map((s) => s.command).join(", ")}\n`);

@@ -33,19 +33,34 @@ export const END_CODES = {
   POOL_REJECTED: { side: "internal", meaning: "pool (non-RESP framer): no connection could be had for a request" },
   PREAMBLE_TIMEOUT: { side: "client", meaning: "the client did not complete its preamble (e.g. a PROXY header) in time" },
   PREAMBLE_ABORTED: { side: "client", meaning: "the client closed or reset after part of its preamble, before the rest" },
-  PROXY_UNTRUSTED: { side: "client", meaning: "proxyProtocol: a connection from a source not in `trusted` (untrusted = \"refuse\")" },
+  PROXY_UNTRUSTED: { side: "client", meaning: 'proxyProtocol: a connection from a source not in `trusted` (untrusted = "refuse")' },
   PROXY_MISSING: { side: "client", meaning: "proxyProtocol: a trusted source's first bytes are not a PROXY header at all" },
   PROXY_MALFORMED: { side: "client", meaning: "proxyProtocol: a PROXY header that breaks the spec (syntax, fields, TLVs, checksum)" },
   PROXY_TOO_LARGE: { side: "client", meaning: "proxyProtocol: a v1 line without CRLF in 107 bytes, or a v2 header over 16 KiB" },
   PROXY_VERSION: { side: "client", meaning: "proxyProtocol: a header of a version the listener does not accept (or not 1/2)" },
-  CLIENT_HELLO_TIMEOUT: { side: "client", meaning: "routes: the client did not send its whole TLS ClientHello within clientHello.timeoutMs" },
+  CLIENT_HELLO_TIMEOUT: {
+    side: "client",
+    meaning: "routes: the client did not send its whole TLS ClientHello within clientHello.timeoutMs",
+  },
   CLIENT_HELLO_MALFORMED: { side: "client", meaning: "routes: TLS records that are not a ClientHello as RFC 8446/6066 have it" },
   CLIENT_HELLO_TOO_LARGE: { side: "client", meaning: "routes: a ClientHello over clientHello.maxBytes (16 KiB by default)" },
-  SNI_NO_ROUTE: { side: "client", meaning: "routes: no route matches the server name (or none was sent) and the listener has no default backends" },
-  TLS_HANDSHAKE_FAILED: { side: "client", meaning: "tls: the client's TLS handshake failed (not TLS, no shared version or cipher, or it closed mid-handshake)" },
+  SNI_NO_ROUTE: {
+    side: "client",
+    meaning: "routes: no route matches the server name (or none was sent) and the listener has no default backends",
+  },
+  TLS_HANDSHAKE_FAILED: {
+    side: "client",
+    meaning: "tls: the client's TLS handshake failed (not TLS, no shared version or cipher, or it closed mid-handshake)",
+  },
   TLS_HANDSHAKE_TIMEOUT: { side: "client", meaning: "tls: the client did not complete its TLS handshake within tls.handshakeTimeoutMs" },
-  TLS_CLIENT_CERT_REJECTED: { side: "client", meaning: "tls: mutual TLS: the client sent no certificate (requireClientCert) or one clientCa does not vouch for" },
-  TLS_VERIFY_FAILED: { side: "backend", meaning: "backendTls: every backend tried failed verification (chain or name) or its TLS handshake" },
+  TLS_CLIENT_CERT_REJECTED: {
+    side: "client",
+    meaning: "tls: mutual TLS: the client sent no certificate (requireClientCert) or one clientCa does not vouch for",
+  },
+  TLS_VERIFY_FAILED: {
+    side: "backend",
+    meaning: "backendTls: every backend tried failed verification (chain or name) or its TLS handshake",
+  },
 } as const satisfies Record<string, { side: Side | null; meaning: string }>;
 
 /** EndCode is how a session ended: a key of END_CODES, type-checked wherever a session ends. */
@@ -55,7 +70,16 @@ export type EndCode = keyof typeof END_CODES;
  * FAILURE_CODES are the reasons warren fails one pooled request without ending its client (RESP clients
  * get `-ERR warren: …`), counted by code in the pool's stats.
  */
-export const FAILURE_CODES = ["QUEUE_TIMEOUT", "QUEUE_FULL", "NO_BACKEND", "BACKEND_LOST", "REPLY_TIMEOUT", "PIN_REFUSED", "MALFORMED_REQUEST", "REFUSED_COMMAND"] as const;
+export const FAILURE_CODES = [
+  "QUEUE_TIMEOUT",
+  "QUEUE_FULL",
+  "NO_BACKEND",
+  "BACKEND_LOST",
+  "REPLY_TIMEOUT",
+  "PIN_REFUSED",
+  "MALFORMED_REQUEST",
+  "REFUSED_COMMAND",
+] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /**

@@ -38,7 +38,8 @@ export class LogFile {
       }
     } catch (err) {
       // Logging must never take the proxy down: count the loss and say so once, on stderr.
-      if (this.dropped++ === 0) this.onWriteError(`cannot write to log file ${this.path} (${codeOf(err)}); lines are lost until it works again`);
+      if (this.dropped++ === 0)
+        this.onWriteError(`cannot write to log file ${this.path} (${codeOf(err)}); lines are lost until it works again`);
     }
   }
 

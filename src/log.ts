@@ -135,7 +135,10 @@ export class Logger {
 
   private render(level: LogLevel, msg: string, fields: Fields | undefined, json: boolean): string {
     const time = new Date().toISOString();
-    if (json) return JSON.stringify(this.context === null ? { time, level, msg, ...fields } : { time, level, msg, ...this.context, ...fields }) + "\n";
+    if (json)
+      return (
+        JSON.stringify(this.context === null ? { time, level, msg, ...fields } : { time, level, msg, ...this.context, ...fields }) + "\n"
+      );
     let line = `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}`;
     if (this.context !== null) {
       for (const key in this.context) line += ` ${key}=${formatValue(this.context[key])}`;

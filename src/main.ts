@@ -81,7 +81,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const reload = reloader(proxy, args, log, config);
   const admin = startAdmin(config.admin, new LocalRuntime(proxy, reload), log);
   if (admin !== null && !(admin instanceof AdminServer)) {
-    log.error("cannot start", { error: admin.error, ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }) });
+    log.error("cannot start", {
+      error: admin.error,
+      ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }),
+    });
     await proxy.close({ graceful: false });
     return 1;
   }
@@ -109,14 +112,22 @@ async function supervise(args: CliArgs, prepared: Prepared, log: Logger): Promis
   // The supervisor owns the admin server: one address for the whole group, its numbers aggregated.
   const admin = startAdmin(prepared.config.admin, new SupervisorRuntime(supervisor), log);
   if (admin !== null && !(admin instanceof AdminServer)) {
-    log.error("cannot start", { error: admin.error, ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }) });
+    log.error("cannot start", {
+      error: admin.error,
+      ...(LISTEN_ERRORS[admin.code] === undefined ? {} : { why: LISTEN_ERRORS[admin.code] }),
+    });
     process.kill(process.pid, "SIGTERM"); // the workers drain and exit; then so does this process, with 1
     await exitCode;
     return 1;
   }
   log.info("warren started", { version: pkg.version, pid: process.pid, workers: supervisor.workers, workerPids: supervisor.pids });
   for (const l of prepared.config.listeners) {
-    log.info("listening", { listener: l.name, address: formatHostPort(l.listen), backends: l.backends.map((b) => b.srv ?? formatHostPort(b.address)), workers: supervisor.workers });
+    log.info("listening", {
+      listener: l.name,
+      address: formatHostPort(l.listen),
+      backends: l.backends.map((b) => b.srv ?? formatHostPort(b.address)),
+      workers: supervisor.workers,
+    });
   }
   return exitCode.then(async (code) => {
     await admin?.stop();

@@ -7,7 +7,11 @@ import type { LoadParams, LoadResult } from "./params.ts";
 const MAIN = join(import.meta.dir, "main.ts");
 
 function start(params: LoadParams): Child {
-  return spawnChild(withPin("load", [process.execPath, MAIN, JSON.stringify(params)]), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  return spawnChild(withPin("load", [process.execPath, MAIN, JSON.stringify(params)]), {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
 }
 
 function parse(line: string | undefined): LoadResult {
@@ -42,7 +46,10 @@ export async function runLoad(params: LoadParams, timeoutMs: number): Promise<Lo
  * echoed, `whileHeld` runs (the bench reads the proxy's memory); then the
  * connections are closed.
  */
-export async function holdIdle<T>(params: LoadParams & { workload: "idle" }, whileHeld: () => Promise<T>): Promise<{ result: LoadResult; held?: T }> {
+export async function holdIdle<T>(
+  params: LoadParams & { workload: "idle" },
+  whileHeld: () => Promise<T>,
+): Promise<{ result: LoadResult; held?: T }> {
   const proc = start(params);
   try {
     const lines = readLines(proc.stdout as ReadableStream<Uint8Array>);

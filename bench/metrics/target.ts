@@ -11,7 +11,10 @@ import { LocalRuntime } from "../../src/admin/local.ts";
 import { AdminServer } from "../../src/admin/server.ts";
 import { Logger, startProxy } from "../../src/index.ts";
 
-const backends = (process.argv[2] ?? "").split(",").filter((p) => p !== "").map((p) => `127.0.0.1:${p}`);
+const backends = (process.argv[2] ?? "")
+  .split(",")
+  .filter((p) => p !== "")
+  .map((p) => `127.0.0.1:${p}`);
 if (backends.length === 0) throw new Error("usage: bun bench/metrics/target.ts PORT,PORT,…");
 
 const proxy = await startProxy(
@@ -20,7 +23,11 @@ const proxy = await startProxy(
 );
 const log = new Logger("warn");
 const noReload = async () => ({ code: "RELOAD_UNAVAILABLE", message: "the metrics bench's warren has no config file" });
-const admin = AdminServer.start({ enabled: true, listen: { host: "127.0.0.1", port: 0 }, listenConfigured: true, token: null }, new LocalRuntime(proxy, noReload), log);
+const admin = AdminServer.start(
+  { enabled: true, listen: { host: "127.0.0.1", port: 0 }, listenConfigured: true, token: null },
+  new LocalRuntime(proxy, noReload),
+  log,
+);
 if (!(admin instanceof AdminServer)) throw new Error(admin.message);
 const server = admin;
 process.stdout.write(`${JSON.stringify({ port: proxy.addresses[0]!.port, metrics: server.port, pid: process.pid })}\n`);

@@ -34,11 +34,24 @@ async function capture(connect: (port: number) => () => void): Promise<Uint8Arra
 }
 
 const bunHello = await capture((port) => {
-  const s = Bun.connect({ hostname: "127.0.0.1", port, tls: { serverName: "api.example.com", rejectUnauthorized: false }, socket: { data() {}, error() {}, connectError() {} } });
-  return () => void s.then((x) => x.end(), () => {});
+  const s = Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    tls: { serverName: "api.example.com", rejectUnauthorized: false },
+    socket: { data() {}, error() {}, connectError() {} },
+  });
+  return () =>
+    void s.then(
+      (x) => x.end(),
+      () => {},
+    );
 });
 const opensslHello = await capture((port) => {
-  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", "api.example.com", "-alpn", "h2,http/1.1"], { stdin: "pipe", stdout: "ignore", stderr: "ignore" });
+  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", "api.example.com", "-alpn", "h2,http/1.1"], {
+    stdin: "pipe",
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   return () => p.kill();
 });
 

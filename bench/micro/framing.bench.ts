@@ -118,14 +118,31 @@ group("length-prefixed", () => {
 
 // Delimited: text lines, and HTTP/1-style header blocks.
 const lines = fill((k) => encoder.encode(`VALUE key:${pad(k, 8)} 0 16 ${pad(k, 12)}\r\n`));
-const blocks = fill((k) => encoder.encode(`GET /item/${pad(k, 8)} HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n`));
+const blocks = fill((k) =>
+  encoder.encode(`GET /item/${pad(k, 8)} HTTP/1.1\r\nHost: example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n`),
+);
 const longLines = fill((k) => encoder.encode(`${"x".repeat(4000)}${pad(k, 8)}\n`));
 
 group("delimiter", () => {
   summary(() => {
-    scanCase(`64 KiB of 40 B "\\r\\n" lines (${lines.frames} frames)`, must(delimiterFramer({ delimiter: "\r\n" })), lines.buf, lines.frames);
-    scanCase(`64 KiB of 4 KB "\\n" lines (${longLines.frames} frames)`, must(delimiterFramer({ delimiter: "\n" })), longLines.buf, longLines.frames);
-    scanCase(`64 KiB of HTTP header blocks, "\\r\\n\\r\\n" (${blocks.frames} frames)`, must(delimiterFramer({ delimiter: "\r\n\r\n" })), blocks.buf, blocks.frames);
+    scanCase(
+      `64 KiB of 40 B "\\r\\n" lines (${lines.frames} frames)`,
+      must(delimiterFramer({ delimiter: "\r\n" })),
+      lines.buf,
+      lines.frames,
+    );
+    scanCase(
+      `64 KiB of 4 KB "\\n" lines (${longLines.frames} frames)`,
+      must(delimiterFramer({ delimiter: "\n" })),
+      longLines.buf,
+      longLines.frames,
+    );
+    scanCase(
+      `64 KiB of HTTP header blocks, "\\r\\n\\r\\n" (${blocks.frames} frames)`,
+      must(delimiterFramer({ delimiter: "\r\n\r\n" })),
+      blocks.buf,
+      blocks.frames,
+    );
   });
 });
 
@@ -137,5 +154,7 @@ for (const trial of benchmarks) {
   const t = throughput.find((c) => c.name === trial.alias);
   if (stats === undefined || t === undefined) continue;
   const gibPerSecond = ((t.bytes / stats.p50) * 1e9) / 2 ** 30;
-  console.log(`  ${trial.alias.padEnd(62)} ${gibPerSecond.toFixed(2).padStart(9)} GiB/s ${(stats.p50 / t.frames).toFixed(1).padStart(8)} ns/frame`);
+  console.log(
+    `  ${trial.alias.padEnd(62)} ${gibPerSecond.toFixed(2).padStart(9)} GiB/s ${(stats.p50 / t.frames).toFixed(1).padStart(8)} ns/frame`,
+  );
 }

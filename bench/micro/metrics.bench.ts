@@ -33,23 +33,64 @@ function backendStats(n: number): BackendStats {
   const h = new Histogram(CONNECT_BUCKETS);
   for (let k = 0; k < 100; k++) h.observe(k * 1e-4);
   return {
-    address: `10.0.${n >> 8}.${n & 255}:6379`, from: null, weight: 1, drain: false,
-    adminState: "ready", healthy: true, active: 100, connecting: 0,
-    sessionsTotal: 12345, connectFailures: 3, bytesToBackend: 1e9, bytesFromBackend: 2e9, downReason: null, lastCheckOk: null,
-    lastCheckReason: null, lastCheckMs: null, checksTotal: 0, checksFailed: 0, connectErrors: { ECONNREFUSED: 3 }, downTransitions: 1,
-    downtimeMs: 1234, connectDuration: h.snapshot(),
+    address: `10.0.${n >> 8}.${n & 255}:6379`,
+    from: null,
+    weight: 1,
+    drain: false,
+    adminState: "ready",
+    healthy: true,
+    active: 100,
+    connecting: 0,
+    sessionsTotal: 12345,
+    connectFailures: 3,
+    bytesToBackend: 1e9,
+    bytesFromBackend: 2e9,
+    downReason: null,
+    lastCheckOk: null,
+    lastCheckReason: null,
+    lastCheckMs: null,
+    checksTotal: 0,
+    checksFailed: 0,
+    connectErrors: { ECONNREFUSED: 3 },
+    downTransitions: 1,
+    downtimeMs: 1234,
+    connectDuration: h.snapshot(),
   };
 }
 
 const listener = {
-  name: "bench", address: "127.0.0.1:7000", accepting: true, maxConnections: 20000, sessions: 10000, sessionsTotal: 1e6,
-  rejected: { maxConnections: 0, noBackend: 0, denied: 0, perClient: 0, queueFull: 0 }, queued: 0, queueTimeouts: 0, retries: 0,
-  bytesFromClients: 1e9, bytesFromBackends: 2e9, queuedBytes: 0, peakSessionQueuedBytes: 0, errors: {}, ends: { ok: 1e6 },
-  endsBySide: { "ok client": 9e5, "ok backend": 1e5, "ECONNRESET client": 10 }, sessionDuration: session.snapshot(),
-  preambleFailures: {}, preambles: { live: 0, done: 0, bypassed: 0 }, discovery: null,
+  name: "bench",
+  address: "127.0.0.1:7000",
+  accepting: true,
+  maxConnections: 20000,
+  sessions: 10000,
+  sessionsTotal: 1e6,
+  rejected: { maxConnections: 0, noBackend: 0, denied: 0, perClient: 0, queueFull: 0 },
+  queued: 0,
+  queueTimeouts: 0,
+  retries: 0,
+  bytesFromClients: 1e9,
+  bytesFromBackends: 2e9,
+  queuedBytes: 0,
+  peakSessionQueuedBytes: 0,
+  errors: {},
+  ends: { ok: 1e6 },
+  endsBySide: { "ok client": 9e5, "ok backend": 1e5, "ECONNRESET client": 10 },
+  sessionDuration: session.snapshot(),
+  preambleFailures: {},
+  preambles: { live: 0, done: 0, bypassed: 0 },
+  discovery: null,
   backends: Array.from({ length: 100 }, (_, n) => backendStats(n)),
 } satisfies ListenerStats;
-const stats: ProxyStats = { sessions: 10000, sessionsTotal: 1e6, bytesFromClients: 1e9, bytesFromBackends: 2e9, errors: {}, eventLoopDelayMs: 1, listeners: [listener] };
+const stats: ProxyStats = {
+  sessions: 10000,
+  sessionsTotal: 1e6,
+  bytesFromClients: 1e9,
+  bytesFromBackends: 2e9,
+  errors: {},
+  eventLoopDelayMs: 1,
+  listeners: [listener],
+};
 const process = sampleProcess();
 
 group("per scrape", () => {

@@ -76,7 +76,12 @@ export async function measure(
   return o.generator === "bun" ? measureBun(workload, target, redis, o) : measureRedisBenchmark(workload, target, redis, o);
 }
 
-async function measureBun(workload: "single" | "pipelined", target: RunningTarget, redis: RunningRedis, o: PoolBenchOptions): Promise<Sample> {
+async function measureBun(
+  workload: "single" | "pipelined",
+  target: RunningTarget,
+  redis: RunningRedis,
+  o: PoolBenchOptions,
+): Promise<Sample> {
   const params: RespLoadParams = {
     port: target.echoPort,
     clients: o.clients,
@@ -146,12 +151,27 @@ async function measureRedisBenchmark(
   const depth = workload === "single" ? 1 : o.pipelineDepth;
   const rate = NOMINAL_REQ_PER_SEC[workload];
   const command = (n: number): string[] => {
-    const cmd = ["redis-benchmark", "-h", HOST, "-p", String(target.echoPort), "-c", String(o.clients), "-n", String(n), "-P", String(depth)];
+    const cmd = [
+      "redis-benchmark",
+      "-h",
+      HOST,
+      "-p",
+      String(target.echoPort),
+      "-c",
+      String(o.clients),
+      "-n",
+      String(n),
+      "-P",
+      String(depth),
+    ];
     cmd.push("-t", "get,set", "-r", String(o.keys), "-d", String((o.valueMinBytes + o.valueMaxBytes) >> 1), "-q", "--csv");
     return cmd;
   };
   // redis-benchmark has no warmup of its own: a short uncounted run first, so a fresh target's JIT is warm.
-  const warmup = spawnChild(withPin("load", command(Math.max(o.clients * depth, Math.round((rate * o.warmupMs) / 1000 / 2)))), { stdout: "ignore", stderr: "ignore" });
+  const warmup = spawnChild(withPin("load", command(Math.max(o.clients * depth, Math.round((rate * o.warmupMs) / 1000 / 2)))), {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   try {
     await withTimeout(warmup.exited, 60_000, "redis-benchmark warmup");
   } finally {
@@ -175,7 +195,8 @@ async function measureRedisBenchmark(
     const rows = parseCsv(out);
     const set = rows.get("SET");
     const get = rows.get("GET");
-    if (code !== 0 || set === undefined || get === undefined) throw new Error(`redis-benchmark exited ${code}: ${out.trim().slice(0, 200)}`);
+    if (code !== 0 || set === undefined || get === undefined)
+      throw new Error(`redis-benchmark exited ${code}: ${out.trim().slice(0, 200)}`);
     return {
       reqPerSec: requests / (n / set.rps + n / get.rps),
       p50Us: ((set.p50Ms + get.p50Ms) / 2) * 1000,

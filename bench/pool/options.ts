@@ -2,7 +2,15 @@
 import { BASELINE_USAGE, type Baseline, baselineFlag } from "../baseline.ts";
 import { UsageError, list } from "../flags.ts";
 
-export const POOL_TARGET_NAMES = ["direct", "warren-1:1", "warren-pool-excl", "warren-pool-mux1", "warren-pool-mux1-noadmin", "warren-pool-mux2", "twemproxy"] as const;
+export const POOL_TARGET_NAMES = [
+  "direct",
+  "warren-1:1",
+  "warren-pool-excl",
+  "warren-pool-mux1",
+  "warren-pool-mux1-noadmin",
+  "warren-pool-mux2",
+  "twemproxy",
+] as const;
 export type PoolTargetName = (typeof POOL_TARGET_NAMES)[number];
 export const POOL_WORKLOAD_NAMES = ["single", "pipelined"] as const;
 export type PoolWorkloadName = (typeof POOL_WORKLOAD_NAMES)[number];
@@ -69,7 +77,6 @@ export const USAGE = `bun bench/pool.ts [options]   Redis through warren's poole
 ${BASELINE_USAGE}
   --json PATH          results file (default bench/results/pool-latest.json, pool-quick.json with --quick)
   -h, --help           this text`;
-
 
 /** parsePoolOptions returns the options, or a message naming the bad flag. */
 export function parsePoolOptions(argv: readonly string[], resultsDir: string): PoolBenchOptions | string {

@@ -36,11 +36,15 @@ function ratio(a: number, b: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows.map((r) => `  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("   ")}`.trimEnd()).join("\n");
+  return rows
+    .map((r) => `  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("   ")}`.trimEnd())
+    .join("\n");
 }
 
 export function workloadTable(name: string, description: string, cells: Map<string, PoolCell>): string {
-  const rows = [["target", "req/s (median)", "rounds", "p50 µs", "p99 µs", "Redis conns", "proxy CPU µs/req", "Redis CPU µs/req", "err replies"]];
+  const rows = [
+    ["target", "req/s (median)", "rounds", "p50 µs", "p99 µs", "Redis conns", "proxy CPU µs/req", "Redis CPU µs/req", "err replies"],
+  ];
   const notes: string[] = [];
   for (const [target, cell] of cells) {
     rows.push([
@@ -97,7 +101,8 @@ export function ratios(results: PoolResults): Ratio[] {
 
 export function ratiosText(rs: readonly Ratio[]): string {
   const rows = [["workload", "ratio", "req/s", "proxy CPU/req"]];
-  for (const r of rs) rows.push([r.workload, `${r.of} ÷ ${r.to}`, ratio(r.reqPerSec ?? NaN, 1), r.cpuPerReq === null ? "" : ratio(r.cpuPerReq, 1)]);
+  for (const r of rs)
+    rows.push([r.workload, `${r.of} ÷ ${r.to}`, ratio(r.reqPerSec ?? NaN, 1), r.cpuPerReq === null ? "" : ratio(r.cpuPerReq, 1)]);
   return table(rows);
 }
 
@@ -128,7 +133,9 @@ export function goals(results: PoolResults): PoolGoal[] {
       const rate = med(cell, "reqPerSec");
       const conns = med(cell, "backendConns");
       const eligible = conns <= twConns;
-      parts.push(`${name} ${int(rate)} req/s = ${ratio(rate, twRate)} on ${int(conns)} conn(s)${eligible ? "" : " (more conns than twemproxy: not eligible)"}`);
+      parts.push(
+        `${name} ${int(rate)} req/s = ${ratio(rate, twRate)} on ${int(conns)} conn(s)${eligible ? "" : " (more conns than twemproxy: not eligible)"}`,
+      );
       if (eligible && Number.isFinite(rate) && (best === null || rate > best.rate)) best = { name, rate };
     }
     const head = `twemproxy ${int(twRate)} req/s on ${int(twConns)} conn(s); ${parts.join("; ")}`;
@@ -146,7 +153,12 @@ export function goals(results: PoolResults): PoolGoal[] {
 export function goalsText(gs: readonly PoolGoal[], quick: boolean): string {
   const note = quick ? "  (--quick: too short for a verdict; run without --quick)\n" : "";
   const verdict = (g: PoolGoal) => (g.met === null ? "n/a " : g.met ? "MET " : "MISS");
-  return note + gs.map((g) => `  [${verdict(g)}] ${g.workload}: multiplexed pool ≥ 1.0× twemproxy req/s with ≤ its Redis conns — ${g.detail}`).join("\n");
+  return (
+    note +
+    gs
+      .map((g) => `  [${verdict(g)}] ${g.workload}: multiplexed pool ≥ 1.0× twemproxy req/s with ≤ its Redis conns — ${g.detail}`)
+      .join("\n")
+  );
 }
 
 /** markdown: one row per workload and target, for the README. */

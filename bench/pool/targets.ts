@@ -52,7 +52,8 @@ function warrenKind(name: PoolTargetName, shape: WarrenShape, base: Checkout | n
   const notes =
     (shape.mode === "tunnel"
       ? "mode tunnel: one Redis connection per client"
-      : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`) + (shape.admin === false ? ", [admin] enabled = false" : "");
+      : `mode pool, resp framer, maxPerBackend ${shape.maxPerBackend}, multiplex ${shape.multiplex}`) +
+    (shape.admin === false ? ", [admin] enabled = false" : "");
   const fullName = `${name}${base?.suffix ?? ""}`;
   return {
     name: fullName,
@@ -78,7 +79,8 @@ function warrenKind(name: PoolTargetName, shape: WarrenShape, base: Checkout | n
       const configPath = join(dir, "warren.json");
       await Bun.write(configPath, JSON.stringify(config, null, 2));
       const profileName = `${fullName.replace(":", "-")}-${port}`;
-      const profile = w.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${w.profileDir}`, `--cpu-prof-name=${profileName}`];
+      const profile =
+        w.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${w.profileDir}`, `--cpu-prof-name=${profileName}`];
       const cmd = [process.execPath, ...profile, join(c.dir, "src", "main.ts"), "--config", configPath, "--log-level", "warn"];
       return startProcessTarget(fullName, cmd, { echo: port, sink: port }, join(dir, "warren.stderr"), (p) => p.pid, c.dir);
     },
@@ -90,7 +92,12 @@ export const warrenPoolExclusive = warrenKind("warren-pool-excl", { mode: "pool"
 export const warrenPoolMux1 = warrenKind("warren-pool-mux1", { mode: "pool", maxPerBackend: 1, multiplex: true });
 export const warrenPoolMux2 = warrenKind("warren-pool-mux2", { mode: "pool", maxPerBackend: 2, multiplex: true });
 /** warren-pool-mux1 without its admin server: paired with it, what the admin server costs the pool (issue 10: ≤ 2% of unpipelined req/s). */
-export const warrenPoolMux1NoAdmin = warrenKind("warren-pool-mux1-noadmin", { mode: "pool", maxPerBackend: 1, multiplex: true, admin: false });
+export const warrenPoolMux1NoAdmin = warrenKind("warren-pool-mux1-noadmin", {
+  mode: "pool",
+  maxPerBackend: 1,
+  multiplex: true,
+  admin: false,
+});
 
 /** How long twemproxy waits for a server's reply before it fails the request, in ms (its `timeout`). */
 const TWEMPROXY_TIMEOUT_MS = 400;
@@ -104,7 +111,8 @@ const TWEMPROXY_TIMEOUT_MS = 400;
 export const twemproxy: PoolTargetKind = {
   name: "twemproxy",
   async probe() {
-    if (Bun.which("nutcracker") === null) return { ok: false, reason: "nutcracker not installed (apt-get install -y nutcracker) — skipped" };
+    if (Bun.which("nutcracker") === null)
+      return { ok: false, reason: "nutcracker not installed (apt-get install -y nutcracker) — skipped" };
     const v = await run(["nutcracker", "-V"]);
     const version = /nutcracker-(\S+)/.exec(v.out)?.[1] ?? "unknown";
     return { ok: true, version, notes: `server_connections 1, preconnect, timeout ${TWEMPROXY_TIMEOUT_MS} ms, default mbuf (16 KiB)` };
@@ -128,4 +136,12 @@ pool:
   },
 };
 
-export const POOL_TARGETS: readonly PoolTargetKind[] = [direct, warrenTunnel, warrenPoolExclusive, warrenPoolMux1, warrenPoolMux1NoAdmin, warrenPoolMux2, twemproxy];
+export const POOL_TARGETS: readonly PoolTargetKind[] = [
+  direct,
+  warrenTunnel,
+  warrenPoolExclusive,
+  warrenPoolMux1,
+  warrenPoolMux1NoAdmin,
+  warrenPoolMux2,
+  twemproxy,
+];

@@ -1,7 +1,15 @@
 import { join } from "node:path";
 import { freePort } from "../net.ts";
 import { run, startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, type ListenPorts, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+import {
+  type BackendPorts,
+  CONNECT_TIMEOUT_S,
+  IDLE_TIMEOUT_S,
+  type ListenPorts,
+  MAX_SESSIONS,
+  type RunningTarget,
+  type TargetKind,
+} from "./target.ts";
 
 /**
  * haproxy: `mode tcp`, one thread, no logging, default buffers

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childPids, freePort } from "../net.ts";
 import { run, startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, CONNECT_TIMEOUT_S, IDLE_TIMEOUT_S, type ListenPorts, MAX_SESSIONS, type RunningTarget, type TargetKind } from "./target.ts";
+import {
+  type BackendPorts,
+  CONNECT_TIMEOUT_S,
+  IDLE_TIMEOUT_S,
+  type ListenPorts,
+  MAX_SESSIONS,
+  type RunningTarget,
+  type TargetKind,
+} from "./target.ts";
 
 /** Where Debian's libnginx-mod-stream puts the module. */
 const STREAM_MODULE_PATHS = ["/usr/lib/nginx/modules/ngx_stream_module.so", "/usr/share/nginx/modules/ngx_stream_module.so"];

@@ -28,7 +28,10 @@ function warrenLbAt(c: Checkout): TargetKind {
     isProxy: true,
     at: warrenLbAt,
     probe: () =>
-      probeWarren(c, `CLI, ${LB_BACKENDS} backends round-robin (weight 1), passive + active health (every ${ACTIVE_HEALTH.intervalMs} ms), access log off`),
+      probeWarren(
+        c,
+        `CLI, ${LB_BACKENDS} backends round-robin (weight 1), passive + active health (every ${ACTIVE_HEALTH.intervalMs} ms), access log off`,
+      ),
     async start(backend: BackendPorts, dir: string): Promise<RunningTarget> {
       if (backend.echoes.length < LB_BACKENDS || backend.sinks.length < LB_BACKENDS) {
         throw new Error(`${name} needs ${LB_BACKENDS} echo and sink backends, the backend process has ${backend.echoes.length}`);

@@ -22,7 +22,13 @@ export const warrenSni: TargetKind = {
     const group = (to: readonly number[]) => {
       const backends = [`127.0.0.1:${to[0]}`];
       if (to[0] !== backend.echo) return { backends };
-      return { backends, routes: [{ sni: "api.example.com", backends }, { sni: "*.example.com", backends }] };
+      return {
+        backends,
+        routes: [
+          { sni: "api.example.com", backends },
+          { sni: "*.example.com", backends },
+        ],
+      };
     };
     const running = await startWarrenCli("warren-sni", THIS_CHECKOUT, dir, group, [backend.echo], [backend.sink]);
     return Object.assign(running, { clientHello: true });

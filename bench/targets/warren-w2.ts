@@ -14,7 +14,10 @@ const WORKERS = 2;
 /** How many sockets listen on a port (with SO_REUSEPORT, one per worker). */
 function listeningSockets(port: number): number {
   const r = Bun.spawnSync(["ss", "-tlnH", `( sport = :${port} )`], { stdout: "pipe", stderr: "ignore" });
-  return r.stdout.toString().split("\n").filter((l) => l.trim() !== "").length;
+  return r.stdout
+    .toString()
+    .split("\n")
+    .filter((l) => l.trim() !== "").length;
 }
 
 export const warrenW2: TargetKind = {

@@ -2,7 +2,15 @@ import { join } from "node:path";
 import { type Checkout, THIS_CHECKOUT } from "../baseline.ts";
 import { freePort } from "../net.ts";
 import { startProcessTarget } from "./process-target.ts";
-import { type BackendPorts, IDLE_TIMEOUT_S, MAX_SESSIONS, CONNECT_TIMEOUT_S, type Probe, type RunningTarget, type TargetKind } from "./target.ts";
+import {
+  type BackendPorts,
+  IDLE_TIMEOUT_S,
+  MAX_SESSIONS,
+  CONNECT_TIMEOUT_S,
+  type Probe,
+  type RunningTarget,
+  type TargetKind,
+} from "./target.ts";
 
 /**
  * warren: the CLI (src/main.ts) in its own Bun process, like the other
@@ -23,7 +31,8 @@ function warrenAt(c: Checkout): TargetKind {
     isProxy: true,
     at: warrenAt,
     probe: () => probeWarren(c, "CLI, access log off, other settings default (admin server on)"),
-    start: (backend: BackendPorts, dir: string) => startWarrenCli(name, c, dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink]),
+    start: (backend: BackendPorts, dir: string) =>
+      startWarrenCli(name, c, dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink]),
   };
 }
 
@@ -36,7 +45,9 @@ export const warrenNoAdmin: TargetKind = {
   isProxy: true,
   probe: () => probeWarren(THIS_CHECKOUT, "CLI, [admin] enabled = false, access log off"),
   start: (backend: BackendPorts, dir: string) =>
-    startWarrenCli("warren-noadmin", THIS_CHECKOUT, dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink], { admin: { enabled: false } }),
+    startWarrenCli("warren-noadmin", THIS_CHECKOUT, dir, (to) => ({ backends: [`127.0.0.1:${to[0]}`] }), [backend.echo], [backend.sink], {
+      admin: { enabled: false },
+    }),
 };
 
 /** probeWarren: the checkout's package version and Bun's, and where it runs from when that is not this checkout. */

@@ -96,7 +96,7 @@ export function parseCidr(text: string): CidrRange | null {
 /** contains reports whether the parsed address lies in the range. */
 export function contains(range: CidrRange, addr: Uint32Array): boolean {
   for (let i = 0; i < 4; i++) {
-    if (((addr[i]! & range.mask[i]!) >>> 0) !== range.words[i]) return false;
+    if ((addr[i]! & range.mask[i]!) >>> 0 !== range.words[i]) return false;
   }
   return true;
 }

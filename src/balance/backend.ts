@@ -94,7 +94,12 @@ export class Backend {
     drain = false,
   ) {
     // Same spelling as the config (IPv6 in brackets), so logs and stats match what the user wrote.
-    this.key = address.unix !== undefined ? `unix:${address.unix}` : address.host.includes(":") ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+    this.key =
+      address.unix !== undefined
+        ? `unix:${address.unix}`
+        : address.host.includes(":")
+          ? `[${address.host}]:${address.port}`
+          : `${address.host}:${address.port}`;
     this.weight = weight;
     this.maxConnections = maxConnections;
     this.drain = drain;
@@ -129,8 +134,7 @@ export class Backend {
   /** At a limit that frees up as sessions end or connects settle: worth queueing for. */
   isFull(): boolean {
     return (
-      (this.maxConnections > 0 && this.active >= this.maxConnections) ||
-      (this.maxConnecting > 0 && this.connecting >= this.maxConnecting)
+      (this.maxConnections > 0 && this.active >= this.maxConnections) || (this.maxConnecting > 0 && this.connecting >= this.maxConnecting)
     );
   }
 }

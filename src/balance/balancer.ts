@@ -17,9 +17,4 @@ export interface Balancer {
 
 export type BalanceAlgorithm = "round-robin" | "least-connections" | "random-two" | "hash";
 
-export const BALANCE_ALGORITHMS: readonly BalanceAlgorithm[] = [
-  "round-robin",
-  "least-connections",
-  "random-two",
-  "hash",
-];
+export const BALANCE_ALGORITHMS: readonly BalanceAlgorithm[] = ["round-robin", "least-connections", "random-two", "hash"];

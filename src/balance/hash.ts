@@ -104,11 +104,7 @@ export class ConsistentHash implements Balancer {
  * backends' points (rare) are broken by backend key, so the ring does not
  * depend on the order of the backend list.
  */
-function buildRing(
-  backends: readonly Backend[],
-  pointsPerWeight: number,
-  maxPoints: number,
-): { hash: Uint32Array; owner: Uint32Array } {
+function buildRing(backends: readonly Backend[], pointsPerWeight: number, maxPoints: number): { hash: Uint32Array; owner: Uint32Array } {
   let weightSum = 0;
   for (const b of backends) weightSum += Math.max(0, b.weight);
   const scale = weightSum * pointsPerWeight > maxPoints ? maxPoints / weightSum : pointsPerWeight;

@@ -61,7 +61,8 @@ export function parseArgs(argv: readonly string[]): CliArgs | ConfigErrors {
       given.set(name, v);
       return v;
     }
-    const hint = name === "--listen" ? "the flags make one listener; for several, use a config file (see warren.example.toml)" : "give it once";
+    const hint =
+      name === "--listen" ? "the flags make one listener; for several, use a config file (see warren.example.toml)" : "give it once";
     errors.push(new ConfigError(name, `given twice (${JSON.stringify(first)}, then ${JSON.stringify(v)}); ${hint}`));
     return first;
   };

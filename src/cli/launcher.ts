@@ -95,7 +95,9 @@ function readStat(pid: number): Stat | null {
 
 function inPackageScript(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").some((kv) => kv.startsWith("npm_lifecycle_event="));
+    return readFileSync(`/proc/${pid}/environ`, "latin1")
+      .split("\0")
+      .some((kv) => kv.startsWith("npm_lifecycle_event="));
   } catch {
     return false; // not readable: treat it as the top of the chain
   }

@@ -61,7 +61,8 @@ function parseUnix(text: string): HostPort | string {
   if (path.endsWith("/")) return `${got}: the path names a directory, not a socket file`;
   if (path.includes("\0")) return `${got}: a NUL byte in the path`;
   const bytes = Buffer.byteLength(path);
-  if (bytes > MAX_UNIX_PATH_BYTES) return `${got}: the path is ${bytes} bytes, and a unix socket address holds at most ${MAX_UNIX_PATH_BYTES}`;
+  if (bytes > MAX_UNIX_PATH_BYTES)
+    return `${got}: the path is ${bytes} bytes, and a unix socket address holds at most ${MAX_UNIX_PATH_BYTES}`;
   return { host: "", port: 0, unix: path };
 }
 

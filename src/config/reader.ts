@@ -93,7 +93,8 @@ export function describe(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
   // A very long string (a 100,000-character host name) is cut short, with its length.
-  if (typeof v === "string") return v.length > 80 ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
+  if (typeof v === "string")
+    return v.length > 80 ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   // "list", as the expectations say it ("expected a list of at least one backend"); empty is called out.
   if (Array.isArray(v)) return v.length === 0 ? "an empty list" : "a list";

@@ -44,11 +44,7 @@ export type ListenerMode = "tunnel" | "pool";
 const DAY_MS = 86_400_000;
 
 /** readPoolSettings validates `mode` and, in pool mode, the `pool` table (required then). */
-export function readPoolSettings(
-  r: Reader,
-  obj: Record<string, unknown>,
-  path: string,
-): { mode: ListenerMode; pool: PoolConfig | null } {
+export function readPoolSettings(r: Reader, obj: Record<string, unknown>, path: string): { mode: ListenerMode; pool: PoolConfig | null } {
   const modeKnown = obj.mode === undefined || obj.mode === "tunnel" || obj.mode === "pool";
   // A mistyped mode ("pooled") is reported once; the rest of the listener is still checked against
   // the mode most likely meant — the near-miss, else "pool" when a [pool] table is there — so one
@@ -80,7 +76,10 @@ export function readPoolSettings(
   const auth = readAuth(r, p.auth, join(poolPath, "auth"));
   const clientPassword = p.clientPassword === undefined ? DEFAULTS.pool.clientPassword : r.string(p, "clientPassword", poolPath, "");
   if (!resp && (auth !== null || clientPassword !== null)) {
-    r.fail(join(poolPath, auth !== null ? "auth" : "clientPassword"), `only supported with the resp framer (Redis AUTH), but the framer is "${framer?.kind}"`);
+    r.fail(
+      join(poolPath, auth !== null ? "auth" : "clientPassword"),
+      `only supported with the resp framer (Redis AUTH), but the framer is "${framer?.kind}"`,
+    );
   }
   const pool: PoolConfig = {
     framer: framer ?? { kind: "resp" },

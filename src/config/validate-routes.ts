@@ -31,7 +31,8 @@ export function readRouteSettings(r: Reader, obj: Record<string, unknown>, path:
   };
   const routes: RouteConfig[] = [];
   if (obj.routes === undefined) {
-    if (obj.clientHello !== undefined) r.fail(helloPath, "only with routes: it bounds the ClientHello warren reads to pick a route, and without routes none is read");
+    if (obj.clientHello !== undefined)
+      r.fail(helloPath, "only with routes: it bounds the ClientHello warren reads to pick a route, and without routes none is read");
     return { routes, clientHello };
   }
   const routesPath = join(path, "routes");
@@ -50,7 +51,11 @@ export function readRouteSettings(r: Reader, obj: Record<string, unknown>, path:
     const route = readRoute(r, value, join(routesPath, i), readBackend);
     if (route === undefined) return;
     const earlier = seen.get(route.sni);
-    if (earlier !== undefined) return r.fail(join(join(routesPath, i), "sni"), `${describe(route.sni)} is already routes[${earlier}]'s (names are case-insensitive)`);
+    if (earlier !== undefined)
+      return r.fail(
+        join(join(routesPath, i), "sni"),
+        `${describe(route.sni)} is already routes[${earlier}]'s (names are case-insensitive)`,
+      );
     seen.set(route.sni, i);
     routes.push(route);
   });
@@ -69,7 +74,11 @@ function readRoute(r: Reader, value: unknown, path: string, readBackend: ReadBac
   } else {
     obj.backends.forEach((b, i) => {
       const bp = join(backendsPath, i);
-      if (b !== null && typeof b === "object" && "srv" in b) return r.fail(join(bp, "srv"), "SRV entries are for a listener's own backends; a route's backends are HOST:PORT (a host name is resolved on each connect)");
+      if (b !== null && typeof b === "object" && "srv" in b)
+        return r.fail(
+          join(bp, "srv"),
+          "SRV entries are for a listener's own backends; a route's backends are HOST:PORT (a host name is resolved on each connect)",
+        );
       const backend = readBackend(r, b, bp);
       if (backend !== undefined) backends.push(backend);
     });
@@ -85,7 +94,8 @@ export function readPattern(r: Reader, value: unknown, path: string): string | u
   const name = value.toLowerCase().replace(/\.$/, "");
   const rest = name.startsWith("*.") ? name.slice(2) : name;
   if (rest.includes("*")) return void r.fail(path, `${expected}: "*" may only stand alone as the first label`);
-  if (rest.includes(":") || isIPv4(rest)) return void r.fail(path, `${expected}: SNI carries host names only (RFC 6066 §3: "literal IPv4 and IPv6 addresses are not permitted")`);
+  if (rest.includes(":") || isIPv4(rest))
+    return void r.fail(path, `${expected}: SNI carries host names only (RFC 6066 §3: "literal IPv4 and IPv6 addresses are not permitted")`);
   const problem = hostProblem(rest);
   if (problem !== null) return void r.fail(path, `${expected}: ${problem}`);
   return name;

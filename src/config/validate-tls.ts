@@ -42,7 +42,8 @@ function readTls(r: Reader, listener: Record<string, unknown>, path: string): Tl
   const key = required(r, obj, "key", path);
   const certs: TlsCertConfig[] = [];
   if (obj.certs !== undefined) {
-    if (!Array.isArray(obj.certs)) r.fail(join(path, "certs"), `expected a list of { serverName, cert, key } tables, got ${describe(obj.certs)}`);
+    if (!Array.isArray(obj.certs))
+      r.fail(join(path, "certs"), `expected a list of { serverName, cert, key } tables, got ${describe(obj.certs)}`);
     else {
       obj.certs.forEach((value, i) => {
         const p = join(join(path, "certs"), i);
@@ -57,17 +58,20 @@ function readTls(r: Reader, listener: Record<string, unknown>, path: string): Tl
   }
   const alpn: string[] = [];
   if (obj.alpn !== undefined) {
-    if (!Array.isArray(obj.alpn)) r.fail(join(path, "alpn"), `expected a list of protocol names like ["h2", "http/1.1"], got ${describe(obj.alpn)}`);
+    if (!Array.isArray(obj.alpn))
+      r.fail(join(path, "alpn"), `expected a list of protocol names like ["h2", "http/1.1"], got ${describe(obj.alpn)}`);
     else {
       obj.alpn.forEach((v, i) => {
-        if (typeof v !== "string" || v === "" || Buffer.byteLength(v) > 255) return r.fail(join(join(path, "alpn"), i), `expected a protocol name of 1..255 bytes like "h2", got ${describe(v)}`);
+        if (typeof v !== "string" || v === "" || Buffer.byteLength(v) > 255)
+          return r.fail(join(join(path, "alpn"), i), `expected a protocol name of 1..255 bytes like "h2", got ${describe(v)}`);
         alpn.push(v);
       });
     }
   }
   const clientCa = obj.clientCa === undefined ? null : r.string(obj, "clientCa", path, "") || null;
   const requireClientCert = r.bool(obj, "requireClientCert", path, T.requireClientCert);
-  if (requireClientCert && obj.clientCa === undefined) r.fail(join(path, "requireClientCert"), "needs clientCa: the CA certificates that client certificates must chain to");
+  if (requireClientCert && obj.clientCa === undefined)
+    r.fail(join(path, "requireClientCert"), "needs clientCa: the CA certificates that client certificates must chain to");
   const tls: TlsConfig = {
     cert: cert ?? "",
     key: key ?? "",
@@ -98,10 +102,17 @@ function readBackendTls(r: Reader, listener: Record<string, unknown>, path: stri
     cert: optional("cert"),
     key: optional("key"),
   };
-  if ((cfg.cert === null) !== (cfg.key === null)) r.fail(join(path, cfg.cert === null ? "cert" : "key"), `needs ${cfg.cert === null ? "cert" : "key"} beside it: a client certificate is a certificate and its key`);
+  if ((cfg.cert === null) !== (cfg.key === null))
+    r.fail(
+      join(path, cfg.cert === null ? "cert" : "key"),
+      `needs ${cfg.cert === null ? "cert" : "key"} beside it: a client certificate is a certificate and its key`,
+    );
   if (!enabled) return null;
   if (listener.routes !== undefined && listener.tls === undefined) {
-    r.fail(path, "cannot be combined with routes on a listener without tls: routes then pass the client's own TLS through to the backend, which would be wrapped in warren's; terminate here too (tls), or drop backendTls");
+    r.fail(
+      path,
+      "cannot be combined with routes on a listener without tls: routes then pass the client's own TLS through to the backend, which would be wrapped in warren's; terminate here too (tls), or drop backendTls",
+    );
   }
   if (r.errors.length === before) for (const p of checkBackendTls(cfg)) r.fail(join(path, p.key), p.problem);
   return cfg;

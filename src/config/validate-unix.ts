@@ -14,7 +14,10 @@ export function readSocketMode(r: Reader, obj: Record<string, unknown>, path: st
   if (value === undefined) return null;
   const at = join(path, "socketMode");
   if (listen !== undefined && listen.unix === undefined) {
-    r.fail(at, `only for a unix socket (listen = "unix:/run/warren.sock"); ${listen.host}:${listen.port} is TCP, whose access is allow/deny`);
+    r.fail(
+      at,
+      `only for a unix socket (listen = "unix:/run/warren.sock"); ${listen.host}:${listen.port} is TCP, whose access is allow/deny`,
+    );
     return null;
   }
   const expected = `expected the socket file's permissions in octal, like "0660" (owner and group may connect), got ${describe(value)}`;

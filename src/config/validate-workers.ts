@@ -50,9 +50,15 @@ export function checkWorkers(r: Reader, workers: number, listeners: readonly Lis
   if (workers <= 1) return;
   listeners.forEach((l, i) => {
     if (l.listen.unix !== undefined) {
-      r.fail(`listeners[${i}].listen`, `a unix socket with workers = ${workers}: SO_REUSEPORT shares TCP ports only, and each worker would replace the others' socket file; set workers = 1 for this config, or listen on TCP`);
+      r.fail(
+        `listeners[${i}].listen`,
+        `a unix socket with workers = ${workers}: SO_REUSEPORT shares TCP ports only, and each worker would replace the others' socket file; set workers = 1 for this config, or listen on TCP`,
+      );
     } else if (l.listen.port === 0) {
-      r.fail(`listeners[${i}].listen`, `port 0 with workers = ${workers}: each worker would listen on a port of its own; give a port, or set workers = 1`);
+      r.fail(
+        `listeners[${i}].listen`,
+        `port 0 with workers = ${workers}: each worker would listen on a port of its own; give a port, or set workers = 1`,
+      );
     }
     for (const limit of SPLIT_LIMITS) {
       for (const [path, total] of limit.get(l)) {

@@ -117,7 +117,8 @@ function readListener(r: Reader, value: unknown, path: string): ListenerConfig |
   const backendsPath = join(path, "backends");
   const routing = readRouteSettings(r, obj, path, readBackend);
   // With routes, the listener's own backends are the default route, and may be left out: then a client whose name matches no route is refused.
-  const noDefaultRoute = Array.isArray(obj.routes) && (obj.backends === undefined || (Array.isArray(obj.backends) && obj.backends.length === 0));
+  const noDefaultRoute =
+    Array.isArray(obj.routes) && (obj.backends === undefined || (Array.isArray(obj.backends) && obj.backends.length === 0));
   if (noDefaultRoute) {
     // nothing to read
   } else if (!Array.isArray(obj.backends) || obj.backends.length === 0) {
@@ -185,12 +186,16 @@ function readBackend(r: Reader, value: unknown, path: string): BackendConfig | u
 function readSrvBackend(r: Reader, obj: Record<string, unknown>, path: string): BackendConfig | undefined {
   const B = DEFAULTS.backend;
   for (const key of ["address", "weight"] as const) {
-    if (obj[key] !== undefined) r.fail(join(path, key), `not with srv: the SRV records give each server's ${key === "address" ? "host and port" : "weight"}`);
+    if (obj[key] !== undefined)
+      r.fail(join(path, key), `not with srv: the SRV records give each server's ${key === "address" ? "host and port" : "weight"}`);
   }
   const maxConnections = r.int(obj, "maxConnections", path, B.maxConnections, 0, 1_000_000);
   const drain = r.bool(obj, "drain", path, B.drain);
   const name = obj.srv;
-  const problem = typeof name !== "string" ? `expected an SRV name like "_redis._tcp.example.internal", got ${describe(name)}` : hostProblem(name.replace(/^_/, "").replace(/\._/g, "."));
+  const problem =
+    typeof name !== "string"
+      ? `expected an SRV name like "_redis._tcp.example.internal", got ${describe(name)}`
+      : hostProblem(name.replace(/^_/, "").replace(/\._/g, "."));
   if (problem !== null) {
     r.fail(join(path, "srv"), problem);
     return undefined;
@@ -205,12 +210,14 @@ function readDns(r: Reader, value: unknown): DnsConfig {
   if (value === undefined) return { servers: D.servers, timeoutMs: D.timeoutMs };
   const obj = r.object(value, "dns", DNS_KEYS) ?? {};
   const servers: HostPort[] = [];
-  if (obj.servers !== undefined && !Array.isArray(obj.servers)) r.fail("dns.servers", `expected a list of "HOST" or "HOST:PORT", got ${describe(obj.servers)}`);
+  if (obj.servers !== undefined && !Array.isArray(obj.servers))
+    r.fail("dns.servers", `expected a list of "HOST" or "HOST:PORT", got ${describe(obj.servers)}`);
   else if (Array.isArray(obj.servers)) {
     obj.servers.forEach((v, i) => {
       const path = join("dns.servers", i);
       if (typeof v !== "string") return r.fail(path, `expected "HOST" or "HOST:PORT", got ${describe(v)}`);
-      const withPort = /:\d+$/.test(v) && (!v.includes("::") || v.startsWith("[")) ? v : v.includes(":") && !v.startsWith("[") ? `[${v}]:53` : `${v}:53`;
+      const withPort =
+        /:\d+$/.test(v) && (!v.includes("::") || v.startsWith("[")) ? v : v.includes(":") && !v.startsWith("[") ? `[${v}]:53` : `${v}:53`;
       const hp = readHostPort(r, withPort, path, false);
       if (hp === undefined) return;
       if (hostKind(hp.host) === "name") return r.fail(path, `a DNS server is an IP address, got the name ${describe(hp.host)}`);
@@ -257,7 +264,10 @@ function checkUnique(r: Reader, listeners: readonly ListenerConfig[]): void {
     if (sameName === undefined) names.set(l.name, i);
     else if (l.name !== addr) r.fail(`listeners[${i}].name`, `"${l.name}" is already used by listeners[${sameName}]`);
     else if (sameAddress === undefined) {
-      r.fail(`listeners[${i}].name`, `"${l.name}" (the default: the listen address) is already used by listeners[${sameName}]; give each listener a name`);
+      r.fail(
+        `listeners[${i}].name`,
+        `"${l.name}" (the default: the listen address) is already used by listeners[${sameName}]; give each listener a name`,
+      );
     }
   });
 }

@@ -156,7 +156,13 @@ export class Discovery {
       st.nextAt = now + Math.min(interval, RETRY_FAILED_MS);
       if (!st.failing) {
         const kept = this.answers.get(key);
-        this.log.warn("backend name does not resolve; keeping its last good addresses", { listener: this.config.name, name, code: r.code, error: r.message, kept: kept === undefined ? 0 : countAddresses(kept) });
+        this.log.warn("backend name does not resolve; keeping its last good addresses", {
+          listener: this.config.name,
+          name,
+          code: r.code,
+          error: r.message,
+          kept: kept === undefined ? 0 : countAddresses(kept),
+        });
       }
       st.failing = true;
       return;

@@ -58,7 +58,12 @@ export class DnsClient {
     if (records.length === 0) {
       // No address of either family: the IPv4 query's failure says best why (a name with no A record
       // but AAAA records is fine, and was returned above).
-      const reason = v4.status === "rejected" ? v4.reason : v6.status === "rejected" ? v6.reason : { code: "ENODATA", message: `${host} has no address` };
+      const reason =
+        v4.status === "rejected"
+          ? v4.reason
+          : v6.status === "rejected"
+            ? v6.reason
+            : { code: "ENODATA", message: `${host} has no address` };
       return failure(reason);
     }
     return { addresses: records.map((r) => r.address), ttlMs: Math.min(...records.map((r) => r.ttl)) * 1000 };
@@ -75,7 +80,10 @@ export class DnsClient {
 
   /** Whether another DnsConfig asks for the same resolver (a reload keeps the client then). */
   sameAs(other: DnsConfig): boolean {
-    return other.timeoutMs === this.config.timeoutMs && other.servers.map((s) => formatHostPort(s)).join(",") === this.config.servers.map((s) => formatHostPort(s)).join(",");
+    return (
+      other.timeoutMs === this.config.timeoutMs &&
+      other.servers.map((s) => formatHostPort(s)).join(",") === this.config.servers.map((s) => formatHostPort(s)).join(",")
+    );
   }
 
   /** cancel abandons the queries in flight (they fail with ECANCELLED). */
@@ -86,7 +94,11 @@ export class DnsClient {
 
 function failure(err: unknown): DnsFailure {
   const e = err as { code?: unknown; message?: unknown };
-  return { failed: true, code: typeof e?.code === "string" ? e.code : "EDNS", message: typeof e?.message === "string" ? e.message : String(err) };
+  return {
+    failed: true,
+    code: typeof e?.code === "string" ? e.code : "EDNS",
+    message: typeof e?.message === "string" ? e.message : String(err),
+  };
 }
 
 /** getaddrinfo has no timeout of its own that warren controls; this bounds how long warren waits for it. */

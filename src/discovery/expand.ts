@@ -40,7 +40,11 @@ export function entryKey(bc: BackendConfig): string | null {
  * order, with the record's port and weight (weight 0 is kept out while any target has more; all 0 weigh 1 each). An
  * entry not yet resolved contributes nothing. A server listed twice is kept once, where it came first.
  */
-export function expandBackends(entries: readonly BackendConfig[], answers: ReadonlyMap<string, EntryAnswer>, resolve: ResolveMode): ResolvedBackend[] {
+export function expandBackends(
+  entries: readonly BackendConfig[],
+  answers: ReadonlyMap<string, EntryAnswer>,
+  resolve: ResolveMode,
+): ResolvedBackend[] {
   const out: ResolvedBackend[] = [];
   const seen = new Set<string>();
   const add = (b: ResolvedBackend): void => {
@@ -60,7 +64,13 @@ export function expandBackends(entries: readonly BackendConfig[], answers: Reado
     if (answer === undefined) continue;
     if (answer.kind === "name") {
       for (const host of pick(answer.addresses)) {
-        add({ address: { host, port: bc.address.port }, weight: bc.weight, maxConnections: bc.maxConnections, drain: bc.drain, from: bc.address.host });
+        add({
+          address: { host, port: bc.address.port },
+          weight: bc.weight,
+          maxConnections: bc.maxConnections,
+          drain: bc.drain,
+          from: bc.address.host,
+        });
       }
       continue;
     }
@@ -68,7 +78,13 @@ export function expandBackends(entries: readonly BackendConfig[], answers: Reado
     const found: ResolvedBackend[] = [];
     for (const t of answer.targets) {
       for (const host of pick(t.addresses)) {
-        found.push({ address: { host, port: t.port }, weight: allZero ? 1 : t.weight, maxConnections: bc.maxConnections, drain: bc.drain, from: bc.srv });
+        found.push({
+          address: { host, port: t.port },
+          weight: allZero ? 1 : t.weight,
+          maxConnections: bc.maxConnections,
+          drain: bc.drain,
+          from: bc.srv,
+        });
       }
     }
     // Records come in any order (RFC 2782 leaves it to the server): in address order, one answer is one set.
@@ -83,6 +99,12 @@ export function sameBackends(a: readonly ResolvedBackend[], b: readonly Resolved
   if (a.length !== b.length) return false;
   return a.every((x, i) => {
     const y = b[i]!;
-    return formatHostPort(x.address) === formatHostPort(y.address) && x.weight === y.weight && x.maxConnections === y.maxConnections && x.drain === y.drain && x.from === y.from;
+    return (
+      formatHostPort(x.address) === formatHostPort(y.address) &&
+      x.weight === y.weight &&
+      x.maxConnections === y.maxConnections &&
+      x.drain === y.drain &&
+      x.from === y.from
+    );
   });
 }

@@ -36,7 +36,11 @@ export async function resolveEntry(dns: DnsClient, bc: BackendConfig, previous?:
   });
   if (targets.length === 0) {
     const first = found.find(isDnsFailure);
-    return { failed: true, code: first?.code ?? "ENODATA", message: `no target of ${bc.srv} resolves: ${first?.message ?? "no addresses"}` };
+    return {
+      failed: true,
+      code: first?.code ?? "ENODATA",
+      message: `no target of ${bc.srv} resolves: ${first?.message ?? "no addresses"}`,
+    };
   }
   const ttls = found.flatMap((f) => (isDnsFailure(f) || f.ttlMs === null ? [] : [f.ttlMs]));
   return { answer: { kind: "srv", targets }, ttlMs: ttls.length > 0 ? Math.min(...ttls) : null };

@@ -127,7 +127,11 @@ export class ClientHelloReader {
       // The first byte alone tells TLS from anything else: the content type, then the version's major byte.
       const type = buf[at]!;
       if (type !== CONTENT_HANDSHAKE) {
-        if (at === 0) return this.end(CH_NOT_TLS, type >= 0x80 ? "an SSLv2-format hello, or not TLS at all" : "the first byte is not a TLS handshake record");
+        if (at === 0)
+          return this.end(
+            CH_NOT_TLS,
+            type >= 0x80 ? "an SSLv2-format hello, or not TLS at all" : "the first byte is not a TLS handshake record",
+          );
         return this.end(CH_MALFORMED, `a record of content type ${type} before the ClientHello was complete`);
       }
       if (at + 1 < len && buf[at + 1] !== 3) {
@@ -147,7 +151,8 @@ export class ClientHelloReader {
       // The handshake message header (type, 3-byte length) may itself be cut across records.
       if (helloBytes < 0 && payload + avail >= 1) {
         const htype = this.handshakeByte(buf, 0, payload, start, firstPayloadAt);
-        if (htype !== HANDSHAKE_CLIENT_HELLO) return this.end(CH_MALFORMED, `the first handshake message is of type ${htype}, not a ClientHello`);
+        if (htype !== HANDSHAKE_CLIENT_HELLO)
+          return this.end(CH_MALFORMED, `the first handshake message is of type ${htype}, not a ClientHello`);
       }
       if (helloBytes < 0 && payload + avail >= 4) {
         const l0 = this.handshakeByte(buf, 1, payload, start, firstPayloadAt);
@@ -156,7 +161,8 @@ export class ClientHelloReader {
         helloBytes = 4 + ((l0 << 16) | (l1 << 8) | l2);
         // Each record costs 5 more bytes; the fewest records the message fits in is a floor on the total.
         const floor = helloBytes + RECORD_HEADER_BYTES * Math.ceil(helloBytes / MAX_RECORD_PAYLOAD);
-        if (floor > this.maxBytes) return this.end(CH_TOO_LARGE, `a ClientHello of ${helloBytes} bytes, over the ${this.maxBytes} this listener reads`);
+        if (floor > this.maxBytes)
+          return this.end(CH_TOO_LARGE, `a ClientHello of ${helloBytes} bytes, over the ${this.maxBytes} this listener reads`);
       }
       payload += avail;
       if (recordEnd > len) break;
@@ -257,7 +263,8 @@ export class ClientHelloReader {
       if (nameType === 0) {
         if (this.serverName !== null) return "two host_name entries (RFC 6066 §3 allows one)";
         const name = hostName(m, p, p + len);
-        if (name === null) return "a host_name that is not a DNS name (empty, over 255 bytes, or a byte outside letters, digits, '-', '_' and '.')";
+        if (name === null)
+          return "a host_name that is not a DNS name (empty, over 255 bytes, or a byte outside letters, digits, '-', '_' and '.')";
         this.serverName = name;
       } // another name_type (none is defined): skipped, as RFC 6066 lets servers do
       p += len;

@@ -1,5 +1,12 @@
 import { addressBytes, formatIpv4, formatIpv6 } from "./ip.ts";
-import { type Endpoint, PP2_TYPE_AUTHORITY, PP2_TYPE_UNIQUE_ID, MAX_AUTHORITY_BYTES, MAX_UNIQUE_ID_BYTES, V2_SIGNATURE } from "./proxy-header.ts";
+import {
+  type Endpoint,
+  PP2_TYPE_AUTHORITY,
+  PP2_TYPE_UNIQUE_ID,
+  MAX_AUTHORITY_BYTES,
+  MAX_UNIQUE_ID_BYTES,
+  V2_SIGNATURE,
+} from "./proxy-header.ts";
 
 const encoder = new TextEncoder();
 

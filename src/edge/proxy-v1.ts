@@ -32,7 +32,8 @@ export function scanV1(buf: Uint8Array, len: number, sink: ScanSink): number {
     }
     if (c === LF) return sink.fail("PROXY_MALFORMED", "v1: a LF without its CR");
     // Only digits, dots, hex, colons and spaces can make a TCP4/TCP6 line: fail early on anything else.
-    if ((kind === TCP4 || kind === TCP6) && i >= ADDRESSES_AT && !addressByte(c)) return sink.fail("PROXY_MALFORMED", `v1: byte 0x${c.toString(16)} in a ${kind === TCP4 ? "TCP4" : "TCP6"} line`);
+    if ((kind === TCP4 || kind === TCP6) && i >= ADDRESSES_AT && !addressByte(c))
+      return sink.fail("PROXY_MALFORMED", `v1: byte 0x${c.toString(16)} in a ${kind === TCP4 ? "TCP4" : "TCP6"} line`);
   }
   if (n === V1_MAX_BYTES) return sink.fail("PROXY_TOO_LARGE", `v1: no CRLF in the first ${V1_MAX_BYTES} bytes`);
   return PP_NEED_MORE;
@@ -88,7 +89,10 @@ function parseLine(buf: Uint8Array, crAt: number, kind: number, sink: ScanSink):
   const src = kind === TCP4 ? parseV1Ipv4(srcText) : ipv6Text(srcText);
   const dst = kind === TCP4 ? parseV1Ipv4(dstText) : ipv6Text(dstText);
   if (src === null || dst === null) {
-    return sink.fail("PROXY_MALFORMED", kind === TCP4 ? "v1: an address is not a dotted IPv4 without leading zeroes" : "v1: an address is not an IPv6 address");
+    return sink.fail(
+      "PROXY_MALFORMED",
+      kind === TCP4 ? "v1: an address is not a dotted IPv4 without leading zeroes" : "v1: an address is not an IPv6 address",
+    );
   }
   const header: ProxyHeader = {
     version: 1,

@@ -47,14 +47,17 @@ export function scanV2(buf: Uint8Array, len: number, sink: ScanSink): number {
   if (verCmd >> 4 !== 2) return sink.fail("PROXY_VERSION", `v2 signature with version ${verCmd >> 4}`);
   if (sink.accept === "v1") return sink.fail("PROXY_VERSION", "a v2 header, but this listener accepts only v1");
   const command = verCmd & 0x0f;
-  if (command !== CMD_LOCAL && command !== CMD_PROXY) return sink.fail("PROXY_MALFORMED", `v2: command ${command} is neither LOCAL nor PROXY`);
+  if (command !== CMD_LOCAL && command !== CMD_PROXY)
+    return sink.fail("PROXY_MALFORMED", `v2: command ${command} is neither LOCAL nor PROXY`);
   if (len <= 13) return PP_NEED_MORE;
   const fam = buf[13]!;
   // A LOCAL header's family is ignored (the spec: discard the protocol block); a relayed one must be valid.
-  if (command === CMD_PROXY && (fam >> 4 > 3 || (fam & 0x0f) > 2)) return sink.fail("PROXY_MALFORMED", `v2: family/protocol byte 0x${fam.toString(16)} is not defined`);
+  if (command === CMD_PROXY && (fam >> 4 > 3 || (fam & 0x0f) > 2))
+    return sink.fail("PROXY_MALFORMED", `v2: family/protocol byte 0x${fam.toString(16)} is not defined`);
   if (len < V2_FIXED_BYTES) return PP_NEED_MORE;
   const total = V2_FIXED_BYTES + ((buf[14]! << 8) | buf[15]!);
-  if (total > sink.maxV2Bytes) return sink.fail("PROXY_TOO_LARGE", `v2: a ${total}-byte header, over the ${sink.maxV2Bytes} bytes accepted`);
+  if (total > sink.maxV2Bytes)
+    return sink.fail("PROXY_TOO_LARGE", `v2: a ${total}-byte header, over the ${sink.maxV2Bytes} bytes accepted`);
   if (len < total) return PP_NEED_MORE;
   if (command === CMD_LOCAL) return sink.done(local(total));
   return parseProxy(buf, fam, total, sink);
@@ -82,7 +85,8 @@ function local(total: number): ProxyHeader {
 /** parseProxy decodes a complete PROXY-command header buf[0, total). */
 function parseProxy(buf: Uint8Array, fam: number, total: number, sink: ScanSink): number {
   const addrBytes = addressBytesOf(fam);
-  if (V2_FIXED_BYTES + addrBytes > total) return sink.fail("PROXY_MALFORMED", `v2: ${total - V2_FIXED_BYTES} bytes cannot hold the ${addrBytes}-byte address block`);
+  if (V2_FIXED_BYTES + addrBytes > total)
+    return sink.fail("PROXY_MALFORMED", `v2: ${total - V2_FIXED_BYTES} bytes cannot hold the ${addrBytes}-byte address block`);
   const kind = fam >> 4;
   const dgram = (fam & 0x0f) === 2;
   let family: ProxyHeader["family"] = "unspec";
@@ -101,7 +105,8 @@ function parseProxy(buf: Uint8Array, fam: number, total: number, sink: ScanSink)
     family = "unix"; // a unix path is no client address: the connection's own is used
   }
   // With an UNSPEC family or protocol the layout after the 16 bytes is unknown: skip it all, TLVs too.
-  if (addrBytes === 0) return sink.done({ version: 2, command: "proxy", family: "unspec", source: null, destination: null, tlvs: NO_TLVS, length: total });
+  if (addrBytes === 0)
+    return sink.done({ version: 2, command: "proxy", family: "unspec", source: null, destination: null, tlvs: NO_TLVS, length: total });
   const tlvs = parseTlvs(buf, a + addrBytes, total, sink);
   if (tlvs === null) return PP_FAILED;
   return sink.done({ version: 2, command: "proxy", family, source, destination, tlvs, length: total });

@@ -98,7 +98,15 @@ export function loadServerTls(cfg: TlsConfig): ServerTls | TlsProblem[] {
   // Warren checks the client's certificate itself in the handshake handler, so a refusal is counted
   // as TLS_CLIENT_CERT_REJECTED rather than lost in a generic handshake error.
   if (clientCa !== null) Object.assign(options, { requestCert: true, rejectUnauthorized: false, ca: clientCa });
-  return { options, exact, wildcard, verifyClients: clientCa !== null, requireClientCert: cfg.requireClientCert, handshakeTimeoutMs: cfg.handshakeTimeoutMs, loaded };
+  return {
+    options,
+    exact,
+    wildcard,
+    verifyClients: clientCa !== null,
+    requireClientCert: cfg.requireClientCert,
+    handshakeTimeoutMs: cfg.handshakeTimeoutMs,
+    loaded,
+  };
 }
 
 /** BackendTls is what a TLS connect to a backend passes to node:tls (plus the name to send, per backend). */
@@ -142,12 +150,26 @@ export function alpnWire(names: readonly string[]): Buffer {
   return Buffer.concat(names.map((n) => Buffer.concat([Buffer.from([Buffer.byteLength(n)]), Buffer.from(n)])));
 }
 
-function pair(certPath: string, keyPath: string, certKey: string, keyKey: string, base: tls.SecureContextOptions, problems: TlsProblem[], serverName = "", loaded: LoadedCert[] = []): NativeContext | null {
+function pair(
+  certPath: string,
+  keyPath: string,
+  certKey: string,
+  keyKey: string,
+  base: tls.SecureContextOptions,
+  problems: TlsProblem[],
+  serverName = "",
+  loaded: LoadedCert[] = [],
+): NativeContext | null {
   const cert = readPem(certPath, certKey, problems, "CERTIFICATE");
   const key = readPem(keyPath, keyKey, problems, "PRIVATE KEY");
   if (cert === null || key === null || !checkPair(cert, key, certKey, keyKey, problems)) return null;
   const x509 = new X509Certificate(cert);
-  loaded.push({ serverName, subject: x509.subject.replace(/\n/g, ", "), serial: x509.serialNumber, notAfter: new Date(x509.validTo).toISOString() });
+  loaded.push({
+    serverName,
+    subject: x509.subject.replace(/\n/g, ", "),
+    serial: x509.serialNumber,
+    notAfter: new Date(x509.validTo).toISOString(),
+  });
   try {
     return (tls.createSecureContext({ ...base, cert, key }) as unknown as { context: NativeContext }).context;
   } catch (err) {
@@ -173,7 +195,10 @@ function checkPair(cert: string, key: string, certKey: string, keyKey: string, p
     return false;
   }
   if (!x509.checkPrivateKey(pk)) {
-    problems.push({ key: keyKey, problem: `does not match ${certKey} (${x509.subject.replace(/\n/g, ", ")}): the key is another certificate's` });
+    problems.push({
+      key: keyKey,
+      problem: `does not match ${certKey} (${x509.subject.replace(/\n/g, ", ")}): the key is another certificate's`,
+    });
     return false;
   }
   return true;

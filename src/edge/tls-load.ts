@@ -1,5 +1,13 @@
 import { ConfigError, ConfigErrors } from "../errors.ts";
-import { type BackendTls, type BackendTlsConfig, loadBackendTls, loadServerTls, type ServerTls, type TlsConfig, type TlsProblem } from "./tls-context.ts";
+import {
+  type BackendTls,
+  type BackendTlsConfig,
+  loadBackendTls,
+  loadServerTls,
+  type ServerTls,
+  type TlsConfig,
+  type TlsProblem,
+} from "./tls-context.ts";
 
 /*
  * Validation loads a config's certificates (so --check, a start and a reload catch a bad file with its

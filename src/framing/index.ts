@@ -16,7 +16,14 @@ export { type FrameScanner, type FramerFactory, INVALID, NEED_MORE } from "./fra
 export { type LengthFramerOptions, LengthScanner, lengthFramer } from "./length.ts";
 export { type DelimiterFramerOptions, DelimiterScanner, delimiterFramer } from "./delimiter.ts";
 export {
-  type RespFramerOptions, RespRequestScanner, RespScanner, UNBALANCED_QUOTES, encodeCommand, parseInlineFrame, respCommandName, respFramer,
+  type RespFramerOptions,
+  RespRequestScanner,
+  RespScanner,
+  UNBALANCED_QUOTES,
+  encodeCommand,
+  parseInlineFrame,
+  respCommandName,
+  respFramer,
 } from "./resp.ts";
 export { type CreateFramer, GuardedScanner, loadCustomFramer } from "./custom.ts";
 

@@ -46,10 +46,21 @@ export const K_ATTRIBUTE = 15; // | attribute: 2 values per entry, then the valu
 export const KIND_OF: Uint8Array = (() => {
   const table = new Uint8Array(256);
   const types: [string, number][] = [
-    ["+", K_SIMPLE], ["-", K_SIMPLE], [":", K_INTEGER], ["(", K_INTEGER],
-    [",", K_DOUBLE], ["#", K_BOOLEAN], ["_", K_NULL],
-    ["$", K_BULK], ["!", K_BLOB_ERROR], ["=", K_VERBATIM],
-    ["*", K_ARRAY], ["~", K_SET], [">", K_PUSH], ["%", K_MAP], ["|", K_ATTRIBUTE],
+    ["+", K_SIMPLE],
+    ["-", K_SIMPLE],
+    [":", K_INTEGER],
+    ["(", K_INTEGER],
+    [",", K_DOUBLE],
+    ["#", K_BOOLEAN],
+    ["_", K_NULL],
+    ["$", K_BULK],
+    ["!", K_BLOB_ERROR],
+    ["=", K_VERBATIM],
+    ["*", K_ARRAY],
+    ["~", K_SET],
+    [">", K_PUSH],
+    ["%", K_MAP],
+    ["|", K_ATTRIBUTE],
   ];
   for (const [ch, kind] of types) table[ch.charCodeAt(0)] = kind;
   return table;

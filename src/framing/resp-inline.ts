@@ -47,7 +47,12 @@ export function parseInlineFrame(buf: Uint8Array, start: number, end: number): U
     for (let done = false; !done; ) {
       const c = at(buf, p, to);
       if (quote === DOUBLE_QUOTE) {
-        if (c === BACKSLASH && at(buf, p + 1, to) === 0x78 /* x */ && hexValue(at(buf, p + 2, to)) >= 0 && hexValue(at(buf, p + 3, to)) >= 0) {
+        if (
+          c === BACKSLASH &&
+          at(buf, p + 1, to) === 0x78 /* x */ &&
+          hexValue(at(buf, p + 2, to)) >= 0 &&
+          hexValue(at(buf, p + 3, to)) >= 0
+        ) {
           out[w++] = hexValue(at(buf, p + 2, to)) * 16 + hexValue(at(buf, p + 3, to));
           p += 3;
         } else if (c === BACKSLASH && at(buf, p + 1, to) !== NUL) {
@@ -93,12 +98,18 @@ function hexValue(c: number): number {
 
 function unescape(c: number): number {
   switch (c) {
-    case 0x6e: return LF; // \n
-    case 0x72: return CR; // \r
-    case 0x74: return 0x09; // \t
-    case 0x62: return 0x08; // \b
-    case 0x61: return 0x07; // \a
-    default: return c;
+    case 0x6e:
+      return LF; // \n
+    case 0x72:
+      return CR; // \r
+    case 0x74:
+      return 0x09; // \t
+    case 0x62:
+      return 0x08; // \b
+    case 0x61:
+      return 0x07; // \a
+    default:
+      return c;
   }
 }
 

@@ -1,8 +1,28 @@
 import { INVALID, NEED_MORE, type FrameScanner } from "./framer.ts";
 import {
-  CR, DIGIT_0, DIGIT_9, DOT, LF, MINUS, PLUS, QUESTION, SEMICOLON, DOUBLE_BYTE, KIND_OF,
-  K_ARRAY, K_ATTRIBUTE, K_BOOLEAN, K_BULK, K_CHUNK, K_DOUBLE, K_END, K_INTEGER, K_MAP, K_SET,
-  K_SIMPLE, K_VERBATIM,
+  CR,
+  DIGIT_0,
+  DIGIT_9,
+  DOT,
+  LF,
+  MINUS,
+  PLUS,
+  QUESTION,
+  SEMICOLON,
+  DOUBLE_BYTE,
+  KIND_OF,
+  K_ARRAY,
+  K_ATTRIBUTE,
+  K_BOOLEAN,
+  K_BULK,
+  K_CHUNK,
+  K_DOUBLE,
+  K_END,
+  K_INTEGER,
+  K_MAP,
+  K_SET,
+  K_SIMPLE,
+  K_VERBATIM,
 } from "./resp-bytes.ts";
 import type { RespFramerOptions } from "./resp.ts";
 

@@ -32,12 +32,7 @@ export function applyProbeResult(
     b.lastCheckMs = 0;
     b.lastCheckReason = result.reason;
   }
-  const state = nextState(
-    { up: !b.activeDown, successes: b.checkSuccesses, failures: b.checkFailures },
-    result.ok,
-    cfg.rise,
-    cfg.fall,
-  );
+  const state = nextState({ up: !b.activeDown, successes: b.checkSuccesses, failures: b.checkFailures }, result.ok, cfg.rise, cfg.fall);
   b.checkSuccesses = state.successes;
   b.checkFailures = state.failures;
   b.activeDown = !state.up;

@@ -79,7 +79,12 @@ export class HealthChecker {
    * released. Turning active checks off brings back up, with a log line, any
    * backend only the checker held down.
    */
-  update(backends: readonly Backend[], cfg: ActiveHealthConfig, prefix: Uint8Array | null = this.prefix, tls: ProbeTls | null = this.tls): void {
+  update(
+    backends: readonly Backend[],
+    cfg: ActiveHealthConfig,
+    prefix: Uint8Array | null = this.prefix,
+    tls: ProbeTls | null = this.tls,
+  ): void {
     this.backends = backends;
     this.cfg = cfg;
     this.prefix = prefix;

@@ -129,7 +129,15 @@ export function endCooldown(b: Backend, now: number, log: Logger, context: Healt
  * `cfg.failures` in a row: used when the failure is not a blip (a pooled connection's AUTH was refused),
  * so every further attempt would fail the same way.
  */
-export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, log: Logger, context: HealthContext, reason: string, code = "SETUP_FAILED"): void {
+export function markDownNow(
+  b: Backend,
+  cfg: PassiveHealthConfig,
+  now: number,
+  log: Logger,
+  context: HealthContext,
+  reason: string,
+  code = "SETUP_FAILED",
+): void {
   b.connectFailures++;
   b.countConnectError(code);
   b.consecutiveFailures++;
@@ -140,7 +148,10 @@ export function markDownNow(b: Backend, cfg: PassiveHealthConfig, now: number, l
   const wasHealthy = b.healthy;
   b.refreshHealthy();
   if (!wasHealthy) return;
-  logDown(b, now, reason, log, context, { source: "passive", retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms` });
+  logDown(b, now, reason, log, context, {
+    source: "passive",
+    retry: b.activeChecks ? "after active checks pass" : `in ${cfg.cooldownMs} ms`,
+  });
 }
 
 /** noteUp closes a backend's outage: its time down is added to downtimeMsTotal, and the reason cleared. Every down → up transition calls it once. */

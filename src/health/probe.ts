@@ -61,7 +61,12 @@ class Probe {
  * and leaves no socket or timer behind: a connect that opens after the timeout
  * is terminated on open, and a late connect error is ignored.
  */
-export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: Uint8Array | null = null, tls: ProbeTls | null = null): Promise<ProbeResult> {
+export function probe(
+  address: BackendAddress,
+  cfg: ActiveHealthConfig,
+  prefix: Uint8Array | null = null,
+  tls: ProbeTls | null = null,
+): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
     const own = cfg.send === null || cfg.send === "" ? null : encoder.encode(cfg.send);
     // With TLS the prefix (a PROXY header) goes in plaintext before the handshake, and `send` inside it.
@@ -78,7 +83,10 @@ export function probe(address: BackendAddress, cfg: ActiveHealthConfig, prefix: 
       // connectError normally reports the failure first; this catch is the backstop (and a no-op then).
       const socket = plainPrefix !== null ? probeUpgradeHandlers : tls === null ? probeHandlers : probeTlsHandlers;
       const secure = tls === null || plainPrefix !== null ? {} : { tls: tlsOptions(tls, address) };
-      const connecting = address.unix !== undefined ? Bun.connect<Probe>({ unix: address.unix, data: p, socket, ...secure }) : Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket, ...secure });
+      const connecting =
+        address.unix !== undefined
+          ? Bun.connect<Probe>({ unix: address.unix, data: p, socket, ...secure })
+          : Bun.connect<Probe>({ hostname: address.host, port: address.port, data: p, socket, ...secure });
       connecting.catch(failed);
     } catch (err) {
       failed(err);
@@ -197,7 +205,8 @@ function onProbeHandshake(s: Socket<Probe>, success: boolean, err: Error | null)
   if (p.done) return void s.terminate();
   p.socket = s;
   // Bun reports an unverified chain as success with authorized = false: the probe checks it itself.
-  if (!success || (p.verify && !s.authorized)) return finish(p, { ok: false, reason: `TLS handshake failed (${describe(err ?? new Error("not authorized"))})` });
+  if (!success || (p.verify && !s.authorized))
+    return finish(p, { ok: false, reason: `TLS handshake failed (${describe(err ?? new Error("not authorized"))})` });
   writeUnsent(p, s);
 }
 
@@ -215,7 +224,11 @@ function onProbeUpgradeOpen(s: Socket<Probe>): void {
   if (p.done || p.upgrade === null) return void s.terminate();
   s.reload({ socket: rawIgnored });
   if (s.write(p.upgrade.prefix) !== p.upgrade.prefix.byteLength) return finish(p, { ok: false, reason: "closed before the PROXY header" });
-  const upgraded = (s as unknown as { upgradeTLS(o: unknown): [Socket<Probe>, Socket<Probe>] }).upgradeTLS({ tls: p.upgrade.tls, socket: probeTlsHandlers, data: p });
+  const upgraded = (s as unknown as { upgradeTLS(o: unknown): [Socket<Probe>, Socket<Probe>] }).upgradeTLS({
+    tls: p.upgrade.tls,
+    socket: probeTlsHandlers,
+    data: p,
+  });
   p.socket = upgraded[1];
 }
 

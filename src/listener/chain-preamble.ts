@@ -24,7 +24,14 @@ export function chainPreamble(first: Preamble, second: Preamble): Preamble {
 }
 
 function merge(a: PreambleDone, b: PreambleDone): PreambleDone {
-  return { ...a, ...b, client: b.client ?? a.client, destination: b.destination ?? a.destination ?? null, authority: b.authority ?? a.authority ?? null, header: b.header ?? a.header ?? null };
+  return {
+    ...a,
+    ...b,
+    client: b.client ?? a.client,
+    destination: b.destination ?? a.destination ?? null,
+    authority: b.authority ?? a.authority ?? null,
+    header: b.header ?? a.header ?? null,
+  };
 }
 
 /** Chain is one connection's two parsers: `first` until it is done (null once it is), then `second`. */

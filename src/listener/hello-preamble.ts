@@ -26,7 +26,8 @@ export class HelloPreamble implements PreambleParser {
     const r = h.feed(chunk);
     if (r === CH_NEED_MORE) return MORE;
     // Not TLS: no name to route by, so the default route (if there is one) gets the bytes as they are.
-    if (r === CH_OK || r === CH_NOT_TLS) return { kind: "done", rest: h.held() ?? chunk, client: null, serverName: h.serverName, tls: r === CH_OK };
+    if (r === CH_OK || r === CH_NOT_TLS)
+      return { kind: "done", rest: h.held() ?? chunk, client: null, serverName: h.serverName, tls: r === CH_OK };
     if (r === CH_TOO_LARGE) return { kind: "failed", code: "CLIENT_HELLO_TOO_LARGE", reason: h.reason };
     r satisfies typeof CH_MALFORMED; // the one status left: the type checker says so if another is added
     return { kind: "failed", code: "CLIENT_HELLO_MALFORMED", reason: h.reason };

@@ -100,7 +100,8 @@ export class Listener implements BackendGroup {
   /** Connections whose preamble is being read (only with a preamble). */
   private readonly preambles = new Set<PreambleState>();
   /** The mode's own handlers and start, kept so a reload can put the preamble stage in front of them. */
-  private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null = null;
+  private bound: { own: SocketHandler<never>; start: (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void } | null =
+    null;
   /** TLS termination (listeners with `tls`): upgrades each accepted socket; null without tls. */
   private tlsStage: TlsStage<never> | null = null;
   /** Whether the listening socket runs the preamble stage's handlers (once it has, it keeps them). */
@@ -125,14 +126,23 @@ export class Listener implements BackendGroup {
     this.access = new AccessList(config.allow, config.deny);
     this.trackNames(config);
     this.applyBackends(config, []);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: config.name }, probeHeader(config.sendProxy), probeTlsOf(config.backendTls));
+    this.health = new HealthChecker(
+      this.backends,
+      config.health.active,
+      log,
+      { listener: config.name },
+      probeHeader(config.sendProxy),
+      probeTlsOf(config.backendTls),
+    );
     this.applyRoutes(config);
     this.mode = kind.create(this);
   }
 
   get address(): string {
     const s = this.server;
-    return s === null || this.config.listen.unix !== undefined ? formatHostPort(this.config.listen) : formatHostPort({ host: s.hostname, port: s.port });
+    return s === null || this.config.listen.unix !== undefined
+      ? formatHostPort(this.config.listen)
+      : formatHostPort({ host: s.hostname, port: s.port });
   }
 
   /** Clients alive now, in whatever mode. */
@@ -205,7 +215,19 @@ export class Listener implements BackendGroup {
     if (!cfg.noDelay) socket.setNoDelay(false);
     if (cfg.keepAliveMs > 0) socket.setKeepAlive(true, cfg.keepAliveMs);
     if (route !== null) route.sessionsTotal++;
-    if (told === null) return { address, port: socket.remotePort ?? 0, countedPerClient: perClient, peer: null, destination: null, authority: null, proxyHeader: null, upstreamId: null, sni: null, route: null };
+    if (told === null)
+      return {
+        address,
+        port: socket.remotePort ?? 0,
+        countedPerClient: perClient,
+        peer: null,
+        destination: null,
+        authority: null,
+        proxyHeader: null,
+        upstreamId: null,
+        sni: null,
+        route: null,
+      };
     const sni = told.serverName ?? null;
     return {
       address,
@@ -227,8 +249,14 @@ export class Listener implements BackendGroup {
    * the preamble stage; `start` begins serving an admitted client with the bytes that followed its
    * preamble (the mode's open handler does the same, with none, when there is no preamble).
    */
-  handlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
-    this.bound = { own: own as SocketHandler<never>, start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void };
+  handlers<D extends object>(
+    own: SocketHandler<D | null>,
+    start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void,
+  ): SocketHandler<D | null> | SocketHandler<D | PreambleState | null> {
+    this.bound = {
+      own: own as SocketHandler<never>,
+      start: start as (socket: Socket<never>, info: ClientInfo, early: Uint8Array | null) => void,
+    };
     if (this.config.tls !== null) {
       // The TLS stage is the only one: validation refuses tls beside a PROXY header, and routes behind tls
       // go by the terminated handshake's SNI (preambleFor builds no ClientHello stage for them).
@@ -241,7 +269,10 @@ export class Listener implements BackendGroup {
     return this.stageHandlers(own, start);
   }
 
-  private stageHandlers<D extends object>(own: SocketHandler<D | null>, start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void): SocketHandler<D | PreambleState | null> {
+  private stageHandlers<D extends object>(
+    own: SocketHandler<D | null>,
+    start: (socket: Socket<D>, info: ClientInfo, early: Uint8Array | null) => void,
+  ): SocketHandler<D | PreambleState | null> {
     return withPreamble(own, this.preambleHost(start));
   }
 
@@ -267,7 +298,12 @@ export class Listener implements BackendGroup {
           route = this.routes.match(result.serverName ?? null);
           if (route === null && this.config.backends.length === 0) {
             this.counters.countPreambleFailure("SNI_NO_ROUTE");
-            this.log.debug("no route", { listener: this.config.name, client: socket.remoteAddress, sni: result.serverName ?? null, tls: result.tls ?? null });
+            this.log.debug("no route", {
+              listener: this.config.name,
+              client: socket.remoteAddress,
+              sni: result.serverName ?? null,
+              tls: result.tls ?? null,
+            });
             socket.end();
             return;
           }
@@ -328,7 +364,9 @@ export class Listener implements BackendGroup {
     this.preamble = preamble;
     if (preamble === null || this.staged || this.server === null || this.bound === null) return;
     this.staged = true;
-    this.server.reload({ socket: this.stageHandlers(this.bound.own as SocketHandler<object | null>, this.bound.start) as SocketHandler<unknown> });
+    this.server.reload({
+      socket: this.stageHandlers(this.bound.own as SocketHandler<object | null>, this.bound.start) as SocketHandler<unknown>,
+    });
   }
 
   /** ended is every client's last step: it leaves the per-address count and the counters, and is logged. */
@@ -355,7 +393,8 @@ export class Listener implements BackendGroup {
     // Certificates rotate here: new connections take the files as read for this reload; live ones keep theirs.
     if (this.tlsStage !== null && config.tls !== null) this.tlsStage.material = this.loadTls(config.tls, config.name);
     // The socket file stays (a reload keeps the listener); a new socketMode applies to it at once.
-    if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode) chmodUnixSocket(this.unixBinding, config.socketMode);
+    if (this.unixBinding !== null && config.socketMode !== null && config.socketMode !== this.config.socketMode)
+      chmodUnixSocket(this.unixBinding, config.socketMode);
     const previous = this.backends;
     this.config = config;
     this.access = new AccessList(config.allow, config.deny);
@@ -401,7 +440,12 @@ export class Listener implements BackendGroup {
       this.preambles.delete(state);
       const code = state.parser.timeoutCode ?? "PREAMBLE_TIMEOUT";
       this.counters.countPreambleFailure(code);
-      this.log.debug("preamble failed", { listener: this.config.name, client: state.socket.remoteAddress, code, reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)` });
+      this.log.debug("preamble failed", {
+        listener: this.config.name,
+        client: state.socket.remoteAddress,
+        code,
+        reason: `not complete after ${state.timeoutMs} ms (${state.bytes} bytes)`,
+      });
       state.socket.end();
     }
   }
@@ -456,7 +500,13 @@ export class Listener implements BackendGroup {
   private resolvedBackends(config: ListenerConfig): readonly ResolvedBackend[] {
     if (this.discovery !== null) return this.discovery.current();
     // No DNS client (a listener made without a server) or no names: every entry stands for itself.
-    return config.backends.map((bc) => ({ address: bc.address, weight: bc.weight, maxConnections: bc.maxConnections, drain: bc.drain, from: null }));
+    return config.backends.map((bc) => ({
+      address: bc.address,
+      weight: bc.weight,
+      maxConnections: bc.maxConnections,
+      drain: bc.drain,
+      from: null,
+    }));
   }
 
   /**
@@ -542,7 +592,11 @@ export class Listener implements BackendGroup {
       preambles: { live: this.preambles.size, done: c.preamblesDone, bypassed: c.preamblesBypassed },
       discovery: this.discovery?.stats() ?? null,
       ...(m.pool === undefined ? {} : { pool: m.pool }),
-      ...(this.routes === null ? {} : { routes: this.routes.routes.map((r) => ({ sni: r.sni, sessionsTotal: r.sessionsTotal, backends: r.backends.map(backendStats) })) }),
+      ...(this.routes === null
+        ? {}
+        : {
+            routes: this.routes.routes.map((r) => ({ sni: r.sni, sessionsTotal: r.sessionsTotal, backends: r.backends.map(backendStats) })),
+          }),
       backends: this.backends.map(backendStats),
     };
   }
@@ -551,28 +605,28 @@ export class Listener implements BackendGroup {
 /** backendStats is one backend's part of the stats (a listener's own, or a route's). */
 function backendStats(b: Backend): ListenerStats["backends"][number] {
   return {
-        address: b.key,
-        from: b.from,
-        weight: b.weight,
-        drain: b.drain,
-        adminState: b.adminState,
-        healthy: b.healthy,
-        active: b.active,
-        connecting: b.connecting,
-        sessionsTotal: b.sessionsTotal,
-        connectFailures: b.connectFailures,
-        bytesToBackend: b.bytesToBackend,
-        bytesFromBackend: b.bytesFromBackend,
-        downReason: b.downReason,
-        lastCheckOk: b.lastCheckOk,
-        lastCheckReason: b.lastCheckReason,
-        lastCheckMs: b.lastCheckMs,
-        checksTotal: b.checksTotal,
-        checksFailed: b.checksFailed,
-        connectErrors: Object.fromEntries(b.connectErrors),
-        downTransitions: b.downTransitions,
-        downtimeMs: b.downtimeMsTotal + (!b.healthy && b.downSince > 0 ? Math.max(0, performance.now() - b.downSince) : 0),
-        connectDuration: b.connectDuration.snapshot(),
+    address: b.key,
+    from: b.from,
+    weight: b.weight,
+    drain: b.drain,
+    adminState: b.adminState,
+    healthy: b.healthy,
+    active: b.active,
+    connecting: b.connecting,
+    sessionsTotal: b.sessionsTotal,
+    connectFailures: b.connectFailures,
+    bytesToBackend: b.bytesToBackend,
+    bytesFromBackend: b.bytesFromBackend,
+    downReason: b.downReason,
+    lastCheckOk: b.lastCheckOk,
+    lastCheckReason: b.lastCheckReason,
+    lastCheckMs: b.lastCheckMs,
+    checksTotal: b.checksTotal,
+    checksFailed: b.checksFailed,
+    connectErrors: Object.fromEntries(b.connectErrors),
+    downTransitions: b.downTransitions,
+    downtimeMs: b.downtimeMsTotal + (!b.healthy && b.downSince > 0 ? Math.max(0, performance.now() - b.downSince) : 0),
+    connectDuration: b.connectDuration.snapshot(),
   };
 }
 

@@ -94,13 +94,21 @@ export interface PreambleHost<D> {
  * one set of handlers among a listener's sockets, so the wrapper dispatches on the socket's data — one
  * check per event, only on listeners that have, or had, a preamble).
  */
-export function withPreamble<D extends object>(inner: SocketHandler<D | null>, host: PreambleHost<D>): SocketHandler<D | PreambleState | null> {
+export function withPreamble<D extends object>(
+  inner: SocketHandler<D | null>,
+  host: PreambleHost<D>,
+): SocketHandler<D | PreambleState | null> {
   // The mode's handlers see a socket whose data is theirs: the same socket, once its preamble is over.
   const mode = (socket: Socket<D | PreambleState | null>): Socket<D | null> => socket as Socket<D | null>;
   /** left: the client closed during its preamble; after part of it, that is counted. */
   const left = (socket: Socket<D | PreambleState | null>, d: PreambleState, err?: Error): void => {
     if (d.bytes === 0 && err === undefined) return host.failed(socket, d, "ok", "client closed before sending its preamble");
-    host.failed(socket, d, "PREAMBLE_ABORTED", `client ${err === undefined ? "closed" : `reset (${err.message})`} after ${d.bytes} bytes of its preamble`);
+    host.failed(
+      socket,
+      d,
+      "PREAMBLE_ABORTED",
+      `client ${err === undefined ? "closed" : `reset (${err.message})`} after ${d.bytes} bytes of its preamble`,
+    );
   };
   return {
     open(socket) {

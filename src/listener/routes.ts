@@ -40,7 +40,14 @@ export class Route implements BackendGroup {
     probeTls: ProbeTls | null = null,
   ) {
     this.apply(config, route);
-    this.health = new HealthChecker(this.backends, config.health.active, log, { listener: `${config.name} route ${sni}` }, probePrefix, probeTls);
+    this.health = new HealthChecker(
+      this.backends,
+      config.health.active,
+      log,
+      { listener: `${config.name} route ${sni}` },
+      probePrefix,
+      probeTls,
+    );
   }
 
   /** apply takes a reloaded route's backends, keeping the records of those that stay. */

@@ -89,7 +89,12 @@ function tlsHandlers<D extends object>(inner: SocketHandler<D | null>, host: Pre
   /** left: the client closed during its handshake; after sending nothing, that is no failure (as for a preamble). */
   const left = (socket: Socket<D | TlsPending | null>, d: TlsPending, err?: Error): void => {
     if (d.bytes === 0 && err === undefined) return host.failed(socket, d, "ok", "client closed before its ClientHello");
-    host.failed(socket, d, "TLS_HANDSHAKE_FAILED", `client ${err === undefined ? "closed" : `reset (${describeError(err)})`} during the handshake, after ${d.bytes} bytes`);
+    host.failed(
+      socket,
+      d,
+      "TLS_HANDSHAKE_FAILED",
+      `client ${err === undefined ? "closed" : `reset (${describeError(err)})`} during the handshake, after ${d.bytes} bytes`,
+    );
   };
   const handlers = {
     open() {},
@@ -103,16 +108,35 @@ function tlsHandlers<D extends object>(inner: SocketHandler<D | null>, host: Pre
       // The handler runs on failures too: a hello that is not TLS, no common version or cipher.
       // A client that leaves without a byte shows up here too (ECONNRESET, "disconnected before secure TLS connection").
       if (!success && d.bytes === 0) return host.failed(socket, d, "ok", "client closed before its ClientHello");
-      if (!success) return host.failed(socket, d, "TLS_HANDSHAKE_FAILED", `handshake failed after ${d.bytes} bytes: ${describeError(authorizationError)}`);
+      if (!success)
+        return host.failed(
+          socket,
+          d,
+          "TLS_HANDSHAKE_FAILED",
+          `handshake failed after ${d.bytes} bytes: ${describeError(authorizationError)}`,
+        );
       if (d.tls.verifyClients) {
         const view = socket as unknown as TlsView;
         const peer = view.getPeerCertificate();
         const sent = peer !== null && peer !== undefined && peer.subject !== undefined;
-        if (sent && !view.authorized) return host.failed(socket, d, "TLS_CLIENT_CERT_REJECTED", `client certificate not trusted by clientCa: ${describeError(authorizationError)}`);
-        if (!sent && d.tls.requireClientCert) return host.failed(socket, d, "TLS_CLIENT_CERT_REJECTED", "no client certificate sent (requireClientCert)");
+        if (sent && !view.authorized)
+          return host.failed(
+            socket,
+            d,
+            "TLS_CLIENT_CERT_REJECTED",
+            `client certificate not trusted by clientCa: ${describeError(authorizationError)}`,
+          );
+        if (!sent && d.tls.requireClientCert)
+          return host.failed(socket, d, "TLS_CLIENT_CERT_REJECTED", "no client certificate sent (requireClientCert)");
       }
       const name = (socket as unknown as TlsView).getServername?.();
-      host.done(socket, d, { kind: "done", rest: d.early, client: null, serverName: typeof name === "string" && name !== "" ? name.toLowerCase() : null, tls: true });
+      host.done(socket, d, {
+        kind: "done",
+        rest: d.early,
+        client: null,
+        serverName: typeof name === "string" && name !== "" ? name.toLowerCase() : null,
+        tls: true,
+      });
     },
     data(socket: Socket<D | TlsPending | null>, chunk: Buffer) {
       const d = socket.data;

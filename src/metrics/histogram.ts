@@ -5,11 +5,15 @@ import type { HistogramStats } from "../stats.ts";
  * histogram). Prometheus buckets count values ≤ their bound; the +Inf bucket is implicit.
  */
 /** Backend connects: loopback is ~0.1 ms, a remote data centre tens of ms, a SYN retry ≥ 1 s. */
-export const CONNECT_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const CONNECT_BUCKETS: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
 /** Sessions: from a refused client (well under 1 ms) to a connection held for hours. */
 export const SESSION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600, 14400, 86400]);
 /** Pool waits: usually none or sub-millisecond; bounded above by queueTimeoutMs (5 s by default). */
-export const POOL_WAIT_BUCKETS: readonly number[] = Object.freeze([0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const POOL_WAIT_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
 
 /**
  * Histogram counts observations into fixed buckets: `counts[i]` holds the values ≤ `bounds[i]` and
@@ -41,7 +45,8 @@ export class Histogram {
 
   /** merge adds another histogram (or a snapshot of one, e.g. from a worker) of the same bounds, bucket by bucket. */
   merge(other: Histogram | HistogramStats): void {
-    if (!sameBounds(this.bounds, other.bounds)) throw new Error(`histogram merge: bounds differ (${this.bounds.join(",")} vs ${other.bounds.join(",")})`);
+    if (!sameBounds(this.bounds, other.bounds))
+      throw new Error(`histogram merge: bounds differ (${this.bounds.join(",")} vs ${other.bounds.join(",")})`);
     const counts = other.counts;
     for (let i = 0; i < this.counts.length; i++) this.counts[i]! += counts[i]!;
     this.sum += other.sum;

@@ -16,7 +16,12 @@ export interface MetricDef {
   readonly help: string;
 }
 
-const def = (name: string, type: MetricType, labels: readonly string[], help: string): MetricDef => ({ name: `warren_${name}`, type, labels, help });
+const def = (name: string, type: MetricType, labels: readonly string[], help: string): MetricDef => ({
+  name: `warren_${name}`,
+  type,
+  labels,
+  help,
+});
 
 const P = ["proxy"] as const;
 const PS = ["proxy", "server"] as const;
@@ -29,15 +34,35 @@ export const METRICS = {
   frontendBytesOut: def("frontend_bytes_out_total", "counter", P, "Bytes received from backends for clients (relayed to them)."),
   frontendLimitSessions: def("frontend_limit_sessions", "gauge", P, "The listener's maxConnections."),
   frontendDenied: def("frontend_denied_connections_total", "counter", [...P, "reason"], "Clients refused, by reason."),
-  frontendSessionEnds: def("frontend_session_ends_total", "counter", [...P, "code", "side"], "Sessions ended, by end code and the side at fault."),
+  frontendSessionEnds: def(
+    "frontend_session_ends_total",
+    "counter",
+    [...P, "code", "side"],
+    "Sessions ended, by end code and the side at fault.",
+  ),
   frontendSessionDuration: def("frontend_session_duration_seconds", "histogram", P, "How long sessions lasted, from admission to end."),
   // Backend: the listener's group of servers.
-  backendCurrentSessions: def("backend_current_sessions", "gauge", P, "Sessions (tunnel) or pooled connections (pool) on the group's servers now."),
+  backendCurrentSessions: def(
+    "backend_current_sessions",
+    "gauge",
+    P,
+    "Sessions (tunnel) or pooled connections (pool) on the group's servers now.",
+  ),
   backendActiveServers: def("backend_active_servers", "gauge", P, "Servers taking new sessions now (UP, weight above 0)."),
-  backendCurrentQueue: def("backend_current_queue", "gauge", P, "Clients (tunnel) or requests' clients (pool) waiting for a backend slot now."),
+  backendCurrentQueue: def(
+    "backend_current_queue",
+    "gauge",
+    P,
+    "Clients (tunnel) or requests' clients (pool) waiting for a backend slot now.",
+  ),
   backendConnectionErrors: def("backend_connection_errors_total", "counter", P, "Failed backend connects, all servers."),
   // Server: one backend of a listener.
-  serverStatus: def("server_status", "gauge", [...PS, "state"], "1 for the server's current state (UP, DOWN, DRAIN, MAINT), 0 for the others."),
+  serverStatus: def(
+    "server_status",
+    "gauge",
+    [...PS, "state"],
+    "1 for the server's current state (UP, DOWN, DRAIN, MAINT), 0 for the others.",
+  ),
   serverCurrentSessions: def("server_current_sessions", "gauge", PS, "Sessions (tunnel) or pooled connections (pool) on the server now."),
   serverSessionsTotal: def("server_sessions_total", "counter", PS, "Sessions (tunnel) or client bindings (pool) sent to the server."),
   serverConnectionErrors: def("server_connection_errors_total", "counter", [...PS, "code"], "Failed connects to the server, by code."),
@@ -57,7 +82,12 @@ export const METRICS = {
   processOpenFds: def("process_open_fds", "gauge", [], "Open file descriptors of the process."),
   processMaxFds: def("process_max_fds", "gauge", [], "The process's limit on open file descriptors."),
   processCpu: def("process_cpu_seconds_total", "counter", [], "User and system CPU time of the process."),
-  processEventLoopDelay: def("process_event_loop_delay_seconds", "gauge", [], "The largest lateness of warren's sweep timer over the last second: how long the event loop was busy."),
+  processEventLoopDelay: def(
+    "process_event_loop_delay_seconds",
+    "gauge",
+    [],
+    "The largest lateness of warren's sweep timer over the last second: how long the event loop was busy.",
+  ),
   buildInfo: def("build_info", "gauge", ["version", "bun"], "Always 1; the labels say which warren and which Bun."),
 } as const satisfies Record<string, MetricDef>;
 

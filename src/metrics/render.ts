@@ -24,7 +24,10 @@ export interface MetricsSnapshot {
    * one part per worker, labelled worker="i"); each family is written once with every part's series.
    * When given, `stats` and `extraLabels` are used only for the process families.
    */
-  readonly parts?: readonly { readonly stats: ProxyStats; readonly extraLabels: { readonly names: readonly string[]; readonly values: readonly string[] } }[];
+  readonly parts?: readonly {
+    readonly stats: ProxyStats;
+    readonly extraLabels: { readonly names: readonly string[]; readonly values: readonly string[] };
+  }[];
 }
 
 /**
@@ -67,7 +70,10 @@ export function renderSnapshot(snap: MetricsSnapshot): string {
       if (seen.has(l.name)) continue;
       seen.add(l.name);
       const labels = labelPairs(["proxy", ...extraNames], [l.name, ...extraValues]);
-      const servers = serversOf(l).map((b) => ({ b, labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]) }));
+      const servers = serversOf(l).map((b) => ({
+        b,
+        labels: labelPairs(["proxy", "server", ...extraNames], [l.name, b.address, ...extraValues]),
+      }));
       listeners.push({ l, labels, servers });
     }
   }
@@ -137,7 +143,8 @@ function servers(w: TextWriter, listeners: readonly Labelled[]): void {
   const errors = METRICS.serverConnectionErrors;
   w.family(errors);
   for (const { servers } of listeners) {
-    for (const s of servers) for (const [code, n] of Object.entries(s.b.connectErrors)) w.sample(errors.name, `${s.labels},${labelPairs(["code"], [code])}`, n);
+    for (const s of servers)
+      for (const [code, n] of Object.entries(s.b.connectErrors)) w.sample(errors.name, `${s.labels},${labelPairs(["code"], [code])}`, n);
   }
   each(METRICS.serverCheckFailures, (b) => b.checksFailed);
   each(METRICS.serverCheckUpDown, (b) => b.downTransitions);

@@ -15,7 +15,6 @@ import { connectPooled, destroyConn, quitConn } from "./conn-lifecycle.ts";
 const MAX_BACKOFF_MS = 2000;
 const MIN_BACKOFF_MS = 50;
 
-
 /**
  * BackendPool holds the pooled connections to one backend — at most maxPerBackend in all, of which at
  * most maxPinnedPerBackend pinned to a client, at least minIdlePerBackend idle RESP2 ones kept open —
@@ -86,7 +85,8 @@ export class BackendPool {
    */
   pinRefusal(client: PoolClient): string | null {
     const cfg = this.runtime.config;
-    if (this.pinned + this.paused >= cfg.maxPinnedPerBackend) return `too many pinned connections (maxPinnedPerBackend = ${cfg.maxPinnedPerBackend})`;
+    if (this.pinned + this.paused >= cfg.maxPinnedPerBackend)
+      return `too many pinned connections (maxPinnedPerBackend = ${cfg.maxPinnedPerBackend})`;
     return null;
   }
 
@@ -352,7 +352,15 @@ export class BackendPool {
       this.connectFailures++;
       // Passive health, as for tunnel connects: enough failures in a row take the backend out of rotation.
       const listener = this.runtime.listener;
-      noteConnectFailure(this.backend, listener.config.health.passive, performance.now(), listener.log, { listener: listener.config.name }, reason, conn.failCode);
+      noteConnectFailure(
+        this.backend,
+        listener.config.health.passive,
+        performance.now(),
+        listener.log,
+        { listener: listener.config.name },
+        reason,
+        conn.failCode,
+      );
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, this.backoffMs * 2));
       if (lane.connecting === 0 && this.readyCount(lane) === 0) this.failWaiters(lane, "backend unavailable");
     } else {

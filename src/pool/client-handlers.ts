@@ -20,7 +20,12 @@ function onClientOpen(socket: Socket<PoolClient>): void {
 }
 
 /** startClient serves an admitted client; `early` holds bytes the preamble stage read past its header. */
-export function startClient(socket: Socket<PoolClient>, info: ClientInfo, early: Uint8Array | null, runtime: PoolRuntime | undefined = poolOf(socket)): void {
+export function startClient(
+  socket: Socket<PoolClient>,
+  info: ClientInfo,
+  early: Uint8Array | null,
+  runtime: PoolRuntime | undefined = poolOf(socket),
+): void {
   if (runtime === undefined) return void socket.end();
   const c = new PoolClient(nextSessionId(), runtime, socket, info, runtime.listener.config, performance.now());
   socket.data = c;

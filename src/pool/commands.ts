@@ -148,7 +148,8 @@ function classifyClient(args: readonly Uint8Array[]): Classified {
   if (sub === "TRACKING") {
     if (args.length < 3 || upper(args[2]!) !== "ON") return NONE;
     // REDIRECT sends invalidations to another connection, which may be a shared pooled one: refused.
-    for (let i = 3; i < args.length; i++) if (upper(args[i]!) === "REDIRECT") return refuse("CLIENT TRACKING REDIRECT is not supported in pooled mode");
+    for (let i = 3; i < args.length; i++)
+      if (upper(args[i]!) === "REDIRECT") return refuse("CLIENT TRACKING REDIRECT is not supported in pooled mode");
     return c(R_PASS); // RESP3 invalidation pushes arrive between replies: only pass-through can carry them
   }
   return CLIENT_SUB.get(sub) ?? NONE;

@@ -188,7 +188,12 @@ function onConnDrain(socket: Socket<PooledConn>): void {
 
 function onConnClose(socket: Socket<PooledConn>, err?: Error): void {
   const conn = socket.data;
-  connLost(conn, "BACKEND_LOST", err === undefined ? "backend connection lost" : `backend connection lost (${(err as { code?: string }).code ?? err.message})`, false);
+  connLost(
+    conn,
+    "BACKEND_LOST",
+    err === undefined ? "backend connection lost" : `backend connection lost (${(err as { code?: string }).code ?? err.message})`,
+    false,
+  );
 }
 
 function onConnEnd(socket: Socket<PooledConn>): void {

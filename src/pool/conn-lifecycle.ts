@@ -21,7 +21,8 @@ export function connectPooled(conn: PooledConn): void {
   const cfg = conn.pool.runtime.listener.config;
   conn.connectTimer = setTimeout(onConnectTimeout, cfg.connectTimeoutMs, conn);
   // backendTls: the same connect over TLS (connect timeout covering the handshake); the connection is set up once it is verified.
-  const secure = cfg.backendTls === null ? null : { tls: bunConnectTls(backendTlsOf(cfg.backendTls), unix === undefined ? host : undefined) };
+  const secure =
+    cfg.backendTls === null ? null : { tls: bunConnectTls(backendTlsOf(cfg.backendTls), unix === undefined ? host : undefined) };
   const socket = secure === null ? connHandlers : connTlsHandlers;
   if (unix !== undefined) Bun.connect<PooledConn>({ unix, data: conn, socket, ...secure }).catch(ignore);
   else Bun.connect<PooledConn>({ hostname: host, port, data: conn, socket, ...secure }).catch(ignore);
@@ -32,7 +33,12 @@ function onConnectTimeout(conn: PooledConn): void {
   conn.connectTimer = null;
   if (conn.state !== "connecting" && conn.state !== "setup" && conn.state !== "closing") return;
   const socket = conn.socket;
-  const why = conn.state === "closing" ? "backend did not close after QUIT" : conn.state === "setup" ? "backend setup timeout" : "backend connect timeout";
+  const why =
+    conn.state === "closing"
+      ? "backend did not close after QUIT"
+      : conn.state === "setup"
+        ? "backend setup timeout"
+        : "backend connect timeout";
   conn.failCode = conn.state === "setup" ? "SETUP_TIMEOUT" : "CONNECT_TIMEOUT";
   connLost(conn, "BACKEND_LOST", why, conn.state === "closing");
   socket?.terminate();

@@ -27,7 +27,8 @@ const CONN_NEXT: { readonly [S in ConnState]: readonly ConnState[] } = {
 
 /** moveConn changes a pooled connection's state along one of its transitions; anything else is a bug. */
 export function moveConn(conn: PooledConn, next: ConnState): void {
-  if (!CONN_NEXT[conn.state].includes(next)) throw new Error(`pooled connection to ${conn.pool.backend.key}: ${conn.state} → ${next} is not a transition`);
+  if (!CONN_NEXT[conn.state].includes(next))
+    throw new Error(`pooled connection to ${conn.pool.backend.key}: ${conn.state} → ${next} is not a transition`);
   conn.state = next;
 }
 

@@ -2,7 +2,20 @@ import { INVALID, NEED_MORE } from "../framing/index.ts";
 import { multibulkArgs, multibulkCount } from "../framing/resp-args.ts";
 import { respCommandName } from "../framing/resp-command.ts";
 import { encodeCommand, parseInlineFrame } from "../framing/resp-inline.ts";
-import { F_BLOCKING, F_ENDS_PIN, F_ERROR_ENDS, F_PUSH, F_RETIRE, Outgoing, PIN_LIFE, PIN_TXN, PIN_WATCH, type PoolClient, localEntry, moveClient } from "./client.ts";
+import {
+  F_BLOCKING,
+  F_ENDS_PIN,
+  F_ERROR_ENDS,
+  F_PUSH,
+  F_RETIRE,
+  Outgoing,
+  PIN_LIFE,
+  PIN_TXN,
+  PIN_WATCH,
+  type PoolClient,
+  localEntry,
+  moveClient,
+} from "./client.ts";
 import {
   LOCAL_AUTH,
   LOCAL_HELLO,

@@ -39,7 +39,11 @@ export function framersFor(pool: PoolConfig): Framers {
   if (done !== undefined) return done;
   const f = pool.framer;
   if (f.kind === "custom") {
-    throw new ProxyError("FRAMER_NOT_PREPARED", "internal", `custom framer ${f.module} was not loaded: call prepareFramers(config) before starting`);
+    throw new ProxyError(
+      "FRAMER_NOT_PREPARED",
+      "internal",
+      `custom framer ${f.module} was not loaded: call prepareFramers(config) before starting`,
+    );
   }
   const { kind, ...options } = f;
   // The built-in framers are synchronous; createFramerFactory is async only for custom modules.

@@ -99,7 +99,10 @@ function pumpOutbox(c: PoolClient): void {
     let conn = c.conn;
     if (
       conn !== null &&
-      (conn.proto !== item.proto || conn.retire || (own && conn.owner !== c) || (conn.owner !== c && conn.pool.lane(conn.proto).reserved === conn))
+      (conn.proto !== item.proto ||
+        conn.retire ||
+        (own && conn.owner !== c) ||
+        (conn.owner !== c && conn.pool.lane(conn.proto).reserved === conn))
     ) {
       // The request needs another connection: move once this client's replies on this one are in.
       if (c.inFlight > 0) return;
@@ -255,7 +258,8 @@ function unbind(c: PoolClient): void {
   }
   c.conn = null;
   c.pool = null;
-  if (conn.fifo.length === 0 && (conn.retire || pool.retired)) destroyConn(conn, conn.retire ? "retired after a command that may have changed it" : "backend removed");
+  if (conn.fifo.length === 0 && (conn.retire || pool.retired))
+    destroyConn(conn, conn.retire ? "retired after a command that may have changed it" : "backend removed");
 }
 
 /**

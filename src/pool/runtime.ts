@@ -26,7 +26,6 @@ export function poolOf<D>(socket: Socket<D>): PoolRuntime | undefined {
   return server === undefined ? undefined : byServer.get(server);
 }
 
-
 /**
  * PoolRuntime is the pooled (n:1) mode of one listener: its clients and one BackendPool per backend.
  * The listener's balancer picks the backend each time a client binds a connection; queued requests and
@@ -61,8 +60,15 @@ export class PoolRuntime implements Mode {
   bind(options: BindOptions): TCPSocketListener<unknown> {
     // allowHalfOpen: a client that half-closes after its requests still gets its replies.
     // The runtime is passed, not looked up from the socket: a TLS socket (upgradeTLS) has no `listener`.
-    const socket = this.listener.handlers(poolClientHandlers, (client: Socket<PoolClient>, info, early) => startClient(client, info, early, this));
-    const server = Bun.listen<PoolClient | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
+    const socket = this.listener.handlers(poolClientHandlers, (client: Socket<PoolClient>, info, early) =>
+      startClient(client, info, early, this),
+    );
+    const server = Bun.listen<PoolClient | PreambleState | null>({
+      ...(options as { hostname: string; port: number }),
+      data: null,
+      allowHalfOpen: true,
+      socket,
+    }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;
   }
@@ -82,7 +88,8 @@ export class PoolRuntime implements Mode {
     const c = this.listener.config;
     const p = this.config;
     let shortest = p.queueTimeoutMs;
-    for (const ms of [c.idleTimeoutMs, c.maxLifetimeMs, p.pinnedIdleTimeoutMs, p.replyTimeoutMs]) if (ms > 0) shortest = Math.min(shortest, ms);
+    for (const ms of [c.idleTimeoutMs, c.maxLifetimeMs, p.pinnedIdleTimeoutMs, p.replyTimeoutMs])
+      if (ms > 0) shortest = Math.min(shortest, ms);
     return shortest;
   }
 
@@ -255,7 +262,14 @@ export class PoolRuntime implements Mode {
       fromBackends += c.bytesFromBackend;
       queued += c.toClient.bytes + c.outboxBytes;
     }
-    return { queued: 0, liveBytesFromClients: fromClients, liveBytesFromBackends: fromBackends, queuedBytes: queued, peakQueuedBytes: 0, pool: this.poolStats() };
+    return {
+      queued: 0,
+      liveBytesFromClients: fromClients,
+      liveBytesFromBackends: fromBackends,
+      queuedBytes: queued,
+      peakQueuedBytes: 0,
+      pool: this.poolStats(),
+    };
   }
 
   poolStats(): PoolStats {

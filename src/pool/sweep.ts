@@ -41,7 +41,16 @@ export function sweepPool(runtime: PoolRuntime, now: number): void {
       continue;
     }
     const conn = c.conn;
-    if (pool.pinnedIdleTimeoutMs > 0 && idleMs >= pool.pinnedIdleTimeoutMs && conn !== null && conn.owner === c && c.pin !== 0 && !conn.raw && c.inFlight === 0 && c.outbox.length === 0) {
+    if (
+      pool.pinnedIdleTimeoutMs > 0 &&
+      idleMs >= pool.pinnedIdleTimeoutMs &&
+      conn !== null &&
+      conn.owner === c &&
+      c.pin !== 0 &&
+      !conn.raw &&
+      c.inFlight === 0 &&
+      c.outbox.length === 0
+    ) {
       end(c, "PINNED_IDLE_TIMEOUT");
     }
   }

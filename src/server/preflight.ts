@@ -44,6 +44,9 @@ async function listenHostProblem(host: string, i: number): Promise<ConfigError |
     return null;
   } catch (err) {
     const code = (err as { code?: string }).code ?? String(err);
-    return new ConfigError(`listeners[${i}].listen`, `cannot resolve ${JSON.stringify(host)} (${code}); listen on an address of this host, or a name that resolves to one`);
+    return new ConfigError(
+      `listeners[${i}].listen`,
+      `cannot resolve ${JSON.stringify(host)} (${code}); listen on an address of this host, or a name that resolves to one`,
+    );
   }
 }

@@ -43,7 +43,10 @@ export function holdsAddress(running: RunningListener, next: ListenerConfig): bo
  *   whose name stays but whose address changes is moved: bound anew, the old socket closed.)
  * Each running listener is kept by at most one new config, the first in file order.
  */
-export function matchListeners<L extends RunningListener>(running: ReadonlyMap<string, L>, next: readonly ListenerConfig[]): Map<ListenerConfig, L> {
+export function matchListeners<L extends RunningListener>(
+  running: ReadonlyMap<string, L>,
+  next: readonly ListenerConfig[],
+): Map<ListenerConfig, L> {
   const kept = new Map<ListenerConfig, L>();
   const claimed = new Set<L>();
   for (const lc of next) {

@@ -111,7 +111,15 @@ export class ProxyServer {
       fromBackends += l.bytesFromBackends;
       for (const [code, n] of Object.entries(l.errors)) errors[code] = (errors[code] ?? 0) + n;
     }
-    return { sessions, sessionsTotal, bytesFromClients: fromClients, bytesFromBackends: fromBackends, errors, eventLoopDelayMs: this.sweep.loopDelayMs, listeners };
+    return {
+      sessions,
+      sessionsTotal,
+      bytesFromClients: fromClients,
+      bytesFromBackends: fromBackends,
+      errors,
+      eventLoopDelayMs: this.sweep.loopDelayMs,
+      listeners,
+    };
   }
 
   /**
@@ -120,11 +128,23 @@ export class ProxyServer {
    * record, so it survives reloads while the backend stays in the config. An unknown listener or address
    * is an error value, not a throw.
    */
-  setBackendState(listener: string, address: string, state: AdminState): { backends: number } | { code: "NO_SUCH_LISTENER" | "NO_SUCH_BACKEND"; message: string } {
+  setBackendState(
+    listener: string,
+    address: string,
+    state: AdminState,
+  ): { backends: number } | { code: "NO_SUCH_LISTENER" | "NO_SUCH_BACKEND"; message: string } {
     const l = this.listeners.get(listener);
-    if (l === undefined) return { code: "NO_SUCH_LISTENER", message: `no listener named ${JSON.stringify(listener)}; listeners: ${[...this.listeners.keys()].join(", ")}` };
+    if (l === undefined)
+      return {
+        code: "NO_SUCH_LISTENER",
+        message: `no listener named ${JSON.stringify(listener)}; listeners: ${[...this.listeners.keys()].join(", ")}`,
+      };
     const n = l.setAdminState(address, state);
-    if (n === 0) return { code: "NO_SUCH_BACKEND", message: `listener ${JSON.stringify(listener)} has no backend ${JSON.stringify(address)}; backends: ${l.backends.map((b) => b.key).join(", ")}` };
+    if (n === 0)
+      return {
+        code: "NO_SUCH_BACKEND",
+        message: `listener ${JSON.stringify(listener)} has no backend ${JSON.stringify(address)}; backends: ${l.backends.map((b) => b.key).join(", ")}`,
+      };
     this.log.info("backend state set", { listener, backend: address, state });
     return { backends: n };
   }
@@ -189,7 +209,8 @@ export class ProxyServer {
     for (const lc of next.listeners) {
       const current = kept.get(lc);
       if (current === undefined) continue;
-      if (current.config.name !== lc.name) this.log.info("listener renamed", { from: current.config.name, to: lc.name, address: current.address });
+      if (current.config.name !== lc.name)
+        this.log.info("listener renamed", { from: current.config.name, to: lc.name, address: current.address });
       current.update(lc, this.preambleOf(lc));
       listeners.set(lc.name, current);
     }
@@ -256,7 +277,9 @@ export class ProxyServer {
       l.listen();
     } catch (err) {
       const code = listenErrorCode(err);
-      throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, { cause: err });
+      throw new ProxyError(code, "internal", `listener "${lc.name}": cannot listen on ${formatHostPort(lc.listen)}: ${code}`, {
+        cause: err,
+      });
     }
     return l;
   }

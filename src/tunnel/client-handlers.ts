@@ -22,7 +22,12 @@ function onClientOpen(client: Socket<Session>): void {
  * startSession serves an admitted client: a session, then a backend. `early` holds bytes the preamble
  * stage read past its header: they are the stream's first bytes, queued for the backend like early data.
  */
-export function startSession(client: Socket<Session>, info: ClientInfo, early: Uint8Array | null, mode: TunnelMode | undefined = tunnelOf(client)): void {
+export function startSession(
+  client: Socket<Session>,
+  info: ClientInfo,
+  early: Uint8Array | null,
+  mode: TunnelMode | undefined = tunnelOf(client),
+): void {
   if (mode === undefined) return void client.end();
   const s = new Session(nextSessionId(), client, mode, info, mode.listener.config, performance.now());
   client.data = s;

@@ -103,7 +103,11 @@ function startTlsConnect(s: Session, target: Backend, cfg: BackendTlsConfig): vo
   // An IP address is no SNI (RFC 6066); node then checks the certificate against the IP itself.
   const servername = bt.serverName ?? (a.unix !== undefined || net.isIP(a.host) !== 0 ? undefined : a.host);
   const where = a.unix !== undefined ? { path: a.unix } : { host: a.host, port: a.port };
-  const attempt = tls.connect({ ...bt.options, ...where, ...(servername === undefined ? {} : { servername }) }) as unknown as Attempt & { session: Session; backend: Backend; tls: boolean };
+  const attempt = tls.connect({ ...bt.options, ...where, ...(servername === undefined ? {} : { servername }) }) as unknown as Attempt & {
+    session: Session;
+    backend: Backend;
+    tls: boolean;
+  };
   Object.assign(attempt, { session: s, backend: target, tls: true });
   attempt.on("secureConnect", onAttemptConnect);
   attempt.on("error", onAttemptError);
@@ -166,7 +170,11 @@ function upgradeAfterHeader(s: Session, raw: Socket<Session>, target: Backend, c
   const header = proxyHeaderOf(s)!;
   if (raw.write(header) !== header.byteLength) return retryOrFail(s, "ECONNRESET"); // a fresh socket takes 100-odd bytes at once, or it is gone
   const host = target.address.unix === undefined ? target.address.host : undefined;
-  const upgraded = (raw as unknown as Upgradable).upgradeTLS({ tls: bunConnectTls(backendTlsOf(cfg), host), socket: afterHeaderHandlers, data: s });
+  const upgraded = (raw as unknown as Upgradable).upgradeTLS({
+    tls: bunConnectTls(backendTlsOf(cfg), host),
+    socket: afterHeaderHandlers,
+    data: s,
+  });
   s.tlsHandshaking = upgraded[1];
 }
 
@@ -176,7 +184,10 @@ interface Upgradable {
 
 function ignore(): void {}
 
-const rawTakeOver = { socket: { data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore } } satisfies Pick<SocketOptions<Session>, "socket">;
+const rawTakeOver = { socket: { data: ignore, drain: ignore, end: ignore, close: ignore, error: ignore } } satisfies Pick<
+  SocketOptions<Session>,
+  "socket"
+>;
 
 /** Bun reports an unverified chain as a successful handshake with authorized = false: checked here. */
 function onAfterHeaderHandshake(t: Socket<Session>, success: boolean): void {
@@ -198,7 +209,14 @@ function onAfterHeaderClose(t: Socket<Session>, err?: Error): void {
   retryOrFail(s, err === undefined ? "TLS_VERIFY_FAILED" : attemptCode({ tls: true }, errorCode(err)));
 }
 
-const afterHeaderHandlers = { handshake: onAfterHeaderHandshake, data: ignore, drain: ignore, end: ignore, close: onAfterHeaderClose, error: ignore } satisfies SocketHandler<Session>;
+const afterHeaderHandlers = {
+  handshake: onAfterHeaderHandshake,
+  data: ignore,
+  drain: ignore,
+  end: ignore,
+  close: onAfterHeaderClose,
+  error: ignore,
+} satisfies SocketHandler<Session>;
 
 function onAttemptError(this: Attempt, err: Error): void {
   if (this.session.connecting !== this) return; // an attempt already given up

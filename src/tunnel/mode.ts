@@ -36,8 +36,15 @@ export class TunnelMode implements Mode {
 
   bind(options: BindOptions): TCPSocketListener<unknown> {
     // The mode is passed, not looked up from the socket: a TLS socket (upgradeTLS) has no `listener`.
-    const socket = this.listener.handlers(clientHandlers, (client: Socket<Session>, info, early) => startSession(client, info, early, this));
-    const server = Bun.listen<Session | PreambleState | null>({ ...(options as { hostname: string; port: number }), data: null, allowHalfOpen: true, socket }); // or { unix }: Bun.listen takes either
+    const socket = this.listener.handlers(clientHandlers, (client: Socket<Session>, info, early) =>
+      startSession(client, info, early, this),
+    );
+    const server = Bun.listen<Session | PreambleState | null>({
+      ...(options as { hostname: string; port: number }),
+      data: null,
+      allowHalfOpen: true,
+      socket,
+    }); // or { unix }: Bun.listen takes either
     byServer.set(server, this);
     return server;
   }

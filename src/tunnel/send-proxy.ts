@@ -28,5 +28,7 @@ export function proxyHeaderOf(s: Session): Uint8Array | null {
   const source = { address: info.address, port: info.port };
   // A unix client has no local address (Bun gives undefined): "" is no IP address, so v1 UNKNOWN / v2 AF_UNSPEC.
   const destination = info.destination ?? { address: s.client.localAddress ?? "", port: s.client.localPort ?? 0 };
-  return version === "v1" ? encodeProxyV1(source, destination) : encodeProxyV2(source, destination, { uniqueId: String(s.id), authority: info.authority });
+  return version === "v1"
+    ? encodeProxyV1(source, destination)
+    : encodeProxyV2(source, destination, { uniqueId: String(s.id), authority: info.authority });
 }

@@ -11,14 +11,27 @@ import type { ProxyStats } from "../stats.ts";
 
 /** Supervisor → worker. */
 export type ToWorker =
-  | { readonly type: "start"; readonly index: number; readonly workers: number; readonly input: unknown; readonly source: string; readonly baseDir: string | undefined }
+  | {
+      readonly type: "start";
+      readonly index: number;
+      readonly workers: number;
+      readonly input: unknown;
+      readonly source: string;
+      readonly baseDir: string | undefined;
+    }
   | { readonly type: "reload"; readonly id: number; readonly input: unknown; readonly source: string; readonly baseDir: string | undefined }
   | { readonly type: "stop"; readonly graceful: boolean }
   | { readonly type: "reopen-log" }
   | { readonly type: "stats"; readonly id: number }
   /** The admin API (src/admin), forwarded to every worker: live sessions, and a backend's runtime state. */
   | { readonly type: "sessions"; readonly id: number; readonly listener: string | null }
-  | { readonly type: "backend-state"; readonly id: number; readonly listener: string; readonly address: string; readonly state: AdminState };
+  | {
+      readonly type: "backend-state";
+      readonly id: number;
+      readonly listener: string;
+      readonly address: string;
+      readonly state: AdminState;
+    };
 
 /** Worker → supervisor. */
 export type FromWorker =

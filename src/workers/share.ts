@@ -28,7 +28,10 @@ export function workerConfig(config: WarrenConfig, index: number, workers: numbe
       maxConnectingPerBackend: share(l.maxConnectingPerBackend),
       queueSize: share(l.queueSize),
       backends: l.backends.map((b): BackendConfig => ({ ...b, maxConnections: share(b.maxConnections) })),
-      routes: l.routes.map((r) => ({ ...r, backends: r.backends.map((b): BackendConfig => ({ ...b, maxConnections: share(b.maxConnections) })) })),
+      routes: l.routes.map((r) => ({
+        ...r,
+        backends: r.backends.map((b): BackendConfig => ({ ...b, maxConnections: share(b.maxConnections) })),
+      })),
       pool: l.pool === null ? null : poolShare(l.pool, share),
     }),
   );

@@ -109,7 +109,11 @@ export class Supervisor {
     });
     process.on("SIGUSR2", () => {
       void this.stats().then((s) => {
-        if (s !== null) this.log.info("stats", { ...statsSummary(s.total, performance.now() - this.startedAt), workers: s.perWorker.map((w) => ({ worker: w.worker, sessions: w.stats.sessions, sessionsTotal: w.stats.sessionsTotal })) });
+        if (s !== null)
+          this.log.info("stats", {
+            ...statsSummary(s.total, performance.now() - this.startedAt),
+            workers: s.perWorker.map((w) => ({ worker: w.worker, sessions: w.stats.sessions, sessionsTotal: w.stats.sessionsTotal })),
+          });
       });
     });
     return new Promise<number>((resolve) => {
@@ -123,7 +127,9 @@ export class Supervisor {
   async stats(): Promise<{ total: ProxyStats; perWorker: { worker: number; stats: ProxyStats; process: ProcessSample }[] } | null> {
     const answers = await this.request((id) => ({ type: "stats", id }));
     // In worker order, whatever order the answers came in; a worker restarting just now is left out.
-    const perWorker = [...answers].sort(([a], [b]) => a - b).flatMap(([index, a]) => (a.type === "stats" ? [{ worker: index, stats: a.stats, process: a.process }] : []));
+    const perWorker = [...answers]
+      .sort(([a], [b]) => a - b)
+      .flatMap(([index, a]) => (a.type === "stats" ? [{ worker: index, stats: a.stats, process: a.process }] : []));
     return perWorker.length === 0 ? null : { total: aggregateStats(perWorker.map((w) => w.stats)), perWorker };
   }
 
@@ -172,13 +178,22 @@ export class Supervisor {
   async reload(): Promise<{ listeners: string[] } | AdminError> {
     const next = await prepareRun(this.args);
     if (next instanceof ConfigErrors) {
-      this.log.error("reload rejected: config invalid, keeping the running config", { source: next.source, errors: next.errors.map((e) => e.message) });
+      this.log.error("reload rejected: config invalid, keeping the running config", {
+        source: next.source,
+        errors: next.errors.map((e) => e.message),
+      });
       if (!this.log.json) process.stderr.write(`${next.message}\n`);
       return configErrorBody(next);
     }
     if (next.config.workers !== this.workers) {
-      this.log.error("reload rejected: workers cannot change on reload; restart warren to change it", { running: this.workers, new: next.config.workers });
-      return { code: "RELOAD_REJECTED", message: `workers cannot change on reload (running ${this.workers}, the file says ${next.config.workers}); restart warren to change it` };
+      this.log.error("reload rejected: workers cannot change on reload; restart warren to change it", {
+        running: this.workers,
+        new: next.config.workers,
+      });
+      return {
+        code: "RELOAD_REJECTED",
+        message: `workers cannot change on reload (running ${this.workers}, the file says ${next.config.workers}); restart warren to change it`,
+      };
     }
     const id = ++this.nextId;
     const baseDir = configDir(this.args.configPath);
@@ -223,7 +238,14 @@ export class Supervisor {
         },
       });
       slot.proc = proc;
-      proc.send({ type: "start", index: slot.index, workers: this.workers, input: this.current.input, source: this.current.source, baseDir: configDir(this.args.configPath) } satisfies ToWorker);
+      proc.send({
+        type: "start",
+        index: slot.index,
+        workers: this.workers,
+        input: this.current.input,
+        source: this.current.source,
+        baseDir: configDir(this.args.configPath),
+      } satisfies ToWorker);
       void proc.exited.then((code) => {
         settle({ exitCode: 1, error: `worker ${slot.index} exited (${code ?? proc.signalCode}) before it started` });
         this.onExit(slot, proc);
@@ -241,8 +263,18 @@ export class Supervisor {
       return;
     }
     const ran = performance.now() - slot.startedAt;
-    slot.backoffMs = slot.startedAt > 0 && ran >= STABLE_MS ? RESTART_MIN_MS : Math.min(RESTART_MAX_MS, slot.backoffMs === 0 ? RESTART_MIN_MS : slot.backoffMs * 2);
-    this.log.warn("worker exited; restarting", { worker: slot.index, pid: proc.pid, exitCode: proc.exitCode, signal: proc.signalCode, ranMs: Math.round(ran), restartInMs: slot.backoffMs });
+    slot.backoffMs =
+      slot.startedAt > 0 && ran >= STABLE_MS
+        ? RESTART_MIN_MS
+        : Math.min(RESTART_MAX_MS, slot.backoffMs === 0 ? RESTART_MIN_MS : slot.backoffMs * 2);
+    this.log.warn("worker exited; restarting", {
+      worker: slot.index,
+      pid: proc.pid,
+      exitCode: proc.exitCode,
+      signal: proc.signalCode,
+      ranMs: Math.round(ran),
+      restartInMs: slot.backoffMs,
+    });
     slot.timer = setTimeout(() => {
       slot.timer = null;
       if (this.stopping) return;

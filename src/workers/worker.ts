@@ -52,7 +52,11 @@ export function runWorker(): Promise<number> {
             log.setContext({ worker: index });
             proxy = ProxyServer.start(workerConfig(prepared.config, index, workers), log, { reusePort: true });
           } catch (err) {
-            send({ type: "failed", exitCode: err instanceof ConfigErrors ? 2 : 1, error: err instanceof Error ? err.message : String(err) });
+            send({
+              type: "failed",
+              exitCode: err instanceof ConfigErrors ? 2 : 1,
+              error: err instanceof Error ? err.message : String(err),
+            });
             return resolve(1);
           }
           send({ type: "started", pid: process.pid });
@@ -83,7 +87,9 @@ export function runWorker(): Promise<number> {
         case "sessions": {
           if (proxy === null) return;
           const now = performance.now();
-          const sessions = proxy.liveSessions(m.listener ?? undefined).map((x) => ({ ...sessionView(x.listener, x.session, now), worker: index }));
+          const sessions = proxy
+            .liveSessions(m.listener ?? undefined)
+            .map((x) => ({ ...sessionView(x.listener, x.session, now), worker: index }));
           return send({ type: "sessions", id: m.id, sessions });
         }
         case "backend-state":

@@ -86,11 +86,7 @@ export async function runWarren(args: readonly string[], options: SpawnOptions =
   live.add(proc);
   const timer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 10_000);
   try {
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(proc.stdout).text(),
-      new Response(proc.stderr).text(),
-      proc.exited,
-    ]);
+    const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     return { code, stdout, stderr };
   } finally {
     clearTimeout(timer);
@@ -168,10 +164,14 @@ export class WarrenProcess implements AsyncDisposable {
     const test = typeof match === "string" ? (l: LogLine) => l.msg === match : match;
     const what = typeof match === "string" ? `log line "${match}"` : "a matching log line";
     let from = options.from ?? 0;
-    return this.until(() => {
-      for (; from < this.lines.length; from++) if (test(this.lines[from]!)) return this.lines[from]!;
-      return undefined;
-    }, what, options.timeoutMs);
+    return this.until(
+      () => {
+        for (; from < this.lines.length; from++) if (test(this.lines[from]!)) return this.lines[from]!;
+        return undefined;
+      },
+      what,
+      options.timeoutMs,
+    );
   }
 
   /** waitForStderr resolves once stderr contains `text` (for the plain, non-JSON error lines). */

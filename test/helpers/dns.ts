@@ -61,7 +61,12 @@ export async function startDns(hosts: Record<string, string[]>, srv: readonly Sr
   resolver.setServers([`127.0.0.1:${port}`]);
 
   const writeHosts = (h: Record<string, string[]>): void => {
-    writeFileSync(hostsFile, Object.entries(h).flatMap(([name, addrs]) => addrs.map((a) => `${a} ${name}\n`)).join(""));
+    writeFileSync(
+      hostsFile,
+      Object.entries(h)
+        .flatMap(([name, addrs]) => addrs.map((a) => `${a} ${name}\n`))
+        .join(""),
+    );
   };
   const answers = async (name: string): Promise<string> => {
     const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
@@ -69,15 +74,29 @@ export async function startDns(hosts: Record<string, string[]>, srv: readonly Sr
   };
   const srvAnswer = async (name: string): Promise<string> => {
     try {
-      return (await resolver.resolveSrv(name)).map((r) => `${r.name}:${r.port}`).sort().join(",");
+      return (await resolver.resolveSrv(name))
+        .map((r) => `${r.name}:${r.port}`)
+        .sort()
+        .join(",");
     } catch {
       return "";
     }
   };
   const start = async (): Promise<void> => {
     const args = [
-      "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces",
-      "--no-resolv", "--no-hosts", `--addn-hosts=${hostsFile}`, "--local=/test.internal/", "--local-ttl=1", "--pid-file=", "--user=root",
+      "dnsmasq",
+      "--keep-in-foreground",
+      "--conf-file=/dev/null",
+      `--port=${port}`,
+      "--listen-address=127.0.0.1",
+      "--bind-interfaces",
+      "--no-resolv",
+      "--no-hosts",
+      `--addn-hosts=${hostsFile}`,
+      "--local=/test.internal/",
+      "--local-ttl=1",
+      "--pid-file=",
+      "--user=root",
       ...records.map((r) => `--srv-host=${r.name},${r.target},${r.port},${r.priority ?? 0},${r.weight ?? 1}`),
     ];
     proc = Bun.spawn(args, { stdout: "ignore", stderr: "pipe" });
@@ -89,7 +108,8 @@ export async function startDns(hosts: Record<string, string[]>, srv: readonly Sr
       `dnsmasq on port ${port} to answer`,
       5000,
     );
-    if (proc.exitCode !== null) throw new Error(`dnsmasq exited (${proc.exitCode}): ${await new Response(proc.stderr as ReadableStream).text()}`);
+    if (proc.exitCode !== null)
+      throw new Error(`dnsmasq exited (${proc.exitCode}): ${await new Response(proc.stderr as ReadableStream).text()}`);
   };
   const kill = async (): Promise<void> => {
     const p = proc;
@@ -121,7 +141,12 @@ export async function startDns(hosts: Record<string, string[]>, srv: readonly Sr
       writeHosts(next);
       proc?.kill("SIGHUP");
       for (const [name, addrs] of Object.entries(next)) {
-        await eventually(() => answers(name), (a) => a === [...addrs].sort().join(","), `dnsmasq to answer ${name} with ${addrs.join(",")}`, 5000);
+        await eventually(
+          () => answers(name),
+          (a) => a === [...addrs].sort().join(","),
+          `dnsmasq to answer ${name} with ${addrs.join(",")}`,
+          5000,
+        );
       }
     },
     async setSrv(next) {

@@ -9,7 +9,8 @@ export async function eventually<T>(probe: () => Promise<T> | T, ok: (value: T) 
   for (;;) {
     const value = await probe();
     if (ok(value)) return value;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(value)}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(value)}`);
     await Bun.sleep(10);
   }
 }

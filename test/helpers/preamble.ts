@@ -21,7 +21,8 @@ export function testPreamble(timeoutMs = 1000): Preamble {
         feed(chunk): PreambleResult {
           held = Buffer.concat([held, chunk]);
           const known = Math.min(held.length, MAGIC.length);
-          if (!held.subarray(0, known).equals(MAGIC.subarray(0, known))) return { kind: "failed", code: "MALFORMED_REQUEST", reason: "bad magic" };
+          if (!held.subarray(0, known).equals(MAGIC.subarray(0, known)))
+            return { kind: "failed", code: "MALFORMED_REQUEST", reason: "bad magic" };
           if (held.length < MAGIC.length + 1) return { kind: "more" };
           const n = held[MAGIC.length]!;
           const end = MAGIC.length + 1 + n;

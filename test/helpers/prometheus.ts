@@ -33,7 +33,13 @@ scrape_configs:
   const url = `http://127.0.0.1:${port}`;
   const log = join(dir, "output.log");
   const proc = Bun.spawn(
-    ["prometheus", `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    [
+      "prometheus",
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
     { stdout: Bun.file(log), stderr: Bun.file(log) },
   );
   const output = async (): Promise<string> => (existsSync(log) ? await Bun.file(log).text() : "");
@@ -46,7 +52,10 @@ scrape_configs:
   };
   const deadline = performance.now() + 20_000;
   for (;;) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (proc.exitCode !== null || performance.now() > deadline) {
       const text = await output();
@@ -65,7 +74,9 @@ scrape_configs:
     url,
     output,
     async query(promql) {
-      const data = (await api(`query?query=${encodeURIComponent(promql)}`)) as { result: { metric: Record<string, string>; value: [number, string] }[] };
+      const data = (await api(`query?query=${encodeURIComponent(promql)}`)) as {
+        result: { metric: Record<string, string>; value: [number, string] }[];
+      };
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
     async targets() {

@@ -54,7 +54,10 @@ export function recordingBackend(options: { reply?: (all: Uint8Array) => Uint8Ar
     async waitFor(n, bytes, timeoutMs = 5000) {
       const deadline = performance.now() + timeoutMs;
       while (connections.filter((c) => c.byteLength >= bytes).length < n) {
-        if (performance.now() > deadline) throw new Error(`timed out waiting for ${n} connections of ${bytes} bytes (have ${connections.map((c) => c.byteLength).join(",")})`);
+        if (performance.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${n} connections of ${bytes} bytes (have ${connections.map((c) => c.byteLength).join(",")})`,
+          );
         await Bun.sleep(5);
       }
     },
@@ -94,10 +97,14 @@ export function countTimers(): Disposable & { readonly live: number } {
   const saved = { setTimeout: g.setTimeout!, clearTimeout: g.clearTimeout!, setInterval: g.setInterval!, clearInterval: g.clearInterval! };
   const live = new Set<unknown>();
   g.setTimeout = (fn: unknown, ms: unknown, ...args: unknown[]) => {
-    const t: unknown = saved.setTimeout((...a: unknown[]) => {
-      live.delete(t);
-      (fn as (...x: unknown[]) => void)(...a);
-    }, ms, ...args);
+    const t: unknown = saved.setTimeout(
+      (...a: unknown[]) => {
+        live.delete(t);
+        (fn as (...x: unknown[]) => void)(...a);
+      },
+      ms,
+      ...args,
+    );
     live.add(t);
     return t;
   };

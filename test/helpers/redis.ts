@@ -45,7 +45,21 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
   let admin: RespClient | null = null;
   const adminAuth = options.adminAuth ?? [];
   const spawn = async (): Promise<void> => {
-    const base = ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"];
+    const base = [
+      "redis-server",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+      "--loglevel",
+      "warning",
+    ];
     proc = Bun.spawn([...base, ...(options.args ?? [])], {
       stdout: "ignore",
       stderr: "ignore",
@@ -121,7 +135,19 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
  * `(` a bigint, `=` a RespVerbatim, `%` a RespMap, `~` a RespSet, `>` a RespPush.
  * An attribute (`|`) is dropped and the value it annotates is returned.
  */
-export type Reply = string | number | boolean | bigint | null | RespError | RespDouble | RespVerbatim | RespMap | RespSet | RespPush | Reply[];
+export type Reply =
+  | string
+  | number
+  | boolean
+  | bigint
+  | null
+  | RespError
+  | RespDouble
+  | RespVerbatim
+  | RespMap
+  | RespSet
+  | RespPush
+  | Reply[];
 
 export class RespError {
   constructor(readonly message: string) {}
@@ -262,7 +288,9 @@ export class RespClient {
         });
       }
       if (this.closed) reject(new Error(`connection already closed, 0 of ${replies} replies`));
-      this.closeWaiters.push(() => reject(new Error(`connection closed after ${got.length} of ${replies} replies: ${JSON.stringify(got, jsonReplacer)}`)));
+      this.closeWaiters.push(() =>
+        reject(new Error(`connection closed after ${got.length} of ${replies} replies: ${JSON.stringify(got, jsonReplacer)}`)),
+      );
     });
   }
 

@@ -21,9 +21,37 @@ export function makeCert(names: readonly string[]): TestCert {
   const certPath = join(dir, "cert.pem");
   const keyPath = join(dir, "key.pem");
   const san = names.map((n) => `DNS:${n}`).join(",");
-  const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", `/CN=${names[0]}`, "-addext", `subjectAltName=${san}`, "-keyout", keyPath, "-out", certPath], { stderr: "pipe" });
+  const r = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      `/CN=${names[0]}`,
+      "-addext",
+      `subjectAltName=${san}`,
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+    ],
+    { stderr: "pipe" },
+  );
   if (r.exitCode !== 0) throw new Error(`openssl req failed: ${r.stderr.toString()}`);
-  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath, [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    cert: readFileSync(certPath, "utf8"),
+    key: readFileSync(keyPath, "utf8"),
+    certPath,
+    keyPath,
+    [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -63,9 +91,21 @@ export async function captureFirstRecords(connect: (port: number) => { stop(): v
 }
 
 /** opensslClientHello is the ClientHello `openssl s_client -servername NAME [-alpn …]` sends. */
-export function opensslClientHello(serverName: string | null, alpn: readonly string[] = [], extra: readonly string[] = []): Promise<Uint8Array> {
+export function opensslClientHello(
+  serverName: string | null,
+  alpn: readonly string[] = [],
+  extra: readonly string[] = [],
+): Promise<Uint8Array> {
   return captureFirstRecords((port) => {
-    const args = ["openssl", "s_client", "-connect", `127.0.0.1:${port}`, ...(serverName === null ? ["-noservername"] : ["-servername", serverName]), ...(alpn.length > 0 ? ["-alpn", alpn.join(",")] : []), ...extra];
+    const args = [
+      "openssl",
+      "s_client",
+      "-connect",
+      `127.0.0.1:${port}`,
+      ...(serverName === null ? ["-noservername"] : ["-servername", serverName]),
+      ...(alpn.length > 0 ? ["-alpn", alpn.join(",")] : []),
+      ...extra,
+    ];
     const proc = Bun.spawn(args, { stdin: "pipe", stdout: "ignore", stderr: "ignore" });
     return { stop: () => proc.kill() };
   });
@@ -103,7 +143,10 @@ function alpnWire(protocols: readonly string[]): Buffer {
 }
 
 /** A TLS server that answers every chunk with `tag` and the chunk (Bun.listen with tls); stop() closes it. */
-export function tlsTagServer(cert: TestCert, tag: string): { port: number; address: string; handshakes: number; stop(): void; [Symbol.dispose](): void } {
+export function tlsTagServer(
+  cert: TestCert,
+  tag: string,
+): { port: number; address: string; handshakes: number; stop(): void; [Symbol.dispose](): void } {
   const state = { handshakes: 0 };
   const server = Bun.listen<undefined>({
     hostname: "127.0.0.1",

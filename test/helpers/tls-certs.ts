@@ -31,7 +31,13 @@ function openssl(args: string[]): void {
 let serials = 0x1000;
 
 function issued(certPath: string, keyPath: string, serial: number): Issued {
-  return { certPath, keyPath, cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), serial: serial.toString(16).toUpperCase() };
+  return {
+    certPath,
+    keyPath,
+    cert: readFileSync(certPath, "utf8"),
+    key: readFileSync(keyPath, "utf8"),
+    serial: serial.toString(16).toUpperCase(),
+  };
 }
 
 /** makeCa makes a self-signed CA named `name` (EC P-256 keys throughout: fast to make and to use). */
@@ -40,7 +46,29 @@ export function makeCa(name = "warren test CA"): TestCa {
   const caCert = join(dir, "ca.pem");
   const caKey = join(dir, "ca-key.pem");
   const caSerial = ++serials;
-  openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${name}`, "-set_serial", `0x${caSerial.toString(16)}`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", caKey, "-out", caCert]);
+  openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${name}`,
+    "-set_serial",
+    `0x${caSerial.toString(16)}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "-keyout",
+    caKey,
+    "-out",
+    caCert,
+  ]);
   const ca = issued(caCert, caKey, caSerial);
   let n = 0;
   return {
@@ -54,9 +82,42 @@ export function makeCa(name = "warren test CA"): TestCa {
       const ext = `${base}.ext`;
       const serial = ++serials;
       const san = names.map((x) => (/^[\d.]+$|:/.test(x) ? `IP:${x}` : `DNS:${x}`)).join(",");
-      writeFileSync(ext, `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=${options.client === true ? "clientAuth" : "serverAuth"}\n`);
-      openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${names[0]}`, "-keyout", key, "-out", csr]);
-      openssl(["x509", "-req", "-in", csr, "-CA", caCert, "-CAkey", caKey, "-set_serial", `0x${serial.toString(16)}`, "-days", "2", "-extfile", ext, "-out", cert]);
+      writeFileSync(
+        ext,
+        `subjectAltName=${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=${options.client === true ? "clientAuth" : "serverAuth"}\n`,
+      );
+      openssl([
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        `/CN=${names[0]}`,
+        "-keyout",
+        key,
+        "-out",
+        csr,
+      ]);
+      openssl([
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        caCert,
+        "-CAkey",
+        caKey,
+        "-set_serial",
+        `0x${serial.toString(16)}`,
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+        "-out",
+        cert,
+      ]);
       return issued(cert, key, serial);
     },
     [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),

@@ -53,7 +53,11 @@ export async function tlsConnect(port: number, options: TlsClientOptions = {}): 
       handshake(s, success, err) {
         if (!success) return handshake.reject(err ?? new Error("handshake failed"));
         const peer = (s as unknown as { getPeerCertificate(): { serialNumber?: string } }).getPeerCertificate();
-        handshake.resolve({ serial: (peer?.serialNumber ?? "").toUpperCase(), alpn: (s as unknown as { alpnProtocol: string | false | null }).alpnProtocol, authorized: s.authorized });
+        handshake.resolve({
+          serial: (peer?.serialNumber ?? "").toUpperCase(),
+          alpn: (s as unknown as { alpnProtocol: string | false | null }).alpnProtocol,
+          authorized: s.authorized,
+        });
       },
       drain() {
         drained?.();

@@ -52,7 +52,10 @@ test("the compiled binary relays bytes exactly on a fixed port, then exits 0 on 
 
 test("the compiled binary serves the dashboard and its assets from inside itself, and answers warren ctl", async () => {
   using backend = echoBackend();
-  await using warren = await startWarren(["--listen", "127.0.0.1:0", "--backend", backend.address, "--admin", "127.0.0.1:0", "--log-format", "json"], { command: [binary] });
+  await using warren = await startWarren(
+    ["--listen", "127.0.0.1:0", "--backend", backend.address, "--admin", "127.0.0.1:0", "--log-format", "json"],
+    { command: [binary] },
+  );
   const url = String(warren.lines.find((l) => l.msg === "admin listening")!.url);
   const page = await fetch(`${url}/`);
   expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);

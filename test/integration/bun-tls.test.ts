@@ -18,11 +18,16 @@ beforeAll(() => {
 });
 afterAll(() => ca[Symbol.dispose]());
 
-const nativeContext = (c: Issued): object => (tls.createSecureContext({ cert: c.cert, key: c.key }) as unknown as { context: object }).context;
+const nativeContext = (c: Issued): object =>
+  (tls.createSecureContext({ cert: c.cert, key: c.key }) as unknown as { context: object }).context;
 
 /** The subject CN the server presents to openssl s_client asking for `name`. */
 async function servedCn(port: number, name: string): Promise<string> {
-  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", name], { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", name], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "ignore",
+  });
   p.stdin.end();
   const out = await new Response(p.stdout).text();
   return /subject=\s*CN\s*=\s*(\S+)/.exec(out)?.[1] ?? "none";
@@ -30,7 +35,9 @@ async function servedCn(port: number, name: string): Promise<string> {
 
 describe("Bun TLS, as warren uses it", () => {
   test("Bun.listen refuses a tls array (only Bun.serve takes one)", () => {
-    expect(() => Bun.listen({ hostname: "127.0.0.1", port: 0, tls: [{ cert: a.cert, key: a.key }] as never, socket: { data() {} } })).toThrow();
+    expect(() =>
+      Bun.listen({ hostname: "127.0.0.1", port: 0, tls: [{ cert: a.cert, key: a.key }] as never, socket: { data() {} } }),
+    ).toThrow();
   });
 
   test("upgradeTLS on an accepted socket: [raw, tls]; raw still gets the ciphertext as data; tls has no listener; the serverName handler's returned native context is served", async () => {
@@ -72,7 +79,11 @@ describe("Bun TLS, as warren uses it", () => {
       socket: {
         open(s) {
           try {
-            (s as unknown as { upgradeTLS(o: unknown): unknown }).upgradeTLS({ tls: { secureContext: tls.createSecureContext({ cert: a.cert, key: a.key }) }, data: null, socket: { data() {} } });
+            (s as unknown as { upgradeTLS(o: unknown): unknown }).upgradeTLS({
+              tls: { secureContext: tls.createSecureContext({ cert: a.cert, key: a.key }) },
+              data: null,
+              socket: { data() {} },
+            });
           } catch (err) {
             errors.push(String(err));
           }
@@ -92,17 +103,25 @@ describe("Bun TLS, as warren uses it", () => {
       port: 0,
       socket: {
         open(s) {
-          const ctx = (tls.createSecureContext({ cert: a.cert, key: a.key, minVersion: "TLSv1.3" }) as unknown as { context: object }).context;
+          const ctx = (tls.createSecureContext({ cert: a.cert, key: a.key, minVersion: "TLSv1.3" }) as unknown as { context: object })
+            .context;
           (s as unknown as { upgradeTLS(o: unknown): unknown }).upgradeTLS({
             tls: { secureContext: ctx },
             data: null,
-            socket: { handshake: (_t: unknown, ok: boolean, err: { code?: string } | null) => void results.push([ok, err?.code]), data() {} },
+            socket: {
+              handshake: (_t: unknown, ok: boolean, err: { code?: string } | null) => void results.push([ok, err?.code]),
+              data() {},
+            },
           });
         },
         data() {},
       },
     });
-    const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${server.port}`, "-tls1_2"], { stdin: "pipe", stdout: "ignore", stderr: "ignore" });
+    const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${server.port}`, "-tls1_2"], {
+      stdin: "pipe",
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     p.stdin.end();
     await p.exited;
     await waitFor(() => results.length === 1, "the failed handshake's event");
@@ -110,7 +129,12 @@ describe("Bun TLS, as warren uses it", () => {
   });
 
   test("client side: ALPN takes the wire format; an unverified chain is ok=true authorized=false; a name mismatch is ok=false", async () => {
-    using server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { cert: a.cert, key: a.key, ALPNProtocols: alpnWire(["h2"]) } as never, socket: { data() {} } });
+    using server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: a.cert, key: a.key, ALPNProtocols: alpnWire(["h2"]) } as never,
+      socket: { data() {} },
+    });
     const handshake = (opts: Record<string, unknown>) =>
       new Promise<{ ok: boolean; authorized: boolean; alpn: unknown; code?: string }>((resolve) => {
         void Bun.connect({
@@ -119,20 +143,37 @@ describe("Bun TLS, as warren uses it", () => {
           tls: opts,
           socket: {
             handshake(s, ok, err) {
-              resolve({ ok, authorized: s.authorized, alpn: (s as unknown as { alpnProtocol: unknown }).alpnProtocol, code: (err as { code?: string } | null)?.code });
+              resolve({
+                ok,
+                authorized: s.authorized,
+                alpn: (s as unknown as { alpnProtocol: unknown }).alpnProtocol,
+                code: (err as { code?: string } | null)?.code,
+              });
               s.end();
             },
             data() {},
           },
         }).catch(() => {});
       });
-    expect(await handshake({ rejectUnauthorized: false, serverName: "a.test", ALPNProtocols: alpnWire(["h2"]) })).toMatchObject({ ok: true, authorized: false, alpn: "h2" });
+    expect(await handshake({ rejectUnauthorized: false, serverName: "a.test", ALPNProtocols: alpnWire(["h2"]) })).toMatchObject({
+      ok: true,
+      authorized: false,
+      alpn: "h2",
+    });
     expect(await handshake({ rejectUnauthorized: false, serverName: "a.test", ca: ca.cert })).toMatchObject({ ok: true, authorized: true });
-    expect(await handshake({ rejectUnauthorized: true, serverName: "b.test", ca: ca.cert })).toMatchObject({ ok: false, code: "ERR_TLS_CERT_ALTNAME_INVALID" });
+    expect(await handshake({ rejectUnauthorized: true, serverName: "b.test", ca: ca.cert })).toMatchObject({
+      ok: false,
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+    });
   });
 
   test("client side: a plain connected socket given no-op handlers, written to, then upgradeTLS'd, handshakes; the TLS socket takes reload()", async () => {
-    using server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { cert: a.cert, key: a.key }, socket: { data: (s, d) => void s.write(d) } });
+    using server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: a.cert, key: a.key },
+      socket: { data: (s, d) => void s.write(d) },
+    });
     const got = Promise.withResolvers<string>();
     const ignore = () => {};
     const plain = await Bun.connect({ hostname: "127.0.0.1", port: server.port, socket: { data: ignore } });
@@ -153,7 +194,12 @@ describe("Bun TLS, as warren uses it", () => {
   });
 
   test("node:tls connect: after secureConnect its _handle is a Bun socket that reload() takes over, as with node:net", async () => {
-    using server = Bun.listen({ hostname: "127.0.0.1", port: 0, tls: { cert: a.cert, key: a.key }, socket: { data: (s, d) => void s.write(d) } });
+    using server = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: a.cert, key: a.key },
+      socket: { data: (s, d) => void s.write(d) },
+    });
     const got = Promise.withResolvers<string>();
     const sock = tls.connect({ host: "127.0.0.1", port: server.port, servername: "a.test", ca: ca.cert });
     sock.on("secureConnect", function (this: { _handle: { reload(o: unknown): void; write(x: string): number } }) {

@@ -55,12 +55,16 @@ const FAILS_BEFORE_BINDING: [string, string, string[]][] = [
   [
     "a custom framer module that does not exist",
     `[[listeners]]\nlisten = "127.0.0.1:0"\nbackends = ["127.0.0.1:9501"]\nmode = "pool"\n[listeners.pool.framer]\nkind = "custom"\nmodule = "./no-such-framer.ts"\n`,
-    [`listeners[0].pool.framer: custom framer module {DIR}/no-such-framer.ts: file not found (module: "./no-such-framer.ts", resolved against {DIR})`],
+    [
+      `listeners[0].pool.framer: custom framer module {DIR}/no-such-framer.ts: file not found (module: "./no-such-framer.ts", resolved against {DIR})`,
+    ],
   ],
   [
     "a listen address that is no IPv4 address",
     `[[listeners]]\nlisten = "300.1.1.1:{P}"\nbackends = ["127.0.0.1:9501"]\n`,
-    [`listeners[0].listen: expected HOST:PORT, got "300.1.1.1:{P}": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+    [
+      `listeners[0].listen: expected HOST:PORT, got "300.1.1.1:{P}": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`,
+    ],
   ],
   [
     "0.0.0.0:P beside 127.0.0.1:P in one file",
@@ -72,7 +76,9 @@ const FAILS_BEFORE_BINDING: [string, string, string[]][] = [
   [
     "a listen host name that does not resolve",
     `[[listeners]]\nlisten = "no-such-host.invalid:{P}"\nbackends = ["127.0.0.1:9501"]\n`,
-    [`listeners[0].listen: cannot resolve "no-such-host.invalid" (ENOTFOUND); listen on an address of this host, or a name that resolves to one`],
+    [
+      `listeners[0].listen: cannot resolve "no-such-host.invalid" (ENOTFOUND); listen on an address of this host, or a name that resolves to one`,
+    ],
   ],
   [
     "a log file in a directory that does not exist",
@@ -136,8 +142,18 @@ describe("flags", () => {
   test("a backend given twice is a warning: --check passes and says so, a start logs it", async () => {
     const args = ["--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9501", "--backend", "127.0.0.1:9501"];
     const warning = `listeners[0].backends[1]: 127.0.0.1:9501 is listed twice (also backends[0]): each entry is a backend of its own, so it gets twice the share of new sessions; use weight instead`;
-    expect(await runWarren([...args, "--check"])).toEqual({ code: 0, stdout: "config: ok (1 listener(s))\n", stderr: `flags: warning: ${warning}\n` });
+    expect(await runWarren([...args, "--check"])).toEqual({
+      code: 0,
+      stdout: "config: ok (1 listener(s))\n",
+      stderr: `flags: warning: ${warning}\n`,
+    });
     await using warren = await startWarren(args);
-    expect(warren.lines.find((l) => l.msg === "config warning")).toEqual({ time: expect.any(String), level: "warn", msg: "config warning", source: "flags", warning });
+    expect(warren.lines.find((l) => l.msg === "config warning")).toEqual({
+      time: expect.any(String),
+      level: "warn",
+      msg: "config warning",
+      source: "flags",
+      warning,
+    });
   });
 });

@@ -29,7 +29,11 @@ async function launch(command: string[], backend: string): Promise<WarrenProcess
 /** Nothing is left: warren's process is gone and its port refuses connections. */
 async function nothingLeft(warren: WarrenProcess, port: number): Promise<void> {
   const pid = warren.warrenPid;
-  await eventually(() => processRuns(pid), (runs) => !runs, `warren (pid ${pid}) to be gone`);
+  await eventually(
+    () => processRuns(pid),
+    (runs) => !runs,
+    `warren (pid ${pid}) to be gone`,
+  );
   await expect(connectClient(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
 }
 
@@ -48,7 +52,10 @@ describe("npx bun run proxy (the README's quick start)", () => {
     });
   }
 
-  for (const [signal, number] of [["SIGHUP", 1], ["SIGUSR2", 12]] as const) {
+  for (const [signal, number] of [
+    ["SIGHUP", 1],
+    ["SIGUSR2", 12],
+  ] as const) {
     test(`${signal} kills npm (it forwards only SIGINT and SIGTERM): warren sees its launcher gone, drains and exits`, async () => {
       using backend = echoBackend();
       await using warren = await launch(NPX, backend.address);
@@ -93,7 +100,9 @@ describe("bun run proxy (with Bun installed)", () => {
     const port = warren.port();
 
     warren.signal("SIGUSR1");
-    expect(await warren.waitForLog("launcher gone: nothing can signal warren any more, shutting down")).toMatchObject({ launcher: warren.pid });
+    expect(await warren.waitForLog("launcher gone: nothing can signal warren any more, shutting down")).toMatchObject({
+      launcher: warren.pid,
+    });
     await warren.waitForLog("stopped");
     await nothingLeft(warren, port);
     expect(await exitsWithin(warren, 10_000)).toBe(128 + 10);

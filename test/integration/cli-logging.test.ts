@@ -32,11 +32,20 @@ function fileLines(path: string): LogLine[] {
   } catch {
     return [];
   }
-  return text.trimEnd() === "" ? [] : text.trimEnd().split("\n").map((l) => JSON.parse(l) as LogLine);
+  return text.trimEnd() === ""
+    ? []
+    : text
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as LogLine);
 }
 
 async function fileLine(path: string, msg: string, count = 1): Promise<LogLine[]> {
-  return eventually(() => fileLines(path).filter((l) => l.msg === msg), (found) => found.length >= count, `${count} "${msg}" line(s) in ${path}`);
+  return eventually(
+    () => fileLines(path).filter((l) => l.msg === msg),
+    (found) => found.length >= count,
+    `${count} "${msg}" line(s) in ${path}`,
+  );
 }
 
 describe("SIGUSR1 and SIGUSR2 never end warren", () => {
@@ -80,7 +89,10 @@ describe("log.file", () => {
     const log = join(dir, "warren.log");
     await Bun.write(log, `{"msg":"an earlier line that must stay"}\n`);
     const config = join(dir, "file.toml");
-    await Bun.write(config, `[log]\nfile = "warren.log"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${freePort()}"\nbackends = ["${backend.address}"]\n`);
+    await Bun.write(
+      config,
+      `[log]\nfile = "warren.log"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${freePort()}"\nbackends = ["${backend.address}"]\n`,
+    );
     await using warren = await startWarren(["--config", config], { listeners: 0 });
     const [listening] = await fileLine(log, "listening");
     const port = Number(String(listening!.address).split(":")[1]);
@@ -119,7 +131,10 @@ describe("a reload applies the new [log] settings", () => {
 
     // A backend listed twice makes the reload log a warning: the sign that it was applied.
     const from = warren.mark;
-    await Bun.write(path, `[log]\nlevel = "warn"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}", "${backend.address}"]\n`);
+    await Bun.write(
+      path,
+      `[log]\nlevel = "warn"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}", "${backend.address}"]\n`,
+    );
     warren.signal("SIGHUP");
     await warren.waitForLog("config warning", { from });
     await oneSession(port);
@@ -135,7 +150,10 @@ describe("a reload applies the new [log] settings", () => {
     const path = join(dir, "format.toml");
     const port = freePort();
     await using warren = await startWith(path, `format = "json"`, port, backend.address);
-    await Bun.write(path, `[log]\nformat = "pretty"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}"]\n`);
+    await Bun.write(
+      path,
+      `[log]\nformat = "pretty"\n\n[[listeners]]\nname = "web"\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}"]\n`,
+    );
     warren.signal("SIGHUP");
     await warren.waitForStderr(" INFO  reloaded listeners=1\n");
     await oneSession(port);

@@ -49,7 +49,10 @@ describe("warren exits at once", () => {
   });
 
   test("a config file with an unknown key: exit 2, naming the file, the key path and the likely key", async () => {
-    const path = await writeConfig("typo.toml", `[[listeners]]\nlisten = "127.0.0.1:0"\nbackends = ["127.0.0.1:9501"]\nconectTimeoutMs = 100\n`);
+    const path = await writeConfig(
+      "typo.toml",
+      `[[listeners]]\nlisten = "127.0.0.1:0"\nbackends = ["127.0.0.1:9501"]\nconectTimeoutMs = 100\n`,
+    );
     expect(await runWarren(["--config", path])).toEqual({
       code: 2,
       stdout: "",
@@ -95,7 +98,10 @@ describe("warren exits at once", () => {
       const address = `127.0.0.1:${taken.port}`;
       const result = await runWarren(["--listen", address, "--backend", "127.0.0.1:9501"]);
       expect(result.code).toBe(1);
-      const lines = result.stderr.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = result.stderr
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines).toEqual([
         {
           time: expect.any(String),
@@ -139,7 +145,13 @@ describe("a running warren", () => {
       expect(client.received().toString()).toBe("hello through warren");
       client.socket.end();
       const session = await warren.waitForLog("session");
-      expect(session).toMatchObject({ listener: "127.0.0.1:0", backend: backend.address, bytesFromClient: 20, bytesFromBackend: 20, end: "ok" });
+      expect(session).toMatchObject({
+        listener: "127.0.0.1:0",
+        backend: backend.address,
+        bytesFromClient: 20,
+        bytesFromBackend: 20,
+        end: "ok",
+      });
 
       warren.signal(signal);
       expect(await exitsWithin(warren, 5_000)).toBe(0);
@@ -211,6 +223,9 @@ describe("a running warren", () => {
     warren.signal("SIGINT");
     expect(await exitsWithin(warren, 1_000)).toBe(0);
     await client.closed;
-    expect(warren.lines.find((l) => l.msg === "second signal: closing every session now")).toMatchObject({ level: "warn", signal: "SIGINT" });
+    expect(warren.lines.find((l) => l.msg === "second signal: closing every session now")).toMatchObject({
+      level: "warn",
+      signal: "SIGINT",
+    });
   });
 });

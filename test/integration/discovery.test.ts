@@ -90,8 +90,18 @@ describe("a backend named by host name", () => {
     const live = await greeted(portOf(proxy)); // round-robin: the next goes to 127.0.0.2
     expect(live.host).toBe("127.0.0.2");
     await dns.setHosts({ "web.test.internal": ["127.0.0.3", "127.0.0.4"] });
-    await waitFor(() => stats().backends.map((b) => b.address).join() === `127.0.0.3:${port},127.0.0.4:${port}`, "the new answer to apply", 5000);
-    expect(log.lines.find((l) => l.msg === "backends resolved")).toMatchObject({ added: [`127.0.0.4:${port}`], removed: [`127.0.0.2:${port}`] });
+    await waitFor(
+      () =>
+        stats()
+          .backends.map((b) => b.address)
+          .join() === `127.0.0.3:${port},127.0.0.4:${port}`,
+      "the new answer to apply",
+      5000,
+    );
+    expect(log.lines.find((l) => l.msg === "backends resolved")).toMatchObject({
+      added: [`127.0.0.4:${port}`],
+      removed: [`127.0.0.2:${port}`],
+    });
     expect(await landings(portOf(proxy), 4)).toEqual(new Set(["127.0.0.3", "127.0.0.4"]));
     // The session on the address that went keeps going.
     await live.client.send("still\n");
@@ -125,7 +135,10 @@ describe("a backend named by host name", () => {
 
   test("a name that does not resolve at start: the listener starts without it and serves once it resolves", async () => {
     await using dns = await startDns({ "early.test.internal": ["127.0.0.2"] });
-    await using proxy = await startWith(dns, { backends: [`late.test.internal:${port}`, `early.test.internal:${port}`], resolveIntervalMs: 1000 });
+    await using proxy = await startWith(dns, {
+      backends: [`late.test.internal:${port}`, `early.test.internal:${port}`],
+      resolveIntervalMs: 1000,
+    });
     const stats = () => proxy.stats().listeners[0]!;
     expect(stats().backends.map((b) => b.address)).toEqual([`127.0.0.2:${port}`]);
     await dns.setHosts({ "early.test.internal": ["127.0.0.2"], "late.test.internal": ["127.0.0.4"] });
@@ -136,12 +149,18 @@ describe("a backend named by host name", () => {
 
 describe("an SRV name", () => {
   test("gives each record's target, port and weight; records of a higher priority wait", async () => {
-    await using dns = await startDns({ "a.test.internal": ["127.0.0.2"], "b.test.internal": ["127.0.0.3"], "c.test.internal": ["127.0.0.4"] }, [
-      { name: "_greet._tcp.test.internal", target: "a.test.internal", port, weight: 3 },
-      { name: "_greet._tcp.test.internal", target: "b.test.internal", port, weight: 1 },
-      { name: "_greet._tcp.test.internal", target: "c.test.internal", port, priority: 10 },
-    ]);
-    await using proxy = await startWith(dns, { backends: [{ srv: "_greet._tcp.test.internal", maxConnections: 7 }], resolveIntervalMs: 1000 });
+    await using dns = await startDns(
+      { "a.test.internal": ["127.0.0.2"], "b.test.internal": ["127.0.0.3"], "c.test.internal": ["127.0.0.4"] },
+      [
+        { name: "_greet._tcp.test.internal", target: "a.test.internal", port, weight: 3 },
+        { name: "_greet._tcp.test.internal", target: "b.test.internal", port, weight: 1 },
+        { name: "_greet._tcp.test.internal", target: "c.test.internal", port, priority: 10 },
+      ],
+    );
+    await using proxy = await startWith(dns, {
+      backends: [{ srv: "_greet._tcp.test.internal", maxConnections: 7 }],
+      resolveIntervalMs: 1000,
+    });
     const stats = () => proxy.stats().listeners[0]!;
     expect(stats().backends.map((b) => [b.address, b.weight, b.from])).toEqual([
       [`127.0.0.2:${port}`, 3, "_greet._tcp.test.internal"],
@@ -156,7 +175,14 @@ describe("an SRV name", () => {
     expect(seen).toEqual({ "127.0.0.2": 6, "127.0.0.3": 2 }); // smooth weighted round-robin: exactly 3:1
 
     await dns.setSrv([{ name: "_greet._tcp.test.internal", target: "c.test.internal", port, weight: 2 }]);
-    await waitFor(() => stats().backends.map((b) => b.address).join() === `127.0.0.4:${port}`, "the new records to apply", 10_000);
+    await waitFor(
+      () =>
+        stats()
+          .backends.map((b) => b.address)
+          .join() === `127.0.0.4:${port}`,
+      "the new records to apply",
+      10_000,
+    );
     expect(await landings(portOf(proxy), 2)).toEqual(new Set(["127.0.0.4"]));
   });
 });
@@ -190,7 +216,11 @@ describe("pooled listeners", () => {
 
   test("a Redis named by host name is pooled like one written as an address", async () => {
     await using dns = await startDns({ "redis.test.internal": ["127.0.0.1"] });
-    await using proxy = await startWith(dns, { backends: [`redis.test.internal:${redis.port}`], mode: "pool", pool: { framer: { kind: "resp" }, multiplex: true } });
+    await using proxy = await startWith(dns, {
+      backends: [`redis.test.internal:${redis.port}`],
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, multiplex: true },
+    });
     using c = await RespClient.connect(portOf(proxy));
     expect(await c.command("SET", "discovered", "yes")).toBe("OK");
     expect(await c.command("GET", "discovered")).toBe("yes");

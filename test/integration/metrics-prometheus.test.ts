@@ -18,7 +18,8 @@ test("Prometheus scrapes warren every second and reads back warren_frontend_sess
   await using proxy = await proxyTo([backend.address], { name: "web" });
   await using admin = adminFor(proxy, parseConfig({ listeners: [{ name: "web", backends: [backend.address] }] }) as WarrenConfig);
   await using prometheus = await startPrometheus([`127.0.0.1:${admin.port}`]);
-  const sessions = async (): Promise<number | null> => (await prometheus.query('warren_frontend_sessions_total{proxy="web"}'))[0]?.value ?? null;
+  const sessions = async (): Promise<number | null> =>
+    (await prometheus.query('warren_frontend_sessions_total{proxy="web"}'))[0]?.value ?? null;
 
   // First Prometheus sees the listener with no sessions yet, and the target is healthy.
   expect(await eventually(sessions, (v) => v !== null, "the first scrape stored", 30_000)).toBe(0);

@@ -55,7 +55,20 @@ describe("tunnel listener", () => {
       up: m.value(`warren_server_status{proxy="web",server="${backend.address}",state="UP"}`),
       activeServers: m.value(`warren_backend_active_servers${P}`),
       limit: m.value(`warren_frontend_limit_sessions${P}`),
-    }).toEqual({ sessions: 5, current: 0, bytesIn: total, bytesOut: total, endsOk: 5, sessionDurations: 5, sessionDurationsInf: 5, serverSessions: 5, connects: 5, up: 1, activeServers: 1, limit: 10000 });
+    }).toEqual({
+      sessions: 5,
+      current: 0,
+      bytesIn: total,
+      bytesOut: total,
+      endsOk: 5,
+      sessionDurations: 5,
+      sessionDurationsInf: 5,
+      serverSessions: 5,
+      connects: 5,
+      up: 1,
+      activeServers: 1,
+      limit: 10000,
+    });
     // The sum is real time: each session lasted at least as long as its echo took, and the scrape is not in the future.
     expect(m.value(`warren_frontend_session_duration_seconds_sum${P}`)!).toBeGreaterThan(0);
     expect(m.value(`warren_server_connect_duration_seconds_sum${S}`)!).toBeGreaterThan(0);
@@ -74,7 +87,13 @@ describe("tunnel listener", () => {
           { name: "full", listen: "127.0.0.1:0", backends: [held.address], maxConnections: 1 },
           { name: "denied", listen: "127.0.0.1:0", backends: [held.address], deny: ["127.0.0.1/32"] },
           { name: "drained", listen: "127.0.0.1:0", backends: [{ address: drained.address, drain: true }] },
-          { name: "down", listen: "127.0.0.1:0", backends: [down], connectAttempts: 1, health: { passive: { failures: 1, cooldownMs: 600_000 } } },
+          {
+            name: "down",
+            listen: "127.0.0.1:0",
+            backends: [down],
+            connectAttempts: 1,
+            health: { passive: { failures: 1, cooldownMs: 600_000 } },
+          },
         ],
       },
       { logger: new Logger("silent") },
@@ -92,8 +111,10 @@ describe("tunnel listener", () => {
     await waitFor(() => proxy.sessionCount === 1, "every refused client ended");
 
     const m = scrape(proxy);
-    const denied = (proxy: string, reason: string) => m.value(`warren_frontend_denied_connections_total{proxy="${proxy}",reason="${reason}"}`);
-    const ends = (proxy: string, code: string, side: string) => m.value(`warren_frontend_session_ends_total{proxy="${proxy}",code="${code}",side="${side}"}`);
+    const denied = (proxy: string, reason: string) =>
+      m.value(`warren_frontend_denied_connections_total{proxy="${proxy}",reason="${reason}"}`);
+    const ends = (proxy: string, code: string, side: string) =>
+      m.value(`warren_frontend_session_ends_total{proxy="${proxy}",code="${code}",side="${side}"}`);
     expect({
       full: denied("full", "maxConnections"),
       denied: denied("denied", "denied"),
@@ -116,7 +137,12 @@ describe("tunnel listener", () => {
       stillUp: m.value(`warren_server_status{proxy="refused",server="${refused}",state="UP"}`),
     }).toEqual({ byCode: 3, backend: 3, connects: 0, stillUp: 1 });
     const status = (proxy: string, server: string) =>
-      Object.fromEntries(["UP", "DOWN", "DRAIN", "MAINT"].map((st) => [st, m.value(`warren_server_status{proxy="${proxy}",server="${server}",state="${st}"}`)]));
+      Object.fromEntries(
+        ["UP", "DOWN", "DRAIN", "MAINT"].map((st) => [
+          st,
+          m.value(`warren_server_status{proxy="${proxy}",server="${server}",state="${st}"}`),
+        ]),
+      );
     expect(status("drained", drained.address)).toEqual({ UP: 0, DOWN: 0, DRAIN: 1, MAINT: 0 });
     expect(status("down", down)).toEqual({ UP: 0, DOWN: 1, DRAIN: 0, MAINT: 0 });
     expect(m.value('warren_backend_active_servers{proxy="drained"}')).toBe(0);
@@ -139,7 +165,15 @@ test("a connect that times out is counted as CONNECT_TIMEOUT, on the server and 
     {
       listeners: [
         { name: "tunnel", listen: "127.0.0.1:0", backends: [hole.address], connectTimeoutMs: 200, connectAttempts: 1, health: quiet },
-        { name: "pool", listen: "127.0.0.1:0", backends: [hole.address], connectTimeoutMs: 200, health: quiet, mode: "pool", pool: { framer: { kind: "resp" }, minIdlePerBackend: 0, queueTimeoutMs: 5000 } },
+        {
+          name: "pool",
+          listen: "127.0.0.1:0",
+          backends: [hole.address],
+          connectTimeoutMs: 200,
+          health: quiet,
+          mode: "pool",
+          pool: { framer: { kind: "resp" }, minIdlePerBackend: 0, queueTimeoutMs: 5000 },
+        },
       ],
     },
     { logger: new Logger("silent") },
@@ -196,7 +230,11 @@ describe("pooled listener (real Redis)", () => {
   });
 
   test("requests, connections by state, waits observed once each, sessions and their durations", async () => {
-    await using proxy = await proxyTo([redis.address], { name: "cache", mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2, minIdlePerBackend: 0 } });
+    await using proxy = await proxyTo([redis.address], {
+      name: "cache",
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, maxPerBackend: 2, minIdlePerBackend: 0 },
+    });
     const clients = await Promise.all(Array.from({ length: 6 }, () => RespClient.connect(portOf(proxy))));
     // Each client's MULTI…EXEC holds a connection, so with 2 in the pool the others must wait their turn.
     await Promise.all(
@@ -215,7 +253,9 @@ describe("pooled listener (real Redis)", () => {
     expect(pool.requests).toBeGreaterThanOrEqual(6 * 4);
     expect(live.value(`warren_pool_wait_duration_seconds_count${S}`)).toBe(pool.waitsTotal);
     expect(pool.waitsTotal).toBeGreaterThan(0);
-    const byState = ["in_use", "idle", "connecting"].map((st) => live.value(`warren_pool_connections{proxy="cache",server="${redis.address}",state="${st}"}`)!);
+    const byState = ["in_use", "idle", "connecting"].map(
+      (st) => live.value(`warren_pool_connections{proxy="cache",server="${redis.address}",state="${st}"}`)!,
+    );
     expect(byState.reduce((a, b) => a + b, 0)).toBe(pool.size);
     expect(pool.size).toBeGreaterThan(0);
     expect(live.value(`warren_pool_waiting_requests${S}`)).toBe(0);
@@ -234,7 +274,12 @@ describe("pooled listener (real Redis)", () => {
 
   test("a pooled backend that refuses is counted under its code", async () => {
     const refused = `127.0.0.1:${closedPort()}`;
-    await using proxy = await proxyTo([refused], { name: "gone", mode: "pool", pool: { framer: { kind: "resp" }, minIdlePerBackend: 0 }, health: { passive: { failures: 0, cooldownMs: 1000 } } });
+    await using proxy = await proxyTo([refused], {
+      name: "gone",
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, minIdlePerBackend: 0 },
+      health: { passive: { failures: 0, cooldownMs: 1000 } },
+    });
     const c = await RespClient.connect(portOf(proxy));
     const reply = await c.command("GET", "k");
     expect(reply).toBeInstanceOf(RespError);

@@ -42,9 +42,25 @@ async function ioredisSequence(port: number, id: string, errors: string[], barri
       if ((await r.get(k)) !== `v-${id}`) return "GET";
       if ((await r.incr(`${k}:n`)) !== 1) return "INCR";
       const piped = await r.pipeline().set(`${k}:p`, "p").get(`${k}:p`).incr(`${k}:n`).exec();
-      if (JSON.stringify(piped) !== JSON.stringify([[null, "OK"], [null, "p"], [null, 2]])) return `pipeline ${JSON.stringify(piped)}`;
+      if (
+        JSON.stringify(piped) !==
+        JSON.stringify([
+          [null, "OK"],
+          [null, "p"],
+          [null, 2],
+        ])
+      )
+        return `pipeline ${JSON.stringify(piped)}`;
       const tx = await r.multi().set(`${k}:t`, "t").incr(`${k}:n`).get(`${k}:t`).exec();
-      if (JSON.stringify(tx) !== JSON.stringify([[null, "OK"], [null, 3], [null, "t"]])) return `multi ${JSON.stringify(tx)}`;
+      if (
+        JSON.stringify(tx) !==
+        JSON.stringify([
+          [null, "OK"],
+          [null, 3],
+          [null, "t"],
+        ])
+      )
+        return `multi ${JSON.stringify(tx)}`;
       return null;
     });
   } finally {
@@ -145,7 +161,10 @@ describe.each([
   });
 
   test("40 ioredis clients (default config: RESP3, CLIENT SETINFO, ready check) all succeed", async () => {
-    await using proxy = await proxyTo([redis.address], { mode: "pool", pool: { framer: { kind: "resp" }, multiplex, maxPerBackend: MAX_PER_BACKEND } });
+    await using proxy = await proxyTo([redis.address], {
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, multiplex, maxPerBackend: MAX_PER_BACKEND },
+    });
     const errors: string[] = [];
     const [results, peak] = await peakConnections(
       redis,
@@ -158,7 +177,10 @@ describe.each([
   }, 30_000);
 
   test("40 node-redis clients (createClient({ url }): RESP3, CLIENT SETINFO) all succeed", async () => {
-    await using proxy = await proxyTo([redis.address], { mode: "pool", pool: { framer: { kind: "resp" }, multiplex, maxPerBackend: MAX_PER_BACKEND } });
+    await using proxy = await proxyTo([redis.address], {
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, multiplex, maxPerBackend: MAX_PER_BACKEND },
+    });
     const errors: string[] = [];
     const [results, peak] = await peakConnections(
       redis,
@@ -181,7 +203,12 @@ test("200 clients over 4 connections against requirepass: warren logs its pooled
   const errors: string[] = [];
   const [results, peak] = await peakConnections(
     redis,
-    runClients(port, "auth", Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? ioredisSequence : nodeRedisSequence)), errors),
+    runClients(
+      port,
+      "auth",
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? ioredisSequence : nodeRedisSequence)),
+      errors,
+    ),
   );
   expect(failuresByText(results)).toEqual({});
   expect(tally(errors)).toEqual({});

@@ -57,7 +57,11 @@ for (const multiplex of [false, true]) {
               listen: "127.0.0.1:0",
               backends: [`127.0.0.1:${backend.port}`],
               mode: "pool",
-              pool: { framer: { kind: "custom", module: "netstring-framer.ts", options: { maxPayloadBytes: 64 } }, maxPerBackend: 2, multiplex },
+              pool: {
+                framer: { kind: "custom", module: "netstring-framer.ts", options: { maxPayloadBytes: 64 } },
+                maxPerBackend: 2,
+                multiplex,
+              },
             },
           ],
         },

@@ -30,11 +30,19 @@ describe("pooled clients end with the code of what happened", () => {
     await using proxy = await pooled({ multiplex: true, maxPerBackend: 1, maxPinnedPerBackend: 1 });
     using c = await RespClient.connect(portOf(proxy));
     const pending = c.command("BLPOP", "end-codes:never", 0);
-    await eventually(() => redis.infoNumber("clients", "blocked_clients"), (n) => n === 1, "the BLPOP to block");
+    await eventually(
+      () => redis.infoNumber("clients", "blocked_clients"),
+      (n) => n === 1,
+      "the BLPOP to block",
+    );
     await redis.admin("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
     expect(await within(3000, "the reply", pending)).toEqual(new RespError("ERR warren: backend connection lost"));
     await within(3000, "EOF", c.whenClosed());
-    await eventually(() => stats(proxy).ends.BACKEND_LOST ?? 0, (n) => n === 1, "the end to be counted");
+    await eventually(
+      () => stats(proxy).ends.BACKEND_LOST ?? 0,
+      (n) => n === 1,
+      "the end to be counted",
+    );
     expect(stats(proxy).pool!.failures.BACKEND_LOST).toBe(1);
     expect(stats(proxy).endsBySide["BACKEND_LOST backend"]).toBe(1);
   });
@@ -44,8 +52,14 @@ describe("pooled clients end with the code of what happened", () => {
     try {
       await using proxy = await pooled({ multiplex: true, replyTimeoutMs: 200 }, {}, slow.address);
       using c = await RespClient.connect(portOf(proxy));
-      expect(await within(5000, "the reply", c.command("GET", "k"))).toEqual(new RespError("ERR warren: backend reply timeout after 200 ms"));
-      await eventually(() => stats(proxy).ends.REPLY_TIMEOUT ?? 0, (n) => n === 1, "the end to be counted");
+      expect(await within(5000, "the reply", c.command("GET", "k"))).toEqual(
+        new RespError("ERR warren: backend reply timeout after 200 ms"),
+      );
+      await eventually(
+        () => stats(proxy).ends.REPLY_TIMEOUT ?? 0,
+        (n) => n === 1,
+        "the end to be counted",
+      );
       expect(stats(proxy).pool!.failures.REPLY_TIMEOUT).toBe(1);
     } finally {
       slow.stop();
@@ -57,7 +71,9 @@ describe("pooled clients end with the code of what happened", () => {
     using first = await RespClient.connect(portOf(proxy));
     expect(await first.command("SELECT", 1)).toBe("OK");
     using second = await RespClient.connect(portOf(proxy));
-    expect(await second.command("SELECT", 1)).toEqual(new RespError("ERR warren: too many pinned connections for this client address (maxPinnedPerClient = 1)"));
+    expect(await second.command("SELECT", 1)).toEqual(
+      new RespError("ERR warren: too many pinned connections for this client address (maxPinnedPerClient = 1)"),
+    );
     await within(3000, "the refused client to be closed", second.whenClosed());
     expect(stats(proxy).ends.PIN_REFUSED).toBe(1);
     expect(stats(proxy).pool!.failures.PIN_REFUSED).toBe(1);
@@ -80,7 +96,11 @@ describe("pooled clients end with the code of what happened", () => {
     // Far more than the kernel's socket buffers hold: warren's queue for it fills, and the connection pauses.
     void c.sendRaw("GET end-codes:big\r\n".repeat(32), 32).catch(() => {});
     // (A paused socket sees no FIN: read the verdict from warren's side, then let the client see it.)
-    await eventually(() => stats(proxy).ends.SLOW_READER ?? 0, (n) => n === 1, "the slow reader to be closed");
+    await eventually(
+      () => stats(proxy).ends.SLOW_READER ?? 0,
+      (n) => n === 1,
+      "the slow reader to be closed",
+    );
     c.resume();
     await within(5000, "its EOF", c.whenClosed());
   });
@@ -89,12 +109,20 @@ describe("pooled clients end with the code of what happened", () => {
     await using proxy = await pooled({ multiplex: true }, { highWaterBytes: 16 * 1024 });
     using c = await RespClient.connect(portOf(proxy));
     void c.command("BLPOP", "end-codes:never-2", 0).catch(() => {});
-    await eventually(() => redis.infoNumber("clients", "blocked_clients"), (n) => n >= 1, "the BLPOP to block");
+    await eventually(
+      () => redis.infoNumber("clients", "blocked_clients"),
+      (n) => n >= 1,
+      "the BLPOP to block",
+    );
     // CLIENT GETNAME is answered by warren only after the BLPOP's reply: what follows it waits in the client's queue.
     c.write(`CLIENT GETNAME\r\n${"PING\r\n".repeat(8 * 1024)}`);
     await within(3000, "the client to be closed", c.whenClosed());
     expect(stats(proxy).ends.QUERY_BUFFER_FULL).toBe(1);
-    await eventually(() => redis.infoNumber("clients", "blocked_clients"), (n) => n === 0, "its connection (and the BLPOP) to be closed");
+    await eventually(
+      () => redis.infoNumber("clients", "blocked_clients"),
+      (n) => n === 0,
+      "its connection (and the BLPOP) to be closed",
+    );
   });
 
   test("REFUSED_COMMAND: a refused command is counted by code, and the client carries on", async () => {

@@ -92,7 +92,8 @@ for (const multiplex of [false, true]) {
           const c = await connectClient(port);
           const texts = [`client ${i} a`, `${i % 10 === 0 ? "slow " : ""}client ${i} b`, `client ${i} c`];
           const bytes = Buffer.concat(texts.map(frame));
-          if (i % 2 === 0) await c.send(bytes); // pipelined in one write
+          if (i % 2 === 0)
+            await c.send(bytes); // pipelined in one write
           else for (let k = 0; k < bytes.length; k += 3) await c.send(bytes.subarray(k, k + 3)); // split mid-frame
           const expected = Buffer.concat(texts.map((t) => frame(t.toUpperCase())));
           await c.waitFor(expected.length, 5000);
@@ -210,7 +211,15 @@ test("each pooled client that leaves writes one access-log line: bytes each way,
     await bad.closed;
     await waitFor(() => log.lines.filter((l) => String(l.msg).startsWith("pooled session")).length === 2, "two access lines");
     const lines = log.lines.filter((l) => String(l.msg).startsWith("pooled session"));
-    expect(lines[0]).toMatchObject({ msg: "pooled session", level: "info", listener: "lp", mode: "pool", bytesFromClient: 9, bytesToClient: 9, end: "ok" });
+    expect(lines[0]).toMatchObject({
+      msg: "pooled session",
+      level: "info",
+      listener: "lp",
+      mode: "pool",
+      bytesFromClient: 9,
+      bytesToClient: 9,
+      end: "ok",
+    });
     expect(lines[0]!.client).toBe("127.0.0.1");
     expect(lines[1]).toMatchObject({ level: "warn", listener: "lp", bytesFromClient: 4, bytesToClient: 0 });
     expect(lines[1]!.end).toBe("MALFORMED_REQUEST");

@@ -53,7 +53,8 @@ function aclArgs(): string[] {
 const seed = runSeed();
 
 beforeAll(() => {
-  for (const s of SKIP) if (!ATTACKS.includes(s)) throw new Error(`WARREN_ISOLATION_SKIP: unknown attack "${s}" (attacks: ${ATTACKS.join(", ")})`);
+  for (const s of SKIP)
+    if (!ATTACKS.includes(s)) throw new Error(`WARREN_ISOLATION_SKIP: unknown attack "${s}" (attacks: ${ATTACKS.join(", ")})`);
 });
 
 function profileOf(i: number): HonestProfile {
@@ -126,45 +127,69 @@ describe.each([
     await redis?.[Symbol.asyncDispose]();
   });
 
-  test(`${SECONDS} s of honest clients beside attackers: 0 wrong replies, every honest request answered, the pool back to idle after`, async () => {
-    const port = portOf(proxy);
-    const rng = new Rng(seed + (multiplex ? 1 : 2));
-    const until = performance.now() + SECONDS * 1000;
-    const honest = newHonestStats();
-    const attack: AttackerStats = { sessions: 0, requests: 0, bytes: 0, fins: 0, resets: 0 };
-    const attackers = Array.from({ length: ATTACKERS }, (_, id) => runAttacker({ port, id, rng: rng.fork(), names, until, stats: attack, skip: SKIP }));
-    const { clients, done } = startHonest(port, rng, until, honest);
-    await Promise.all([done, ...attackers]);
+  test(
+    `${SECONDS} s of honest clients beside attackers: 0 wrong replies, every honest request answered, the pool back to idle after`,
+    async () => {
+      const port = portOf(proxy);
+      const rng = new Rng(seed + (multiplex ? 1 : 2));
+      const until = performance.now() + SECONDS * 1000;
+      const honest = newHonestStats();
+      const attack: AttackerStats = { sessions: 0, requests: 0, bytes: 0, fins: 0, resets: 0 };
+      const attackers = Array.from({ length: ATTACKERS }, (_, id) =>
+        runAttacker({ port, id, rng: rng.fork(), names, until, stats: attack, skip: SKIP }),
+      );
+      const { clients, done } = startHonest(port, rng, until, honest);
+      await Promise.all([done, ...attackers]);
 
-    console.log(
-      `isolation (${mode}, seed ${seed}, ${SECONDS} s): honest ${summary(honest)}; ` +
-        `attackers sent ${attack.requests} requests (${attack.bytes} bytes) in ${attack.sessions} sessions, ${attack.fins} FIN, ${attack.resets} RST`,
-    );
-    for (const w of honest.wrongSamples) console.log(`  wrong reply: ${w}`);
+      console.log(
+        `isolation (${mode}, seed ${seed}, ${SECONDS} s): honest ${summary(honest)}; ` +
+          `attackers sent ${attack.requests} requests (${attack.bytes} bytes) in ${attack.sessions} sessions, ${attack.fins} FIN, ${attack.resets} RST`,
+      );
+      for (const w of honest.wrongSamples) console.log(`  wrong reply: ${w}`);
 
-    expect(honest.wrongSamples).toEqual([]);
-    expect(honest.wrong).toBe(0);
-    expect(clients.filter((c) => !c.lastAnswered).map((c) => c.id)).toEqual([]);
-    expect(honest.checked).toBeGreaterThanOrEqual(MIN_CHECKED_PER_SECOND * SECONDS);
+      expect(honest.wrongSamples).toEqual([]);
+      expect(honest.wrong).toBe(0);
+      expect(clients.filter((c) => !c.lastAnswered).map((c) => c.id)).toEqual([]);
+      expect(honest.checked).toBeGreaterThanOrEqual(MIN_CHECKED_PER_SECOND * SECONDS);
 
-    // warren is alive and well: nothing it did was an internal error, and a new client is served.
-    expect(logger.lines.filter((l) => /internal error|bug/i.test(String(l.msg)))).toEqual([]);
-    using fresh = await RespClient.connect(port);
-    expect(await fresh.command("PING")).toBe("PONG");
-    fresh.close();
+      // warren is alive and well: nothing it did was an internal error, and a new client is served.
+      expect(logger.lines.filter((l) => /internal error|bug/i.test(String(l.msg)))).toEqual([]);
+      using fresh = await RespClient.connect(port);
+      expect(await fresh.command("PING")).toBe("PONG");
+      fresh.close();
 
-    // Everyone left: the pool returns to idle, and Redis agrees on how many connections warren keeps.
-    let last = "";
-    const deadline = performance.now() + 10_000;
-    for (;;) {
-      const pool = proxy.stats().listeners[0]!.pool!;
-      const b = pool.backends[0]!;
-      const redisSees = await redis.connectedClients();
-      const blocked = await redis.infoNumber("clients", "blocked_clients");
-      last = JSON.stringify({ clients: pool.clients, pinned: pool.pinnedClients, size: b.size, idle: b.idle, inUse: b.inUse, waiters: b.waiters, redisSees, blocked });
-      if (pool.clients === 0 && pool.pinnedClients === 0 && b.inUse === 0 && b.waiters === 0 && b.size === b.idle && redisSees === b.idle && blocked === 0) break;
-      if (performance.now() > deadline) throw new Error(`the pool did not return to idle: ${last}`);
-      await Bun.sleep(50);
-    }
-  }, 30_000 + SECONDS * 2000);
+      // Everyone left: the pool returns to idle, and Redis agrees on how many connections warren keeps.
+      let last = "";
+      const deadline = performance.now() + 10_000;
+      for (;;) {
+        const pool = proxy.stats().listeners[0]!.pool!;
+        const b = pool.backends[0]!;
+        const redisSees = await redis.connectedClients();
+        const blocked = await redis.infoNumber("clients", "blocked_clients");
+        last = JSON.stringify({
+          clients: pool.clients,
+          pinned: pool.pinnedClients,
+          size: b.size,
+          idle: b.idle,
+          inUse: b.inUse,
+          waiters: b.waiters,
+          redisSees,
+          blocked,
+        });
+        if (
+          pool.clients === 0 &&
+          pool.pinnedClients === 0 &&
+          b.inUse === 0 &&
+          b.waiters === 0 &&
+          b.size === b.idle &&
+          redisSees === b.idle &&
+          blocked === 0
+        )
+          break;
+        if (performance.now() > deadline) throw new Error(`the pool did not return to idle: ${last}`);
+        await Bun.sleep(50);
+      }
+    },
+    30_000 + SECONDS * 2000,
+  );
 });

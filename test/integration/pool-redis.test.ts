@@ -207,12 +207,14 @@ test("CLIENT REPLY OFF/SKIP is refused (it would break reply counting); CLIENT R
   await using proxy = await poolProxy({ maxPerBackend: 1, multiplex: true });
   using c = await RespClient.connect(portOf(proxy));
   const refused = new RespError("ERR warren: CLIENT REPLY is not supported in pooled mode");
-  expect(await c.pipeline([["CLIENT", "REPLY", "OFF"], ["SET", "reply:k", "1"], ["client", "reply", "skip"], ["GET", "reply:k"]])).toEqual([
-    refused,
-    "OK",
-    refused,
-    "1",
-  ]);
+  expect(
+    await c.pipeline([
+      ["CLIENT", "REPLY", "OFF"],
+      ["SET", "reply:k", "1"],
+      ["client", "reply", "skip"],
+      ["GET", "reply:k"],
+    ]),
+  ).toEqual([refused, "OK", refused, "1"]);
   expect(await c.sendRaw("CLIENT REPLY OFF\r\n", 1)).toEqual([refused]);
   expect(await c.command("CLIENT", "REPLY", "ON")).toBe("OK");
   expect(poolStats(proxy).pinnedClients).toBe(0);

@@ -47,7 +47,14 @@ async function othersServed(port: number, n = 4): Promise<string[]> {
     Array.from({ length: n }, async (_, i) => {
       using c = await RespClient.connect(port);
       const k = fresh("other");
-      const got = await within(3000, `other client ${i}`, c.pipeline([["SET", k, "v"], ["GET", k]])).catch((e: Error) => e.message);
+      const got = await within(
+        3000,
+        `other client ${i}`,
+        c.pipeline([
+          ["SET", k, "v"],
+          ["GET", k],
+        ]),
+      ).catch((e: Error) => e.message);
       return Bun.deepEquals(got, ["OK", "v"]) ? null : `other client ${i}: ${JSON.stringify(got)}`;
     }),
   );
@@ -64,47 +71,61 @@ async function replyOrFate(c: RespClient, bytes: string): Promise<string> {
 
 describe.each(MODES)("5. clients that leave while blocked in BLPOP (%s)", (_mode, multiplex) => {
   ownRedis();
-  test.each([["FIN"], ["RST"]])("8 clients in BLPOP jobs 0 leave with %s: Redis drops them at once, others are served, a later RPUSH is not lost", async (how) => {
-    await using proxy = await poolProxy({ multiplex, maxPerBackend: 4, queueTimeoutMs: 1000 });
-    const port = portOf(proxy);
-    const jobs = fresh("jobs");
-    const blocked = await Promise.all(Array.from({ length: 8 }, () => RespClient.connect(port)));
-    for (const c of blocked) c.write(`BLPOP ${jobs} 0\r\n`);
-    // As many as the pin cap allows (3 of 4 connections) are blocked in Redis before anyone leaves.
-    await eventually(blockedClients, (n) => n >= 3, "BLPOPs to block in Redis");
-    for (const c of blocked) how === "FIN" ? c.end() : c.terminate();
-    await eventually(blockedClients, (n) => n === 0, "Redis to drop every blocked client once they left", 2000);
-    expect(await othersServed(port)).toEqual([]);
-    // No BLPOP of a client that left is still queued to be sent later: the job stays in the list.
-    using direct = await RespClient.connect(redis.port);
-    expect(await direct.command("RPUSH", jobs, "job1")).toBe(1);
-    await eventually(() => proxy.stats().listeners[0]!.pool!, (p) => p.clients === 0 && p.backends[0]!.waiters === 0, "every blocked client to be gone from the pool");
-    expect(await othersServed(port, 1)).toEqual([]);
-    expect(await direct.command("LLEN", jobs)).toBe(1);
-  });
+  test.each([["FIN"], ["RST"]])(
+    "8 clients in BLPOP jobs 0 leave with %s: Redis drops them at once, others are served, a later RPUSH is not lost",
+    async (how) => {
+      await using proxy = await poolProxy({ multiplex, maxPerBackend: 4, queueTimeoutMs: 1000 });
+      const port = portOf(proxy);
+      const jobs = fresh("jobs");
+      const blocked = await Promise.all(Array.from({ length: 8 }, () => RespClient.connect(port)));
+      for (const c of blocked) c.write(`BLPOP ${jobs} 0\r\n`);
+      // As many as the pin cap allows (3 of 4 connections) are blocked in Redis before anyone leaves.
+      await eventually(blockedClients, (n) => n >= 3, "BLPOPs to block in Redis");
+      for (const c of blocked) how === "FIN" ? c.end() : c.terminate();
+      await eventually(blockedClients, (n) => n === 0, "Redis to drop every blocked client once they left", 2000);
+      expect(await othersServed(port)).toEqual([]);
+      // No BLPOP of a client that left is still queued to be sent later: the job stays in the list.
+      using direct = await RespClient.connect(redis.port);
+      expect(await direct.command("RPUSH", jobs, "job1")).toBe(1);
+      await eventually(
+        () => proxy.stats().listeners[0]!.pool!,
+        (p) => p.clients === 0 && p.backends[0]!.waiters === 0,
+        "every blocked client to be gone from the pool",
+      );
+      expect(await othersServed(port, 1)).toEqual([]);
+      expect(await direct.command("LLEN", jobs)).toBe(1);
+    },
+  );
 });
 
 describe.each(MODES)("5b. a client that QUITs behind a waiting BLPOP and a backlog, then leaves (%s)", (_mode, multiplex) => {
   ownRedis();
-  test.each([["FIN"], ["RST"]])("it is not left blocked in Redis (%s): its connection is closed and the pool returns to idle", async (how) => {
-    // Found by the isolation test: a client whose BLPOP waited for a connection, with a backlog over
-    // highWaterBytes and QUIT behind it, was paused while draining; once its BLPOP went out it blocked
-    // in Redis for good, as the paused socket hid the client's FIN. Now such a client is closed when its
-    // BLPOP goes out (QUERY_BUFFER_FULL, as for an open one), so Redis never keeps it blocked.
-    await using proxy = await poolProxy({ multiplex, maxPerBackend: 2, queueTimeoutMs: 10_000 }, { highWaterBytes: 4096 });
-    const port = portOf(proxy);
-    using holder = await RespClient.connect(port);
-    const held = holder.sendRaw(`BLPOP ${fresh("held")} 1\r\n`, 1);
-    await eventually(blockedClients, (n) => n === 1, "the holder's BLPOP to block in Redis");
-    const c = await RespClient.connect(port);
-    const backlog = Array.from({ length: 500 }, (_, i) => `*3\r\n$3\r\nSET\r\n$8\r\nbacklog${i % 10}\r\n$2\r\n${(i % 90) + 10}\r\n`);
-    c.write(`BLPOP ${fresh("q")} 0\r\n${backlog.join("")}QUIT\r\n`);
-    expect(await held).toEqual([null]); // the holder's 1 s is up: the connection is free for the waiting BLPOP
-    how === "FIN" ? c.end() : c.terminate();
-    await eventually(blockedClients, (n) => n === 0, "Redis to drop the blocked connection once the client left");
-    await eventually(() => proxy.stats().listeners[0]!.pool!, (p) => p.clients === 1 && p.pinnedClients === 0, "the client to be gone from the pool");
-    expect(await othersServed(port)).toEqual([]);
-  });
+  test.each([["FIN"], ["RST"]])(
+    "it is not left blocked in Redis (%s): its connection is closed and the pool returns to idle",
+    async (how) => {
+      // Found by the isolation test: a client whose BLPOP waited for a connection, with a backlog over
+      // highWaterBytes and QUIT behind it, was paused while draining; once its BLPOP went out it blocked
+      // in Redis for good, as the paused socket hid the client's FIN. Now such a client is closed when its
+      // BLPOP goes out (QUERY_BUFFER_FULL, as for an open one), so Redis never keeps it blocked.
+      await using proxy = await poolProxy({ multiplex, maxPerBackend: 2, queueTimeoutMs: 10_000 }, { highWaterBytes: 4096 });
+      const port = portOf(proxy);
+      using holder = await RespClient.connect(port);
+      const held = holder.sendRaw(`BLPOP ${fresh("held")} 1\r\n`, 1);
+      await eventually(blockedClients, (n) => n === 1, "the holder's BLPOP to block in Redis");
+      const c = await RespClient.connect(port);
+      const backlog = Array.from({ length: 500 }, (_, i) => `*3\r\n$3\r\nSET\r\n$8\r\nbacklog${i % 10}\r\n$2\r\n${(i % 90) + 10}\r\n`);
+      c.write(`BLPOP ${fresh("q")} 0\r\n${backlog.join("")}QUIT\r\n`);
+      expect(await held).toEqual([null]); // the holder's 1 s is up: the connection is free for the waiting BLPOP
+      how === "FIN" ? c.end() : c.terminate();
+      await eventually(blockedClients, (n) => n === 0, "Redis to drop the blocked connection once the client left");
+      await eventually(
+        () => proxy.stats().listeners[0]!.pool!,
+        (p) => p.clients === 1 && p.pinnedClients === 0,
+        "the client to be gone from the pool",
+      );
+      expect(await othersServed(port)).toEqual([]);
+    },
+  );
 });
 
 describe.each(MODES)("6. pins cannot starve shared traffic (%s)", (_mode, multiplex) => {
@@ -117,7 +138,14 @@ describe.each(MODES)("6. pins cannot starve shared traffic (%s)", (_mode, multip
     const pinners = await Promise.all(Array.from({ length: 8 }, () => RespClient.connect(port)));
     try {
       const replies = await Promise.all(pinners.map((c) => replyOrFate(c, "SELECT 0\r\n")));
-      const closes = await Promise.all(pinners.map((c) => within(1000, "close", c.whenClosed()).then(() => "closed", () => "open")));
+      const closes = await Promise.all(
+        pinners.map((c) =>
+          within(1000, "close", c.whenClosed()).then(
+            () => "closed",
+            () => "open",
+          ),
+        ),
+      );
       const fates = replies.map((r, i) => `${r} ${closes[i]}`).sort();
       expect(fates).toEqual([...Array(3).fill('"OK" open'), ...Array(5).fill(`${refused} closed`)]);
       expect(await othersServed(port)).toEqual([]);
@@ -162,7 +190,11 @@ describe.each(MODES)("6. pins cannot starve shared traffic (%s)", (_mode, multip
     expect(idle.bytesReceived).toBe(5); // its +OK only: EOF, no error
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
     expect(busy.closed).toBe(false);
-    await eventually(() => redis.connectedClients(), (n) => n === before - 1, "the idle client's pinned connection to close");
+    await eventually(
+      () => redis.connectedClients(),
+      (n) => n === before - 1,
+      "the idle client's pinned connection to close",
+    );
   });
 
   test("maxPinnedPerClient refuses the third pin from one client address", async () => {
@@ -172,7 +204,9 @@ describe.each(MODES)("6. pins cannot starve shared traffic (%s)", (_mode, multip
     try {
       expect(await replyOrFate(clients[0]!, "SELECT 1\r\n")).toBe('"OK"');
       expect(await replyOrFate(clients[1]!, "SELECT 1\r\n")).toBe('"OK"');
-      expect(await replyOrFate(clients[2]!, "SELECT 1\r\n")).toBe("-ERR warren: too many pinned connections for this client address (maxPinnedPerClient = 2)");
+      expect(await replyOrFate(clients[2]!, "SELECT 1\r\n")).toBe(
+        "-ERR warren: too many pinned connections for this client address (maxPinnedPerClient = 2)",
+      );
       await within(1000, "the refused client to be closed", clients[2]!.whenClosed());
     } finally {
       for (const c of clients) c.close();
@@ -301,7 +335,15 @@ describe("12. authentication, recovery and accounting", () => {
         Array.from({ length: 40 }, async (_, i) => {
           using c = await RespClient.connect(port);
           const k = fresh("authed");
-          const got = await within(5000, `client ${i}`, c.pipeline([["SET", k, "v"], ["GET", k], ["INCR", `${k}:n`]])).catch((e: Error) => e.message);
+          const got = await within(
+            5000,
+            `client ${i}`,
+            c.pipeline([
+              ["SET", k, "v"],
+              ["GET", k],
+              ["INCR", `${k}:n`],
+            ]),
+          ).catch((e: Error) => e.message);
           peak = Math.max(peak, await redis.connectedClients());
           return Bun.deepEquals(got, ["OK", "v", 1]) ? null : JSON.stringify(got);
         }),
@@ -311,8 +353,15 @@ describe("12. authentication, recovery and accounting", () => {
     });
 
     test("a wrong pool.auth marks the backend down at once, with Redis's reason; clients get a clear error, not a hang", async () => {
-      await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 2, auth: { password: "wrong" } }, { health: { passive: { failures: 3, cooldownMs: 30_000 } } });
-      const backend = await eventually(() => proxy.stats().listeners[0]!.backends[0]!, (b) => !b.healthy, "the refused AUTH to mark the backend down");
+      await using proxy = await poolProxy(
+        { multiplex: true, maxPerBackend: 2, auth: { password: "wrong" } },
+        { health: { passive: { failures: 3, cooldownMs: 30_000 } } },
+      );
+      const backend = await eventually(
+        () => proxy.stats().listeners[0]!.backends[0]!,
+        (b) => !b.healthy,
+        "the refused AUTH to mark the backend down",
+      );
       expect(backend.downReason).toStartWith("pooled connection setup refused: WRONGPASS");
       expect(backend.downReason).toContain("check listeners[].pool.auth");
       using c = await RespClient.connect(portOf(proxy));
@@ -345,12 +394,20 @@ describe("12. authentication, recovery and accounting", () => {
 
   test("a lone pooled backend that was down is used again as soon as a pooled connect succeeds, not after the whole cool-down", async () => {
     await using own = await startRedis();
-    await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 2 }, { health: { passive: { failures: 1, cooldownMs: 30_000 } } }, own.address);
+    await using proxy = await poolProxy(
+      { multiplex: true, maxPerBackend: 2 },
+      { health: { passive: { failures: 1, cooldownMs: 30_000 } } },
+      own.address,
+    );
     const port = portOf(proxy);
     using warm = await RespClient.connect(port);
     expect(await warm.command("PING")).toBe("PONG");
     await own.kill();
-    await eventually(() => proxy.stats().listeners[0]!.backends[0]!.healthy, (h) => !h, "passive health to mark the backend down");
+    await eventually(
+      () => proxy.stats().listeners[0]!.backends[0]!.healthy,
+      (h) => !h,
+      "passive health to mark the backend down",
+    );
     await own.start();
     // The pool keeps reconnecting (backoff at most 2 s); its first success ends the cool-down.
     const pong = await eventually(

@@ -33,7 +33,10 @@ afterAll(async () => {
 /** startPooledWarren runs warren's CLI with one pooled RESP listener in front of the test's Redis. */
 async function startPooledWarren(pool: Record<string, unknown>): Promise<WarrenProcess> {
   const path = join(dir, `pool-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
-  const config = { log: { access: false }, listeners: [{ listen: "127.0.0.1:0", backends: [redis.address], mode: "pool", pool: { framer: { kind: "resp" }, ...pool } }] };
+  const config = {
+    log: { access: false },
+    listeners: [{ listen: "127.0.0.1:0", backends: [redis.address], mode: "pool", pool: { framer: { kind: "resp" }, ...pool } }],
+  };
   await Bun.write(path, JSON.stringify(config));
   return startWarren(["--config", path]);
 }
@@ -101,7 +104,9 @@ test("8 clients each streaming a 200 MiB SET: warren's RSS stays under 64 MiB, a
   const results = await Promise.all(streams);
   sampling = false;
   await sampler;
-  console.log(`8 × 200 MiB SET through the pool: warren's peak RSS ${(peak / MiB).toFixed(1)} MiB${overLimit ? " (streaming stopped at the limit)" : ""}`);
+  console.log(
+    `8 × 200 MiB SET through the pool: warren's peak RSS ${(peak / MiB).toFixed(1)} MiB${overLimit ? " (streaming stopped at the limit)" : ""}`,
+  );
   expect({ peakRssMiB: Math.round(peak / MiB), overLimit }).toEqual({ peakRssMiB: expect.any(Number), overLimit: false });
   expect(peak).toBeLessThan(64 * MiB);
   for (const r of results) {
@@ -133,7 +138,11 @@ async function partialRequests(oneByteWrites: boolean, perClient: number): Promi
   await using warren = await startPooledWarren({ multiplex: true, maxPerBackend: 8 });
   const port = warren.port();
   const clients = await Promise.all(Array.from({ length: 32 }, () => connectClient(port)));
-  await eventually(() => allRead(port), (done) => done, "the connections to settle");
+  await eventually(
+    () => allRead(port),
+    (done) => done,
+    "the connections to settle",
+  );
   const before = rssBytes(warren.pid);
   const one = Buffer.from("x");
   await Promise.all(
@@ -146,7 +155,12 @@ async function partialRequests(oneByteWrites: boolean, perClient: number): Promi
       }
     }),
   );
-  await eventually(() => allRead(port), (done) => done, "warren to read every byte sent", 10_000);
+  await eventually(
+    () => allRead(port),
+    (done) => done,
+    "warren to read every byte sent",
+    10_000,
+  );
   const growth = rssBytes(warren.pid) - before;
   for (const c of clients) c.socket.terminate();
   return growth;
@@ -157,8 +171,13 @@ test("1-byte segments cost no more than a small multiple of the bytes sent", asy
   const bulk = await partialRequests(false, perClient);
   const tiny = await partialRequests(true, perClient);
   const sent = 32 * perClient;
-  console.log(`1 MiB of partial requests from 32 clients: warren's RSS grew ${(bulk / MiB).toFixed(1)} MiB in whole writes, ${(tiny / MiB).toFixed(1)} MiB in 1-byte writes`);
-  expect({ tinyMiB: +(tiny / MiB).toFixed(1), bulkMiB: +(bulk / MiB).toFixed(1) }).toEqual({ tinyMiB: expect.any(Number), bulkMiB: expect.any(Number) });
+  console.log(
+    `1 MiB of partial requests from 32 clients: warren's RSS grew ${(bulk / MiB).toFixed(1)} MiB in whole writes, ${(tiny / MiB).toFixed(1)} MiB in 1-byte writes`,
+  );
+  expect({ tinyMiB: +(tiny / MiB).toFixed(1), bulkMiB: +(bulk / MiB).toFixed(1) }).toEqual({
+    tinyMiB: expect.any(Number),
+    bulkMiB: expect.any(Number),
+  });
   // Measured on this machine: before the fix (each segment kept as its own buffer) 1-byte writes grew RSS
   // ~30 MiB beyond whole writes; now 3-6 MiB beyond (the allocator's high-water mark from a million
   // reads, about constant: at 128 KiB per client the two are within 2 MiB). 12× the bytes sent sits

@@ -54,7 +54,11 @@ const isPong = (r: Reply) => r === "PONG" || (Array.isArray(r) && r[0] === "pong
 async function repliesUntilPong(c: RespClient, bytes: string): Promise<Reply[]> {
   const from = c.pushes.length;
   c.write(`${bytes}PING\r\n`);
-  await eventually(() => c.pushes.slice(from).some(isPong) || c.closed, (done) => done, `the PING after ${JSON.stringify(bytes)}`);
+  await eventually(
+    () => c.pushes.slice(from).some(isPong) || c.closed,
+    (done) => done,
+    `the PING after ${JSON.stringify(bytes)}`,
+  );
   const got = c.pushes.slice(from);
   if (!got.some(isPong)) throw new Error(`closed before the PING's reply; got ${JSON.stringify(got)}`);
   return got.slice(0, got.findIndex(isPong));
@@ -81,20 +85,31 @@ async function redisBytesUntilClose(bytes: string): Promise<string> {
  * `during` reported as wrong ([] when all was right). It stops after the
  * first round that went wrong: a lost reply shifts every later one.
  */
-async function victimsRun(port: number, victims: number, rounds: number, perRound = 10, during?: (round: number) => Promise<string | undefined | void>): Promise<string[]> {
+async function victimsRun(
+  port: number,
+  victims: number,
+  rounds: number,
+  perRound = 10,
+  during?: (round: number) => Promise<string | undefined | void>,
+): Promise<string[]> {
   const clients = await Promise.all(Array.from({ length: victims }, () => RespClient.connect(port)));
   const keys = clients.map(() => fresh("victim"));
   const wrong: string[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
       const work = clients.map(async (c, i) => {
-        const replies = await within(3000, `victim ${i} round ${round}`, c.pipeline(Array.from({ length: perRound }, () => ["INCR", keys[i]!]))).catch((e: Error) => {
+        const replies = await within(
+          3000,
+          `victim ${i} round ${round}`,
+          c.pipeline(Array.from({ length: perRound }, () => ["INCR", keys[i]!])),
+        ).catch((e: Error) => {
           wrong.push(e.message);
           return [];
         });
         // The first wrong reply of each victim says enough: a shifted reply shifts the rest.
         const j = replies.findIndex((r, j) => r !== round * perRound + j + 1);
-        if (j >= 0) wrong.push(`victim ${i} round ${round} request ${j}: got ${JSON.stringify(replies[j])}, want ${round * perRound + j + 1}`);
+        if (j >= 0)
+          wrong.push(`victim ${i} round ${round} request ${j}: got ${JSON.stringify(replies[j])}, want ${round * perRound + j + 1}`);
       });
       const [problem] = await Promise.all([during?.(round), ...work]);
       if (typeof problem === "string") wrong.push(`round ${round}: ${problem}`);
@@ -111,7 +126,10 @@ describe.each(MODES)("1. UNSUBSCRIBE-family replies are one per channel (%s)", (
   const cases: [string, string][] = [
     ["UNSUBSCRIBE a b c while not subscribed (3 replies)", "UNSUBSCRIBE a b c\r\n"],
     ["PUNSUBSCRIBE with two patterns while not subscribed (2 replies)", "PUNSUBSCRIBE a* b*\r\n"],
-    ["SUNSUBSCRIBE with three shard channels while not subscribed (3 replies)", "*4\r\n$12\r\nSUNSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"],
+    [
+      "SUNSUBSCRIBE with three shard channels while not subscribed (3 replies)",
+      "*4\r\n$12\r\nSUNSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
+    ],
     ["UNSUBSCRIBE with no channel while not subscribed (1 reply)", "UNSUBSCRIBE\r\n"],
     ["PUNSUBSCRIBE and SUNSUBSCRIBE with no argument (1 reply each)", "PUNSUBSCRIBE\r\nSUNSUBSCRIBE\r\n"],
     ["UNSUBSCRIBE with no channel while subscribed to three (3 replies)", "SUBSCRIBE x y z\r\nUNSUBSCRIBE\r\n"],
@@ -144,8 +162,12 @@ describe.each(MODES)("2. inline quoting cannot hide MULTI, EXEC or SELECT (%s)",
       using v = await RespClient.connect(port);
       const k = fresh("victim-value");
       victimKeys.push(k);
-      const replies = await v.pipeline([["SET", k, `victim-${k}`], ["GET", k]]);
-      if (JSON.stringify(replies) !== JSON.stringify(["OK", `victim-${k}`])) throw new Error(`victim SET/GET got ${JSON.stringify(replies)}`);
+      const replies = await v.pipeline([
+        ["SET", k, `victim-${k}`],
+        ["GET", k],
+      ]);
+      if (JSON.stringify(replies) !== JSON.stringify(["OK", `victim-${k}`]))
+        throw new Error(`victim SET/GET got ${JSON.stringify(replies)}`);
     });
     expect(wrong).toEqual([]);
     expect(await attacker.sendRaw('"EX\\x45C"\r\n', 1)).toEqual([["OK"]]);
@@ -226,22 +248,25 @@ describe.each(MODES)("4. protocol errors are answered in Redis's words and close
     ["a simple string inside a request", "*2\r\n+x\r\n"],
     ["an inline line past 64 KiB without its LF", "A".repeat(70_000)],
   ];
-  test.each(cases)("%s: after the replies to its earlier requests, exactly Redis's error, then close; every other client's request succeeds", async (_name, bad) => {
-    await using proxy = await poolProxy({ multiplex, maxPerBackend: 1 });
-    const port = portOf(proxy);
-    const want = await redisBytesUntilClose(`PING\r\n${bad}`);
-    expect(want.startsWith("+PONG\r\n-ERR Protocol error: ")).toBe(true);
-    const wrong = await victimsRun(port, 4, 10, 20, async (round) => {
-      if (round !== 3) return;
-      const c = await connectClient(port);
-      await c.send(`PING\r\n${bad}`);
-      await within(3000, "warren to close the bad client", c.closed);
-      expect(c.received().toString("latin1")).toBe(want);
-    });
-    expect(wrong).toEqual([]);
-    // The error was warren's to give: the shared connection was never closed under the others.
-    expect(proxy.stats().listeners[0]!.pool!.backends[0]!.connectionsLost).toBe(0);
-  });
+  test.each(cases)(
+    "%s: after the replies to its earlier requests, exactly Redis's error, then close; every other client's request succeeds",
+    async (_name, bad) => {
+      await using proxy = await poolProxy({ multiplex, maxPerBackend: 1 });
+      const port = portOf(proxy);
+      const want = await redisBytesUntilClose(`PING\r\n${bad}`);
+      expect(want.startsWith("+PONG\r\n-ERR Protocol error: ")).toBe(true);
+      const wrong = await victimsRun(port, 4, 10, 20, async (round) => {
+        if (round !== 3) return;
+        const c = await connectClient(port);
+        await c.send(`PING\r\n${bad}`);
+        await within(3000, "warren to close the bad client", c.closed);
+        expect(c.received().toString("latin1")).toBe(want);
+      });
+      expect(wrong).toEqual([]);
+      // The error was warren's to give: the shared connection was never closed under the others.
+      expect(proxy.stats().listeners[0]!.pool!.backends[0]!.connectionsLost).toBe(0);
+    },
+  );
 
   test('GET "x, then another client queued for the only connection: it is not handed a dying connection', async () => {
     await using proxy = await poolProxy({ multiplex, maxPerBackend: 1 });
@@ -252,7 +277,10 @@ describe.each(MODES)("4. protocol errors are answered in Redis's words and close
       using next = await RespClient.connect(port);
       await bad.send('GET "x\r\n');
       const pong = await within(3000, "the next client's PING", next.command("PING")).catch((e: Error) => e.message);
-      const closed = await within(3000, "the bad client to be closed", bad.closed).then(() => "closed", (e: Error) => e.message);
+      const closed = await within(3000, "the bad client to be closed", bad.closed).then(
+        () => "closed",
+        (e: Error) => e.message,
+      );
       results.push(`${JSON.stringify(pong)}, ${closed}`);
       if (results.at(-1) !== '"PONG", closed') break;
     }
@@ -263,35 +291,39 @@ describe.each(MODES)("4. protocol errors are answered in Redis's words and close
 describe("RESP3", () => {
   ownRedis();
   test("HELLO 3 is answered by warren with a RESP3 map and pins nothing; RESP3 clients get RESP3 replies, RESP2 clients on the same pool RESP2", async () => {
-  await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 4, queueTimeoutMs: 2000 });
-  const port = portOf(proxy);
-  const hash = fresh("hash");
-  using direct = await RespClient.connect(redis.port);
-  await direct.command("HSET", hash, "f", "v");
-  // Eight RESP3 clients stay connected at once over four connections.
-  const resp3 = await Promise.all(Array.from({ length: 8 }, () => RespClient.connect(port, { keepFrames: true })));
-  const resp2 = await RespClient.connect(port, { keepFrames: true });
-  try {
-    // Each answered with Redis's HELLO keys, in Redis's order, proto 3 and an integer id.
-    const hellos = await Promise.all(resp3.map((c) => within(4000, "HELLO 3's reply", c.command("HELLO", "3")).catch((e: Error) => e.message)));
-    const shape = (r: Reply | string) =>
-      r instanceof RespMap ? `${r.entries.map(([k]) => k).join(",")} proto=${r.get("proto")} id:${typeof r.get("id")}` : JSON.stringify(r);
-    expect(hellos.map(shape)).toEqual(Array(8).fill("server,version,proto,id,mode,role,modules proto=3 id:number"));
-    expect(proxy.stats().listeners[0]!.pool!.pinnedClients).toBe(0);
-    for (const c of resp3) {
-      expect(await within(3000, "HGETALL", c.command("HGETALL", hash))).toEqual(new RespMap([["f", "v"]]));
-      expect(c.frames.at(-1)!.toString()).toBe("%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
-      expect(await c.command("GET", fresh("missing"))).toBe(null);
-      expect(c.frames.at(-1)!.toString()).toBe("_\r\n");
+    await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 4, queueTimeoutMs: 2000 });
+    const port = portOf(proxy);
+    const hash = fresh("hash");
+    using direct = await RespClient.connect(redis.port);
+    await direct.command("HSET", hash, "f", "v");
+    // Eight RESP3 clients stay connected at once over four connections.
+    const resp3 = await Promise.all(Array.from({ length: 8 }, () => RespClient.connect(port, { keepFrames: true })));
+    const resp2 = await RespClient.connect(port, { keepFrames: true });
+    try {
+      // Each answered with Redis's HELLO keys, in Redis's order, proto 3 and an integer id.
+      const hellos = await Promise.all(
+        resp3.map((c) => within(4000, "HELLO 3's reply", c.command("HELLO", "3")).catch((e: Error) => e.message)),
+      );
+      const shape = (r: Reply | string) =>
+        r instanceof RespMap
+          ? `${r.entries.map(([k]) => k).join(",")} proto=${r.get("proto")} id:${typeof r.get("id")}`
+          : JSON.stringify(r);
+      expect(hellos.map(shape)).toEqual(Array(8).fill("server,version,proto,id,mode,role,modules proto=3 id:number"));
+      expect(proxy.stats().listeners[0]!.pool!.pinnedClients).toBe(0);
+      for (const c of resp3) {
+        expect(await within(3000, "HGETALL", c.command("HGETALL", hash))).toEqual(new RespMap([["f", "v"]]));
+        expect(c.frames.at(-1)!.toString()).toBe("%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+        expect(await c.command("GET", fresh("missing"))).toBe(null);
+        expect(c.frames.at(-1)!.toString()).toBe("_\r\n");
+      }
+      expect(await resp2.command("HGETALL", hash)).toEqual(["f", "v"]);
+      expect(resp2.frames.at(-1)!.toString()).toBe("*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+      expect(await resp2.command("GET", fresh("missing"))).toBe(null);
+      expect(resp2.frames.at(-1)!.toString()).toBe("$-1\r\n");
+    } finally {
+      for (const c of [...resp3, resp2]) c.close();
     }
-    expect(await resp2.command("HGETALL", hash)).toEqual(["f", "v"]);
-    expect(resp2.frames.at(-1)!.toString()).toBe("*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
-    expect(await resp2.command("GET", fresh("missing"))).toBe(null);
-    expect(resp2.frames.at(-1)!.toString()).toBe("$-1\r\n");
-  } finally {
-    for (const c of [...resp3, resp2]) c.close();
-  }
-});
+  });
 });
 
 // The Lua debugger answers EVAL with a session of its own, not one reply per request: SCRIPT DEBUG
@@ -314,15 +346,15 @@ describe.each(MODES)("SCRIPT DEBUG (%s)", (_mode, multiplex) => {
 describe("errors from Redis", () => {
   ownRedis();
   test("no reply is ever answered with an error from the wrong pool: a RespError from Redis reaches only its sender", async () => {
-  // A command Redis refuses (wrong arity) among victims: the refusal is the sender's alone.
-  await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 1 });
-  const port = portOf(proxy);
-  const errors: Reply[] = [];
-  const wrong = await victimsRun(port, 4, 10, 10, async () => {
-    using c = await RespClient.connect(port);
-    errors.push(await c.command("GET"));
+    // A command Redis refuses (wrong arity) among victims: the refusal is the sender's alone.
+    await using proxy = await poolProxy({ multiplex: true, maxPerBackend: 1 });
+    const port = portOf(proxy);
+    const errors: Reply[] = [];
+    const wrong = await victimsRun(port, 4, 10, 10, async () => {
+      using c = await RespClient.connect(port);
+      errors.push(await c.command("GET"));
+    });
+    expect(wrong).toEqual([]);
+    expect(errors).toEqual(Array(10).fill(new RespError("ERR wrong number of arguments for 'get' command")));
   });
-  expect(wrong).toEqual([]);
-  expect(errors).toEqual(Array(10).fill(new RespError("ERR wrong number of arguments for 'get' command")));
-});
 });

@@ -58,7 +58,9 @@ test("a changed pool framer rejects the whole reload, naming the key; the runnin
 });
 
 test("the same framer with other pool settings reloads, and the new settings apply", async () => {
-  await using proxy = await startProxy(raw(resp({ maxPerBackend: 1, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })), { logger: new Logger("silent") });
+  await using proxy = await startProxy(raw(resp({ maxPerBackend: 1, maxPinnedPerBackend: 1, queueTimeoutMs: 5000 })), {
+    logger: new Logger("silent"),
+  });
   const port = portOf(proxy);
   using holder = await RespClient.connect(port);
   const held = holder.command("BLPOP", `reload:${Date.now()}`, 1);
@@ -91,7 +93,9 @@ test("changing a listener between tunnel and pool mode is rejected, naming the k
   await using proxy = await startProxy(raw(resp()), { logger: new Logger("silent") });
   const err = reloadError(() => proxy.reload(config({})));
   expect(err.code).toBe("RELOAD_REJECTED");
-  expect(err.message).toBe('reload rejected: listeners[0].mode: cannot change on reload (running "pool", new "tunnel"); restart warren to change it');
+  expect(err.message).toBe(
+    'reload rejected: listeners[0].mode: cannot change on reload (running "pool", new "tunnel"); restart warren to change it',
+  );
 });
 
 test("a pooled listener removed by a reload drains: an idle client is closed at once, a busy one after its reply", async () => {

@@ -50,7 +50,11 @@ describe("tunnel mode behind a preamble", () => {
     const payload = Buffer.from("x".repeat(100));
     const whole = Buffer.concat([testHeader("10.1.2.3:4567"), payload]);
     const c = await connectClient(portOf(proxy));
-    await sendCut((b) => c.send(b), whole, Array.from({ length: whole.length }, (_, i) => i));
+    await sendCut(
+      (b) => c.send(b),
+      whole,
+      Array.from({ length: whole.length }, (_, i) => i),
+    );
     await c.waitFor(payload.length);
     expect(c.received().equals(payload)).toBe(true);
     c.socket.end();
@@ -70,7 +74,12 @@ describe("tunnel mode behind a preamble", () => {
     await admitted.waitFor(3);
     admitted.socket.end();
     await waitFor(() => log.lines.some((l) => l.msg === "session"), "the access-log line");
-    expect(log.lines.find((l) => l.msg === "session")).toMatchObject({ client: "192.0.2.44", clientPort: 5555, bytesFromClient: 3, end: "ok" });
+    expect(log.lines.find((l) => l.msg === "session")).toMatchObject({
+      client: "192.0.2.44",
+      clientPort: 5555,
+      bytesFromClient: 3,
+      end: "ok",
+    });
   });
 
   test("a client that stalls in its preamble is closed after the preamble's timeout, counted, and never admitted", async () => {
@@ -98,8 +107,18 @@ describe("tunnel mode behind a preamble", () => {
   });
   test("a preamble parser that throws is a bug in warren: that client is closed and counted INTERNAL, the listener serves on", async () => {
     const log = memoryLogger();
-    const throwing = { timeoutMs: 1000, start: () => ({ feed: (): never => { throw new Error("parser bug"); } }) };
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [backend.address] }] }, { logger: log, preambleFor: () => throwing });
+    const throwing = {
+      timeoutMs: 1000,
+      start: () => ({
+        feed: (): never => {
+          throw new Error("parser bug");
+        },
+      }),
+    };
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [backend.address] }] },
+      { logger: log, preambleFor: () => throwing },
+    );
     const c = await connectClient(portOf(proxy));
     await c.send("anything");
     expect(await c.closed).toBeNull();
@@ -122,7 +141,11 @@ describe("pool mode behind a preamble", () => {
   });
 
   test("RESP requests after the header, in the same write and split at every index, are served", async () => {
-    await using proxy = await withPreamble({ backends: [redis.address], mode: "pool", pool: { framer: { kind: "resp" }, multiplex: true } });
+    await using proxy = await withPreamble({
+      backends: [redis.address],
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, multiplex: true },
+    });
     const requests = Buffer.from("*3\r\n$3\r\nSET\r\n$4\r\npre:k\r\n$1\r\nv\r\n".replace("$4\r\npre:k", "$5\r\npre:k") + "PING\r\n");
     const whole = Buffer.concat([testHeader("198.51.100.9:1"), requests]);
     for (let cut = 1; cut < whole.length; cut++) {

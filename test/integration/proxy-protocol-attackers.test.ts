@@ -20,8 +20,18 @@ test("every attack closes only its own connection, counted under its own code; a
   await using proxy = await startProxy(
     {
       listeners: [
-        { name: "trusting", listen: "127.0.0.1:0", backends: [backend.address], proxyProtocol: { trusted: ["127.0.0.0/8"], timeoutMs: TIMEOUT_MS } },
-        { name: "wary", listen: "127.0.0.1:0", backends: [backend.address], proxyProtocol: { trusted: ["10.0.0.0/8"], timeoutMs: TIMEOUT_MS } },
+        {
+          name: "trusting",
+          listen: "127.0.0.1:0",
+          backends: [backend.address],
+          proxyProtocol: { trusted: ["127.0.0.0/8"], timeoutMs: TIMEOUT_MS },
+        },
+        {
+          name: "wary",
+          listen: "127.0.0.1:0",
+          backends: [backend.address],
+          proxyProtocol: { trusted: ["10.0.0.0/8"], timeoutMs: TIMEOUT_MS },
+        },
       ],
     },
     { logger: new Logger("silent") },
@@ -47,7 +57,10 @@ test("every attack closes only its own connection, counted under its own code; a
   })();
 
   const accepted = backend.accepted;
-  const attack = async (send: (c: TestClient) => Promise<void>, targetPort = port): Promise<{ closed: string | null; ms: number; bytes: number }> => {
+  const attack = async (
+    send: (c: TestClient) => Promise<void>,
+    targetPort = port,
+  ): Promise<{ closed: string | null; ms: number; bytes: number }> => {
     const started = performance.now();
     const c = await connectClient(targetPort);
     await send(c).catch(() => {}); // a write after warren closed is fine: the point is that it closed
@@ -94,7 +107,13 @@ test("every attack closes only its own connection, counted under its own code; a
   expect(results.every((r) => r.bytes === 0)).toBe(true); // nothing is ever answered before a header
 
   const [trusting, wary] = proxy.stats().listeners;
-  expect(trusting!.preambleFailures).toEqual({ PREAMBLE_TIMEOUT: 2, PROXY_MISSING: 1, PROXY_MALFORMED: 1, PROXY_TOO_LARGE: 1, PREAMBLE_ABORTED: 2 });
+  expect(trusting!.preambleFailures).toEqual({
+    PREAMBLE_TIMEOUT: 2,
+    PROXY_MISSING: 1,
+    PROXY_MALFORMED: 1,
+    PROXY_TOO_LARGE: 1,
+    PREAMBLE_ABORTED: 2,
+  });
   expect(wary!.preambleFailures).toEqual({ PROXY_UNTRUSTED: 1 });
   expect(backend.accepted).toBe(accepted); // no attacker reached a backend
   expect(trusting!.sessionsTotal + wary!.sessionsTotal).toBe(1); // the honest one only
@@ -105,7 +124,10 @@ test("every attack closes only its own connection, counted under its own code; a
   await honest.closed;
   await waitFor(() => proxy.sessionCount === 0, "the honest session to end");
   // Nothing left behind: no socket on either port (TIME_WAIT aside, which is the kernel's), no fd, no timer.
-  await waitFor(() => tcpSocketsOn(port) - timeWaitOn(port) === 0 && tcpSocketsOn(waryPort) - timeWaitOn(waryPort) === 0, "no sockets left on warren's ports");
+  await waitFor(
+    () => tcpSocketsOn(port) - timeWaitOn(port) === 0 && tcpSocketsOn(waryPort) - timeWaitOn(waryPort) === 0,
+    "no sockets left on warren's ports",
+  );
   await waitFor(() => openFds() <= fdsBefore, `fds back to ${fdsBefore} (now ${openFds()})`);
   await Bun.sleep(120); // the test client's own 50 ms poll timers fire
   expect(timers.live).toBe(0);

@@ -21,7 +21,12 @@ const CLIENT = "127.0.0.2";
 const FRONT = "127.0.0.3";
 
 /** talk connects from `from` to `port`, sends `bytes`, and resolves with the client's port and what came back before `until` says enough. */
-function talk(port: number, bytes: string, until: (got: string) => boolean = () => true, from = CLIENT): Promise<{ port: number; got: string; socket: net.Socket }> {
+function talk(
+  port: number,
+  bytes: string,
+  until: (got: string) => boolean = () => true,
+  from = CLIENT,
+): Promise<{ port: number; got: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
     let got = "";
     const socket = net.connect({ host: "127.0.0.1", port, localAddress: from }, () => {
@@ -44,7 +49,10 @@ function parseHeader(bytes: Uint8Array) {
 }
 
 function warrenBehind(trusted: string, backend: string, log: Logger, extra: Record<string, unknown> = {}): Promise<ProxyServer> {
-  return startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [backend], proxyProtocol: { trusted: [trusted] }, sendProxy: "v2", ...extra }] }, { logger: log });
+  return startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", backends: [backend], proxyProtocol: { trusted: [trusted] }, sendProxy: "v2", ...extra }] },
+    { logger: log },
+  );
 }
 
 test("HAProxy send-proxy and send-proxy-v2 in front of warren: warren sees HAProxy's client, and passes on the address it connected to", async () => {
@@ -75,7 +83,11 @@ backend to_warren_v2
   for (const [i, port] of [v1Port, v2Port].entries()) {
     const c = await talk(port, `hello ${i}`);
     clientPorts.push(c.port);
-    await waitFor(() => (backend.connections[i]?.byteLength ?? 0) > 16 && Buffer.from(backend.connections[i]!).toString("latin1").endsWith(`hello ${i}`), `warren to pass on connection ${i}`);
+    await waitFor(
+      () =>
+        (backend.connections[i]?.byteLength ?? 0) > 16 && Buffer.from(backend.connections[i]!).toString("latin1").endsWith(`hello ${i}`),
+      `warren to pass on connection ${i}`,
+    );
     const got = parseHeader(backend.connections[i]!);
     expect(got.header).toMatchObject({ source: { address: CLIENT, port: c.port }, destination: { address: "127.0.0.1", port } });
     expect(got.rest).toBe(`hello ${i}`);
@@ -95,10 +107,23 @@ test("nginx stream `proxy_protocol on` in front of warren: warren sees nginx's c
   const log = memoryLogger();
   await using warren = await warrenBehind("127.0.0.1/32", backend.address, log);
   const port = freePort();
-  await using _nginx = await startNginx(`    server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${portOf(warren)}; proxy_protocol on; }`, [port]);
+  await using _nginx = await startNginx(
+    `    server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${portOf(warren)}; proxy_protocol on; }`,
+    [port],
+  );
   const c = await talk(port, "via nginx");
-  await waitFor(() => Buffer.from(backend.connections[0] ?? new Uint8Array()).toString("latin1").endsWith("via nginx"), "warren to pass it on");
-  expect(parseHeader(backend.connections[0]!).header).toMatchObject({ version: 2, source: { address: CLIENT, port: c.port }, destination: { address: "127.0.0.1", port } });
+  await waitFor(
+    () =>
+      Buffer.from(backend.connections[0] ?? new Uint8Array())
+        .toString("latin1")
+        .endsWith("via nginx"),
+    "warren to pass it on",
+  );
+  expect(parseHeader(backend.connections[0]!).header).toMatchObject({
+    version: 2,
+    source: { address: CLIENT, port: c.port },
+    destination: { address: "127.0.0.1", port },
+  });
   c.socket.destroy();
   await waitFor(() => log.lines.some((l) => l.msg === "session"), "the access-log line");
   expect(log.lines.find((l) => l.msg === "session")).toMatchObject({ client: CLIENT, clientPort: c.port, peer: "127.0.0.1" });
@@ -121,19 +146,40 @@ backend record
   for (const version of ["v1", "v2"] as const) {
     const before = backend.connections.length;
     await using warren = await startProxy(
-      { listeners: [{ listen: "127.0.0.1:0", backends: [`127.0.0.1:${haproxyPort}`], sendProxy: version, health: { active: { enabled: true, intervalMs: 60_000 } } }] },
+      {
+        listeners: [
+          {
+            listen: "127.0.0.1:0",
+            backends: [`127.0.0.1:${haproxyPort}`],
+            sendProxy: version,
+            health: { active: { enabled: true, intervalMs: 60_000 } },
+          },
+        ],
+      },
       { logger: new Logger("silent") },
     );
     // The first probe runs at once: HAProxy accepts its LOCAL/UNKNOWN header and relays it as warren's own connection.
-    await waitFor(() => backend.connections.length > before && backend.connections[before]!.byteLength >= 16, `the ${version} probe through HAProxy`);
+    await waitFor(
+      () => backend.connections.length > before && backend.connections[before]!.byteLength >= 16,
+      `the ${version} probe through HAProxy`,
+    );
     const probe = parseHeader(backend.connections[before]!).header;
     expect(probe.source?.address).toBe("127.0.0.1");
     expect(probe.destination).toEqual({ address: "127.0.0.1", port: haproxyPort });
     const c = await talk(portOf(warren), `payload ${version}`);
     const i = before + 1;
-    await waitFor(() => Buffer.from(backend.connections[i] ?? new Uint8Array()).toString("latin1").endsWith(`payload ${version}`), `the ${version} session through HAProxy`);
+    await waitFor(
+      () =>
+        Buffer.from(backend.connections[i] ?? new Uint8Array())
+          .toString("latin1")
+          .endsWith(`payload ${version}`),
+      `the ${version} session through HAProxy`,
+    );
     const got = parseHeader(backend.connections[i]!);
-    expect(got.header).toMatchObject({ source: { address: CLIENT, port: c.port }, destination: { address: "127.0.0.1", port: portOf(warren) } });
+    expect(got.header).toMatchObject({
+      source: { address: CLIENT, port: c.port },
+      destination: { address: "127.0.0.1", port: portOf(warren) },
+    });
     expect(got.rest).toBe(`payload ${version}`);
     c.socket.destroy();
   }
@@ -151,7 +197,16 @@ test("warren's sendProxy v1 and v2 into nginx `listen … proxy_protocol`: nginx
   for (const version of ["v1", "v2"] as const) {
     // expect ":" is nginx's answer to a LOCAL/UNKNOWN header (no addresses): it read the header and answered.
     await using warren = await startProxy(
-      { listeners: [{ listen: "127.0.0.1:0", backends: [`127.0.0.1:${nginxPort}`], sendProxy: version, health: { active: { enabled: true, intervalMs: 100, expect: ":" } } }] },
+      {
+        listeners: [
+          {
+            listen: "127.0.0.1:0",
+            backends: [`127.0.0.1:${nginxPort}`],
+            sendProxy: version,
+            health: { active: { enabled: true, intervalMs: 100, expect: ":" } },
+          },
+        ],
+      },
       { logger: new Logger("silent") },
     );
     const c = await talk(portOf(warren), "", (got) => got.endsWith("\n"));
@@ -164,7 +219,10 @@ test("warren's sendProxy v1 and v2 into nginx `listen … proxy_protocol`: nginx
 test("HAProxy 2.6 accept-proxy takes only the short v1 UNKNOWN line (the spec allows fields after it): warren's probe sends the short one", async () => {
   await using backend = recordingBackend();
   const port = freePort();
-  await using _haproxy = await startHaproxy(`frontend f\n    bind 127.0.0.1:${port} accept-proxy\n    default_backend b\n\nbackend b\n    server r ${backend.address}\n`, [port]);
+  await using _haproxy = await startHaproxy(
+    `frontend f\n    bind 127.0.0.1:${port} accept-proxy\n    default_backend b\n\nbackend b\n    server r ${backend.address}\n`,
+    [port],
+  );
   const { PROXY_V1_UNKNOWN } = await import("../../src/edge/proxy-encode.ts");
   for (const line of [`${Buffer.from(PROXY_V1_UNKNOWN).toString("latin1")}short`, "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\nlong"]) {
     const c = await talk(port, line, () => true, "127.0.0.1");
@@ -177,5 +235,6 @@ test("HAProxy 2.6 accept-proxy takes only the short v1 UNKNOWN line (the spec al
   }
   expect(backend.connections.map((b) => Buffer.from(b).toString("latin1"))).toEqual(["short"]);
   // warren's own parser follows the spec and takes both.
-  for (const line of ["PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n"]) expect(parseHeader(Buffer.from(line, "latin1")).header.source).toBeNull();
+  for (const line of ["PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n"])
+    expect(parseHeader(Buffer.from(line, "latin1")).header.source).toBeNull();
 });

@@ -39,7 +39,14 @@ describe("tunnel mode", () => {
     await using proxy = await start({ backends: [backend.address], proxyProtocol: TRUST_LOOPBACK });
     for (const header of [v1From("192.0.2.10:4000"), v2From("192.0.2.10:4000", "127.0.0.1:9509", { uniqueId: "x" })]) {
       const whole = Buffer.concat([header, Buffer.from("hello")]);
-      for (const cuts of [[], [1], [header.length - 1], [header.length], [header.length + 2], Array.from({ length: whole.length }, (_, i) => i)]) {
+      for (const cuts of [
+        [],
+        [1],
+        [header.length - 1],
+        [header.length],
+        [header.length + 2],
+        Array.from({ length: whole.length }, (_, i) => i),
+      ]) {
         const pieces: Uint8Array[] = [];
         let from = 0;
         for (const at of [...cuts, whole.length]) {
@@ -65,7 +72,14 @@ describe("tunnel mode", () => {
     }
     await waitFor(() => log.lines.filter((l) => l.msg === "session").length === 3, "three access-log lines");
     const lines = log.lines.filter((l) => l.msg === "session");
-    expect(lines[0]).toMatchObject({ client: "2001:db8::5", clientPort: 7000, peer: "127.0.0.1", peerPort: expect.any(Number), upstreamId: "lb-17", bytesFromClient: 4 });
+    expect(lines[0]).toMatchObject({
+      client: "2001:db8::5",
+      clientPort: 7000,
+      peer: "127.0.0.1",
+      peerPort: expect.any(Number),
+      upstreamId: "lb-17",
+      bytesFromClient: 4,
+    });
     for (const line of lines.slice(1)) {
       expect(line).toMatchObject({ client: "127.0.0.1" });
       expect(line.peer).toBeUndefined();
@@ -74,7 +88,12 @@ describe("tunnel mode", () => {
   });
 
   test("allow/deny and maxConnectionsPerClient count the header's address, not the proxy's", async () => {
-    await using proxy = await start({ backends: [backend.address], proxyProtocol: TRUST_LOOPBACK, deny: ["198.51.100.0/24"], maxConnectionsPerClient: 1 });
+    await using proxy = await start({
+      backends: [backend.address],
+      proxyProtocol: TRUST_LOOPBACK,
+      deny: ["198.51.100.0/24"],
+      maxConnectionsPerClient: 1,
+    });
     const denied = await connectClient(portOf(proxy));
     await denied.send(Buffer.concat([v1From("198.51.100.7:1"), Buffer.from("x")]));
     expect(await denied.closed).toBeNull();
@@ -94,11 +113,16 @@ describe("tunnel mode", () => {
   test("hash balancing hashes the header's address: one client sticks to one backend, many spread", async () => {
     using second = echoBackend();
     using third = echoBackend();
-    await using proxy = await start({ backends: [backend.address, second.address, third.address], balance: "hash", proxyProtocol: TRUST_LOOPBACK });
+    await using proxy = await start({
+      backends: [backend.address, second.address, third.address],
+      balance: "hash",
+      proxyProtocol: TRUST_LOOPBACK,
+    });
     const stats = () => proxy.stats().listeners[0]!.backends.map((b) => b.sessionsTotal);
     for (let i = 0; i < 6; i++) (await roundTrip(proxy, [Buffer.concat([v2From("10.20.30.40:1"), Buffer.from("s")])], "s")).socket.end();
     expect(stats().filter((n) => n > 0)).toEqual([6]);
-    for (let i = 0; i < 60; i++) (await roundTrip(proxy, [Buffer.concat([v2From(`10.${i}.${i * 3}.1:1`), Buffer.from("s")])], "s")).socket.end();
+    for (let i = 0; i < 60; i++)
+      (await roundTrip(proxy, [Buffer.concat([v2From(`10.${i}.${i * 3}.1:1`), Buffer.from("s")])], "s")).socket.end();
     expect(stats().every((n) => n > 6)).toBe(true);
   });
 
@@ -177,7 +201,10 @@ describe("pool mode", () => {
 
   test("a pooled listener accepts the header: requests after it are served, the client is the header's", async () => {
     const log = memoryLogger();
-    await using proxy = await start({ backends: [redis.address], mode: "pool", pool: { framer: { kind: "resp" }, multiplex: true }, proxyProtocol: TRUST_LOOPBACK }, log);
+    await using proxy = await start(
+      { backends: [redis.address], mode: "pool", pool: { framer: { kind: "resp" }, multiplex: true }, proxyProtocol: TRUST_LOOPBACK },
+      log,
+    );
     for (const header of [v1From("192.0.2.77:5000"), v2From("192.0.2.78:5001")]) {
       using c = await RespClient.connect(portOf(proxy));
       expect(await c.sendRaw(Buffer.concat([header, Buffer.from("PING\r\n*1\r\n$4\r\nPING\r\n")]), 2)).toEqual(["PONG", "PONG"]);

@@ -33,7 +33,12 @@ describe("reload(rawObject)", () => {
 
     let thrown: unknown;
     try {
-      proxy.reload({ listeners: [{ name: "a", listen: "127.0.0.1:0" }, { name: "b", backends: ["nope"] }] });
+      proxy.reload({
+        listeners: [
+          { name: "a", listen: "127.0.0.1:0" },
+          { name: "b", backends: ["nope"] },
+        ],
+      });
     } catch (err) {
       thrown = err;
     }
@@ -64,7 +69,10 @@ describe("a listener started on port 0, reloaded with the port it got", () => {
   test("named: the same listener continues on its socket (no EADDRINUSE), its live session and counts with it", async () => {
     using one = greetBackend("one\n");
     using two = greetBackend("two\n");
-    await using proxy = await startProxy({ ...QUIET, listeners: [{ name: "web", listen: "127.0.0.1:0", backends: [one.address] }] }, quiet());
+    await using proxy = await startProxy(
+      { ...QUIET, listeners: [{ name: "web", listen: "127.0.0.1:0", backends: [one.address] }] },
+      quiet(),
+    );
     const port = portOf(proxy, "web");
     const live = await connectClient(port);
     await live.waitFor(4);
@@ -90,8 +98,16 @@ describe("a listener started on port 0, reloaded with the port it got", () => {
     expect(proxy.addresses.map((a) => [a.name, a.port])).toEqual([[`127.0.0.1:${port}`, port]]);
     expect(await greeting(port)).toBe("two\n");
     // The old listener's session finishes where it is: its live session is counted until it ends.
-    await eventually(() => proxy.sessionCount, (n) => n === 1, "only the old listener's session to be left");
+    await eventually(
+      () => proxy.sessionCount,
+      (n) => n === 1,
+      "only the old listener's session to be left",
+    );
     live.socket.end();
-    await eventually(() => proxy.sessionCount, (n) => n === 0, "the old listener's session to end");
+    await eventually(
+      () => proxy.sessionCount,
+      (n) => n === 0,
+      "the old listener's session to end",
+    );
   });
 });

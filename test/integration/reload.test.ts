@@ -122,7 +122,10 @@ describe("proxy.reload (library)", () => {
   test("a live session keeps the settings it started with; only sessions after the reload take the new ones", async () => {
     using one = greetBackend("one\n");
     const listener = { name: "a", listen: "127.0.0.1:0", backends: [one.address] };
-    await using proxy = await startProxy({ ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 60_000 }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      { ...QUIET, listeners: [{ ...listener, idleTimeoutMs: 60_000 }] },
+      { logger: new Logger("silent") },
+    );
     const port = portOf(proxy, "a");
     const before = await greeted(port);
 
@@ -161,7 +164,11 @@ describe("proxy.reload (library)", () => {
         thrown = err;
       }
       expect(thrown).toBeInstanceOf(ProxyError);
-      expect(thrown).toMatchObject({ code: "EADDRINUSE", side: "internal", message: `listener "b": cannot listen on 127.0.0.1:${taken.port}: EADDRINUSE` });
+      expect(thrown).toMatchObject({
+        code: "EADDRINUSE",
+        side: "internal",
+        message: `listener "b": cannot listen on 127.0.0.1:${taken.port}: EADDRINUSE`,
+      });
 
       expect(proxy.addresses.map((l) => [l.name, l.port])).toEqual([["a", port]]);
       expect((await greeted(port)).greeting).toBe("one\n"); // the old backend still serves
@@ -176,7 +183,10 @@ describe("proxy.reload (library)", () => {
     const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     const listen = `127.0.0.1:${probe.port}`;
     probe.stop(true);
-    await using proxy = await startProxy({ ...QUIET, listeners: [{ name: "old", listen, backends: [one.address] }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      { ...QUIET, listeners: [{ name: "old", listen, backends: [one.address] }] },
+      { logger: new Logger("silent") },
+    );
     const live = await greeted(probe.port);
 
     proxy.reload(valid({ ...QUIET, listeners: [{ name: "new", listen, backends: [one.address], maxConnections: 50 }] }));
@@ -313,7 +323,12 @@ describe("SIGHUP (the warren command)", () => {
       errors: [`invalid TOML: Expected ']]' to close an array-of-tables header but found (0x0A)\n  [[listeners]\n              ^`],
     });
     // The log is JSON lines (stderr is not a terminal): the errors are in the line, with no plain text after it.
-    expect(warren.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("{"))).toEqual([]);
+    expect(
+      warren.stderr
+        .trimEnd()
+        .split("\n")
+        .filter((l) => !l.startsWith("{")),
+    ).toEqual([]);
 
     expect(warren.running).toBe(true);
     expect(await echoes(live.client, "ok\n")).toBe("one\nok\n");

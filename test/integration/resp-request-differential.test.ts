@@ -42,13 +42,35 @@ afterAll(async () => {
 // ---- Generating streams -------------------------------------------------------
 
 const ARG_BYTES = "abqxXYZ019 \t\r\n\0\x07\x08\"'\\\x0b\x0c\xff\x80$*-:";
-const FUZZ = '*$-0123456789\r\n\r\n\0 \t\x0b"\'\\xaFgntr:';
+const FUZZ = "*$-0123456789\r\n\r\n\0 \t\x0b\"'\\xaFgntr:";
 const NO_OPS = ["\r\n", " \t\r\n", "\x0b\r\n", "\n", "*0\r\n", "*-1\r\n", "*-5\rX", "*-9223372036854775808\r\n"];
 const TAILS = [
-  "*-0\r\n", "*01\r\n", "*+1\r\n", "* 1\r\n", "*2147483648\r\n", "*-9223372036854775809\r\n", "*1\r\n$-1\r\n", "*1\r\n$01\r\n",
-  "*1\r\n$536870913\r\n", "*1\r\n:1\r\n", "*1\r\n\r\n", "*1\r\n\xff\r\n", "*1\r\nPING\r\n", "*11\r\n", "*1\r\n$16385\r\n",
-  'ECHO "x\r\n', 'ECHO "a"b\r\n', "ECHO 'a\r\n", 'ECHO "a\\"\r\n', "PING\0\r\nPING\r\n", "*1\0\r\n$4\r\nPING\r\n",
-  "*1\r\n$4\0\r\nPING\r\n", "*2\r\n$4\r\nECHO\r\n", "ECHO ab", "*1\r\n$4\r\nPI", "*1\r",
+  "*-0\r\n",
+  "*01\r\n",
+  "*+1\r\n",
+  "* 1\r\n",
+  "*2147483648\r\n",
+  "*-9223372036854775809\r\n",
+  "*1\r\n$-1\r\n",
+  "*1\r\n$01\r\n",
+  "*1\r\n$536870913\r\n",
+  "*1\r\n:1\r\n",
+  "*1\r\n\r\n",
+  "*1\r\n\xff\r\n",
+  "*1\r\nPING\r\n",
+  "*11\r\n",
+  "*1\r\n$16385\r\n",
+  'ECHO "x\r\n',
+  'ECHO "a"b\r\n',
+  "ECHO 'a\r\n",
+  'ECHO "a\\"\r\n',
+  "PING\0\r\nPING\r\n",
+  "*1\0\r\n$4\r\nPING\r\n",
+  "*1\r\n$4\0\r\nPING\r\n",
+  "*2\r\n$4\r\nECHO\r\n",
+  "ECHO ab",
+  "*1\r\n$4\r\nPI",
+  "*1\r",
 ];
 
 function randomArg(r: () => number): string {
@@ -75,7 +97,16 @@ function multibulk(args: string[], r: () => number): string {
 }
 
 /** How a double-quoted argument may spell a byte; raw is also fine for all but the quote, backslash, LF and NUL. */
-const ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\0": "\\x00", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\x07": "\\a" };
+const ESCAPES: Record<string, string> = {
+  '"': '\\"',
+  "\\": "\\\\",
+  "\n": "\\n",
+  "\0": "\\x00",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\b": "\\b",
+  "\x07": "\\a",
+};
 
 const BARE_SAFE = /^[^ \t\r\n\0"'\x0b\x0c][^ \t\r\n\0"']*$/;
 
@@ -93,7 +124,8 @@ function quoteArg(a: string, r: () => number): string {
     const named = ESCAPES[c];
     if (named !== undefined && (c === '"' || c === "\\" || c === "\n" || c === "\0" || r() < 0.7)) q += named;
     else if (r() < 0.1 || code >= 0x7f) q += `\\x${r() < 0.5 ? hex : hex.toUpperCase()}`;
-    else if (r() < 0.05 && !/[xnrtba]/.test(c)) q += `\\${c}`; // \<any other byte> is that byte
+    else if (r() < 0.05 && !/[xnrtba]/.test(c))
+      q += `\\${c}`; // \<any other byte> is that byte
     else q += c;
   }
   return `${head}"${q}"`;
@@ -294,7 +326,14 @@ async function runBatch(server: TestRedis, admin: RespClient, batch: Prediction[
     if (got !== expected || raw.closed !== expectedClose) {
       // JSON strings, so control bytes show in a failure message.
       const json = JSON.stringify;
-      mismatches.push({ stream: json(text(p.stream)), error: p.error, expected: json(expected), expectedClose, got: json(got), closed: raw.closed });
+      mismatches.push({
+        stream: json(text(p.stream)),
+        error: p.error,
+        expected: json(expected),
+        expectedClose,
+        got: json(got),
+        closed: raw.closed,
+      });
     }
     raw.close();
     replay.close();
@@ -349,13 +388,17 @@ async function differential(server: TestRedis, unauthenticated: boolean, seed: n
 
 test("Redis runs exactly what warren read, on random and mutated request streams", async () => {
   const t = await differential(open, false, SEED);
-  console.log(`differential: ${t.compared} streams compared with redis-server: ${t.errors} end in a Redis error, ${t.waiting} leave Redis waiting; ${t.skipped} skipped (warren's own limits)`);
+  console.log(
+    `differential: ${t.compared} streams compared with redis-server: ${t.errors} end in a Redis error, ${t.waiting} leave Redis waiting; ${t.skipped} skipped (warren's own limits)`,
+  );
   expect(t.compared).toBeGreaterThanOrEqual(1000);
 }, 20_000);
 
 test("and so for clients that have not authenticated (requirepass)", async () => {
   const t = await differential(locked, true, SEED ^ 0x2545f491);
-  console.log(`differential, unauthenticated: ${t.compared} streams compared: ${t.errors} end in a Redis error, ${t.waiting} leave Redis waiting; ${t.skipped} skipped`);
+  console.log(
+    `differential, unauthenticated: ${t.compared} streams compared: ${t.errors} end in a Redis error, ${t.waiting} leave Redis waiting; ${t.skipped} skipped`,
+  );
   expect(t.compared).toBeGreaterThanOrEqual(500);
 }, 20_000);
 
@@ -373,7 +416,10 @@ test("the 64 KiB line limits and large arguments, where every way Redis may read
     `${big(100_000)}xyPING\r\n`, // a large argument's 2 trailing bytes go unchecked too
     `${big(16384)}\r\n`,
   ];
-  for (const [server, unauthenticated] of [[open, false], [locked, true]] as const) {
+  for (const [server, unauthenticated] of [
+    [open, false],
+    [locked, true],
+  ] as const) {
     // Before AUTH, the 64 KiB inline ECHO cannot be replayed as multibulk (16 KiB per argument).
     const batch = streams.map((s) => predict(s, unauthenticated)).filter((p) => p.comparable);
     expect(batch.length).toBe(unauthenticated ? streams.length - 1 : streams.length);
@@ -389,7 +435,9 @@ test("before AUTH, Redis limits multibulk requests but not inline ones", async (
   const raw = await RawConnection.open(locked.port);
   raw.send(stream);
   await waitUntil(() => raw.closed); // Redis closes after its error, so every reply is in by then
-  expect(text(Uint8Array.from(raw.received))).toBe("-NOAUTH Authentication required.\r\n-ERR Protocol error: unauthenticated multibulk length\r\n");
+  expect(text(Uint8Array.from(raw.received))).toBe(
+    "-NOAUTH Authentication required.\r\n-ERR Protocol error: unauthenticated multibulk length\r\n",
+  );
 });
 
 async function waitUntil(done: () => boolean): Promise<void> {

@@ -46,7 +46,13 @@ describe("sendProxy", () => {
     await c.send("later");
     await backend.waitFor(1, 16 + 12 + 3 + 1 + 5);
     const got = header(backend.connections[0]!);
-    expect(got.header).toMatchObject({ version: 2, command: "proxy", family: "tcp4", source: { address: "127.0.0.1", port: c.socket.localPort }, destination: { address: "127.0.0.1", port: portOf(proxy) } });
+    expect(got.header).toMatchObject({
+      version: 2,
+      command: "proxy",
+      family: "tcp4",
+      source: { address: "127.0.0.1", port: c.socket.localPort },
+      destination: { address: "127.0.0.1", port: portOf(proxy) },
+    });
     expect(got.rest).toBe("later");
     c.socket.end();
     await waitFor(() => log.lines.some((l) => l.msg === "session"), "the access-log line");
@@ -62,7 +68,11 @@ describe("sendProxy", () => {
     await c.send(Buffer.concat([v2From("[2001:db8::9]:6000", "[2001:db8::1]:443", { authority: "shop.example" }), Buffer.from("GET /")]));
     await backend.waitFor(1, 16 + 36 + 5);
     const got = header(backend.connections[0]!);
-    expect(got.header).toMatchObject({ family: "tcp6", source: { address: "2001:db8::9", port: 6000 }, destination: { address: "2001:db8::1", port: 443 } });
+    expect(got.header).toMatchObject({
+      family: "tcp6",
+      source: { address: "2001:db8::9", port: 6000 },
+      destination: { address: "2001:db8::1", port: 443 },
+    });
     expect(got.header.tlvs.authority).toBe("shop.example");
     expect(got.rest).toBe("GET /");
     c.socket.end();
@@ -83,15 +93,21 @@ describe("sendProxy", () => {
   });
 
   test("health probes send a v2 LOCAL header (v1: UNKNOWN), then the probe's own bytes, in one write", async () => {
-    for (const [version, prefix] of [["v2", PROXY_V2_LOCAL], ["v1", PROXY_V1_UNKNOWN]] as const) {
-      using backend = recordingBackend({ reply: (all) => (Buffer.from(all).toString("latin1").endsWith("PING\r\n") ? Buffer.from("+PONG\r\n") : null) });
+    for (const [version, prefix] of [
+      ["v2", PROXY_V2_LOCAL],
+      ["v1", PROXY_V1_UNKNOWN],
+    ] as const) {
+      using backend = recordingBackend({
+        reply: (all) => (Buffer.from(all).toString("latin1").endsWith("PING\r\n") ? Buffer.from("+PONG\r\n") : null),
+      });
       await using proxy = await start({
         backends: [backend.address],
         sendProxy: version,
         health: { active: { enabled: true, intervalMs: 50, timeoutMs: 500, send: "PING\r\n", expect: "+PONG" } },
       });
       await backend.waitFor(2, prefix.byteLength + 6);
-      for (const conn of backend.connections.slice(0, 2)) expect(Buffer.from(conn)).toEqual(Buffer.concat([prefix, Buffer.from("PING\r\n")]));
+      for (const conn of backend.connections.slice(0, 2))
+        expect(Buffer.from(conn)).toEqual(Buffer.concat([prefix, Buffer.from("PING\r\n")]));
       await waitFor(() => proxy.stats().listeners[0]!.backends[0]!.lastCheckOk === true, "a passing probe");
     }
   });

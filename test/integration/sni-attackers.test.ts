@@ -22,7 +22,15 @@ afterAll(() => cert[Symbol.dispose]());
 test("every attack closes only its own connection, under its own code; a trickled hello is served; an honest session flows on", async () => {
   using server = tlsTagServer(cert, "A");
   await using proxy = await startProxy(
-    { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [server.address] }], clientHello: { timeoutMs: TIMEOUT_MS, maxBytes: 4096 } }] },
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          routes: [{ sni: "a.example.com", backends: [server.address] }],
+          clientHello: { timeoutMs: TIMEOUT_MS, maxBytes: 4096 },
+        },
+      ],
+    },
     { logger: new Logger("silent") },
   );
   const port = portOf(proxy);
@@ -97,7 +105,12 @@ test("every attack closes only its own connection, under its own code; a trickle
   expect(results.slice(1).every((r) => r.bytes === 0)).toBe(true);
 
   const st = proxy.stats().listeners[0]!;
-  expect(st.preambleFailures).toEqual({ CLIENT_HELLO_TOO_LARGE: 1, CLIENT_HELLO_TIMEOUT: 1, PREAMBLE_ABORTED: 2, CLIENT_HELLO_MALFORMED: 1 });
+  expect(st.preambleFailures).toEqual({
+    CLIENT_HELLO_TOO_LARGE: 1,
+    CLIENT_HELLO_TIMEOUT: 1,
+    PREAMBLE_ABORTED: 2,
+    CLIENT_HELLO_MALFORMED: 1,
+  });
   expect(st.sessionsTotal).toBe(2); // the honest one and the trickled one
   expect(server.handshakes).toBe(1); // the trickled hello got a ServerHello, but its client never finished: only the honest one completed
   expect(replies.join("")).toBe("A:0A:1A:2A:3A:4A:5A:6A:7A:8A:9");

@@ -80,8 +80,15 @@ describe("which route a name picks", () => {
 
   test("openssl s_client -servername completes its handshake with the routed server and talks to it", async () => {
     using s = servers(["A", "D"]);
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [s[1]!.address], routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] }, { logger: new Logger("silent") });
-    const proc = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${portOf(proxy)}`, "-servername", "a.example.com", "-quiet"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [s[1]!.address], routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] },
+      { logger: new Logger("silent") },
+    );
+    const proc = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${portOf(proxy)}`, "-servername", "a.example.com", "-quiet"], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     proc.stdin.write("ping\n");
     await proc.stdin.flush();
     const reader = proc.stdout.getReader();
@@ -102,13 +109,22 @@ describe("which route a name picks", () => {
 test("differential: the bytes the backend receives are the bytes the client sent, and back, through a full TLS session", async () => {
   using server = tlsTagServer(cert, "A");
   using backendSide = tap(server.port); // what reaches the backend
-  await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [`127.0.0.1:${backendSide.port}`] }] }] }, { logger: new Logger("silent") });
+  await using proxy = await startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [`127.0.0.1:${backendSide.port}`] }] }] },
+    { logger: new Logger("silent") },
+  );
   using clientSide = tap(portOf(proxy)); // what the client sends
   for (const message of ["one", "x".repeat(20_000)]) {
     const reply = await tlsAsk(clientSide.port, "a.example.com", message);
     expect(reply.startsWith("A:")).toBe(true);
   }
-  await waitFor(() => clientSide.connections.every((c) => c.closed) && backendSide.connections.every((c) => c.closed) && backendSide.connections.length === 2, "both sessions closed on both sides");
+  await waitFor(
+    () =>
+      clientSide.connections.every((c) => c.closed) &&
+      backendSide.connections.every((c) => c.closed) &&
+      backendSide.connections.length === 2,
+    "both sessions closed on both sides",
+  );
   expect(clientSide.connections.length).toBe(2);
   for (let i = 0; i < 2; i++) {
     const c = clientSide.connections[i]!;
@@ -123,7 +139,10 @@ describe("what is not TLS, or matches nothing", () => {
   test("with a default route, plain bytes and a hello without SNI go to it untouched", async () => {
     using plain = echoBackend();
     using s = servers(["A"]);
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [plain.address], routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [plain.address], routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] },
+      { logger: new Logger("silent") },
+    );
     const c = await connectClient(portOf(proxy));
     await c.send("GET / HTTP/1.1\r\n\r\n");
     await c.waitFor(18);
@@ -139,7 +158,10 @@ describe("what is not TLS, or matches nothing", () => {
 
   test("without a default route, an unmatched name, a hello without SNI and plain bytes are refused as SNI_NO_ROUTE, before any backend is touched", async () => {
     using s = servers(["A"]);
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [s[0]!.address] }] }] },
+      { logger: new Logger("silent") },
+    );
     const port = portOf(proxy);
     await expect(tlsAsk(port, "other.org", "hi")).rejects.toThrow();
     const noSni = await connectClient(port);
@@ -183,7 +205,12 @@ test("a reload changes the routes for new sessions; a session on a route that we
     },
   });
   expect(await live.promise).toBe("A:before");
-  proxy.reload(config([{ sni: "a.example.com", backends: [b!.address] }, { sni: "*.example.com", backends: [a!.address] }]));
+  proxy.reload(
+    config([
+      { sni: "a.example.com", backends: [b!.address] },
+      { sni: "*.example.com", backends: [a!.address] },
+    ]),
+  );
   expect(await tlsAsk(port, "a.example.com", "2")).toBe("B:2");
   expect(await tlsAsk(port, "z.example.com", "3")).toBe("A:3");
   liveSocket.write("after");
@@ -198,7 +225,16 @@ test("behind a PROXY header: the header's address is the client's, the hello aft
   using s = servers(["A", "D"]);
   const log = memoryLogger();
   await using proxy = await startProxy(
-    { listeners: [{ listen: "127.0.0.1:0", backends: [s[1]!.address], routes: [{ sni: "a.example.com", backends: [s[0]!.address] }], proxyProtocol: { trusted: ["127.0.0.0/8"] } }] },
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          backends: [s[1]!.address],
+          routes: [{ sni: "a.example.com", backends: [s[0]!.address] }],
+          proxyProtocol: { trusted: ["127.0.0.0/8"] },
+        },
+      ],
+    },
     { logger: log },
   );
   // A relay that puts a v1 header in front of the client's TLS bytes, as a load balancer would.
@@ -255,8 +291,15 @@ test("each route balances and checks its own backends: round robin within the ro
     { logger: new Logger("silent") },
   );
   const route = () => proxy.stats().listeners[0]!.routes![0]!;
-  await waitFor(() => route().backends.find((b) => b.address === dead)?.healthy === false, "the dead backend marked down by the route's own checks");
-  expect(route().backends.filter((b) => b.healthy).map((b) => b.address)).toEqual([s[0]!.address, s[1]!.address]);
+  await waitFor(
+    () => route().backends.find((b) => b.address === dead)?.healthy === false,
+    "the dead backend marked down by the route's own checks",
+  );
+  expect(
+    route()
+      .backends.filter((b) => b.healthy)
+      .map((b) => b.address),
+  ).toEqual([s[0]!.address, s[1]!.address]);
   expect(proxy.stats().listeners[0]!.backends.map((b) => [b.address, b.healthy])).toEqual([[s[2]!.address, true]]);
   const tags: string[] = [];
   for (let i = 0; i < 4; i++) tags.push((await tlsAsk(portOf(proxy), "a.example.com", "x")).split(":")[0]!);
@@ -267,7 +310,16 @@ test("each route balances and checks its own backends: round robin within the ro
 test("behind a PROXY header, a stall is counted under the stage it stalls in", async () => {
   using s = servers(["A"]);
   await using proxy = await startProxy(
-    { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [s[0]!.address] }], proxyProtocol: { trusted: ["127.0.0.0/8"], timeoutMs: 150 }, clientHello: { timeoutMs: 150 } }] },
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          routes: [{ sni: "a.example.com", backends: [s[0]!.address] }],
+          proxyProtocol: { trusted: ["127.0.0.0/8"], timeoutMs: 150 },
+          clientHello: { timeoutMs: 150 },
+        },
+      ],
+    },
     { logger: new Logger("silent") },
   );
   const header = "PROXY TCP4 192.0.2.7 192.0.2.1 4242 443\r\n";
@@ -279,12 +331,15 @@ test("behind a PROXY header, a stall is counted under the stage it stalls in", a
   expect(proxy.stats().listeners[0]!.preambleFailures).toEqual({ PREAMBLE_TIMEOUT: 1, CLIENT_HELLO_TIMEOUT: 1 });
 });
 
-test("with sendProxy = \"v2\" the backend's PROXY header carries the SNI as AUTHORITY, and the hello follows it untouched", async () => {
+test('with sendProxy = "v2" the backend\'s PROXY header carries the SNI as AUTHORITY, and the hello follows it untouched', async () => {
   const { recordingBackend } = await import("../helpers/proxy-protocol.ts");
   const { ProxyParser } = await import("../../src/edge/proxy-parser.ts");
   const { bunClientHello } = await import("../helpers/sni-peers.ts");
   using rec = recordingBackend();
-  await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [rec.address] }], sendProxy: "v2" }] }, { logger: new Logger("silent") });
+  await using proxy = await startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", routes: [{ sni: "a.example.com", backends: [rec.address] }], sendProxy: "v2" }] },
+    { logger: new Logger("silent") },
+  );
   const hello = await bunClientHello("A.example.com");
   const c = await connectClient(portOf(proxy));
   await c.send(hello);

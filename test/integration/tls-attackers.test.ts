@@ -35,7 +35,15 @@ test("every attack closes only its own connection, under its own code; an honest
   const stranger = other.issue(["stranger"], { client: true });
   const friend = ca.issue(["friend"], { client: true });
   await using proxy = await startProxy(
-    { listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], tls: { cert: main.certPath, key: main.keyPath, clientCa: ca.certPath, handshakeTimeoutMs: TIMEOUT_MS } }] },
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          backends: [backend.address],
+          tls: { cert: main.certPath, key: main.keyPath, clientCa: ca.certPath, handshakeTimeoutMs: TIMEOUT_MS },
+        },
+      ],
+    },
     { logger: new Logger("silent") },
   );
   const port = portOf(proxy);
@@ -84,7 +92,11 @@ test("every attack closes only its own connection, under its own code; an honest
   const st = proxy.stats().listeners[0]!;
   expect(st.preambleFailures).toEqual({ TLS_HANDSHAKE_FAILED: 3, TLS_HANDSHAKE_TIMEOUT: 1, TLS_CLIENT_CERT_REJECTED: 1 });
   // The same ends by code and side, as warren_frontend_session_ends_total renders them.
-  expect(st.endsBySide).toMatchObject({ "TLS_HANDSHAKE_FAILED client": 3, "TLS_HANDSHAKE_TIMEOUT client": 1, "TLS_CLIENT_CERT_REJECTED client": 1 });
+  expect(st.endsBySide).toMatchObject({
+    "TLS_HANDSHAKE_FAILED client": 3,
+    "TLS_HANDSHAKE_TIMEOUT client": 1,
+    "TLS_CLIENT_CERT_REJECTED client": 1,
+  });
   expect(st.sessionsTotal).toBe(1); // only the honest one was admitted
   expect(backend.accepted).toBe(1);
   expect(honest.received().toString()).toBe("0123456789");
@@ -99,7 +111,16 @@ test("every attack closes only its own connection, under its own code; an honest
 test("handshakes in progress count toward maxConnections: silent clients cannot hold more sockets than the listener serves; leaving without a byte is no failure", async () => {
   using backend = echoBackend();
   await using proxy = await startProxy(
-    { listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], maxConnections: 2, tls: { cert: main.certPath, key: main.keyPath, handshakeTimeoutMs: 60_000 } }] },
+    {
+      listeners: [
+        {
+          listen: "127.0.0.1:0",
+          backends: [backend.address],
+          maxConnections: 2,
+          tls: { cert: main.certPath, key: main.keyPath, handshakeTimeoutMs: 60_000 },
+        },
+      ],
+    },
     { logger: new Logger("silent") },
   );
   const port = portOf(proxy);

@@ -46,7 +46,11 @@ function parseHeader(bytes: Uint8Array) {
 }
 
 /** A Bun TLS server that answers each chunk with `tag:` and the chunk; counts its completed handshakes. */
-function tlsTagBackend(cert: Issued, tag: string, extra: Record<string, unknown> = {}): { server: TCPSocketListener<undefined>; handshakes: number; address: string; [Symbol.dispose](): void } {
+function tlsTagBackend(
+  cert: Issued,
+  tag: string,
+  extra: Record<string, unknown> = {},
+): { server: TCPSocketListener<undefined>; handshakes: number; address: string; [Symbol.dispose](): void } {
   const state = { handshakes: 0 };
   const server = Bun.listen<undefined>({
     hostname: "127.0.0.1",
@@ -74,7 +78,11 @@ function tlsTagBackend(cert: Issued, tag: string, extra: Record<string, unknown>
 async function ask(port: number, message: string): Promise<string> {
   const c = await connectClient(port);
   await c.send(Buffer.from(message));
-  await eventually(() => c.receivedBytes, (n) => n > 0, "a reply");
+  await eventually(
+    () => c.receivedBytes,
+    (n) => n > 0,
+    "a reply",
+  );
   const reply = c.received().toString();
   c.socket.end();
   return reply;
@@ -83,7 +91,10 @@ async function ask(port: number, message: string): Promise<string> {
 describe("verification", () => {
   test("a backend with a certificate from `ca` for its IP address is reached; the bytes go over TLS", async () => {
     using good = tlsTagBackend(ipCert, "A");
-    await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [good.address], backendTls: { ca: ca.certPath } }] }, quiet);
+    await using proxy = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [good.address], backendTls: { ca: ca.certPath } }] },
+      quiet,
+    );
     expect(await ask(portOf(proxy), "hi")).toBe("A:hi");
     expect(good.handshakes).toBe(1);
   });
@@ -92,7 +103,17 @@ describe("verification", () => {
     using bad = tlsTagBackend(stranger, "BAD");
     using good = tlsTagBackend(ipCert, "GOOD");
     await using proxy = await startProxy(
-      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address, good.address], balance: "round-robin", backendTls: { ca: ca.certPath }, health: { passive: { failures: 2, cooldownMs: 60_000 } } }] },
+      {
+        listeners: [
+          {
+            listen: "127.0.0.1:0",
+            backends: [bad.address, good.address],
+            balance: "round-robin",
+            backendTls: { ca: ca.certPath },
+            health: { passive: { failures: 2, cooldownMs: 60_000 } },
+          },
+        ],
+      },
       quiet,
     );
     const port = portOf(proxy);
@@ -101,27 +122,53 @@ describe("verification", () => {
     expect(replies).toEqual(["GOOD:0", "GOOD:1", "GOOD:2", "GOOD:3"]);
     const st = proxy.stats().listeners[0]!;
     const badStats = st.backends.find((b) => b.address === bad.address)!;
-    expect({ errors: badStats.connectErrors, healthy: badStats.healthy, retries: st.retries }).toEqual({ errors: { TLS_VERIFY_FAILED: 2 }, healthy: false, retries: 2 });
+    expect({ errors: badStats.connectErrors, healthy: badStats.healthy, retries: st.retries }).toEqual({
+      errors: { TLS_VERIFY_FAILED: 2 },
+      healthy: false,
+      retries: 2,
+    });
     expect(bad.handshakes).toBe(0);
   });
 
   test("with only unverifiable backends the client's session ends TLS_VERIFY_FAILED, blamed on the backend; verify = false connects", async () => {
     using bad = tlsTagBackend(stranger, "BAD");
-    await using strict = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [bad.address], backendTls: { ca: ca.certPath } }] }, quiet);
+    await using strict = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address], backendTls: { ca: ca.certPath } }] },
+      quiet,
+    );
     const c = await connectClient(portOf(strict));
     await c.send(Buffer.from("x"));
     await c.closed;
     expect(c.receivedBytes).toBe(0);
-    await eventually(() => strict.stats().listeners[0]!.endsBySide, (e) => e["TLS_VERIFY_FAILED backend"] === 1, "the end counted");
-    await using lax = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [bad.address], backendTls: { verify: false } }] }, quiet);
+    await eventually(
+      () => strict.stats().listeners[0]!.endsBySide,
+      (e) => e["TLS_VERIFY_FAILED backend"] === 1,
+      "the end counted",
+    );
+    await using lax = await startProxy(
+      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address], backendTls: { verify: false } }] },
+      quiet,
+    );
     expect(await ask(portOf(lax), "y")).toBe("BAD:y");
   });
 
   test("serverName: sent as SNI and checked against the certificate; a name it does not carry fails", async () => {
     using backend = tlsTagBackend(named, "N");
-    await using right = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], backendTls: { ca: ca.certPath, serverName: "backend.internal" } }] }, quiet);
+    await using right = await startProxy(
+      {
+        listeners: [
+          { listen: "127.0.0.1:0", backends: [backend.address], backendTls: { ca: ca.certPath, serverName: "backend.internal" } },
+        ],
+      },
+      quiet,
+    );
     expect(await ask(portOf(right), "z")).toBe("N:z");
-    await using wrong = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], backendTls: { ca: ca.certPath, serverName: "other.internal" } }] }, quiet);
+    await using wrong = await startProxy(
+      {
+        listeners: [{ listen: "127.0.0.1:0", backends: [backend.address], backendTls: { ca: ca.certPath, serverName: "other.internal" } }],
+      },
+      quiet,
+    );
     const c = await connectClient(portOf(wrong));
     await c.closed;
     expect(wrong.stats().listeners[0]!.backends[0]!.connectErrors).toEqual({ TLS_VERIFY_FAILED: 1 });
@@ -134,15 +181,32 @@ test("sendProxy with backendTls to a backend that fails the handshake after the 
   const haproxyPort = freePort();
   const pem = join(ca.dir, "haproxy-retry.pem");
   writeFileSync(pem, named.cert + named.key);
-  await using _haproxy = await startHaproxy(`frontend tls_in\n    bind 127.0.0.1:${haproxyPort} accept-proxy ssl crt ${pem}\n    default_backend record\nbackend record\n    server r ${record.address}\n`, [haproxyPort]);
+  await using _haproxy = await startHaproxy(
+    `frontend tls_in\n    bind 127.0.0.1:${haproxyPort} accept-proxy ssl crt ${pem}\n    default_backend record\nbackend record\n    server r ${record.address}\n`,
+    [haproxyPort],
+  );
   try {
     await using proxy = await startProxy(
-      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address, `127.0.0.1:${haproxyPort}`], balance: "round-robin", sendProxy: "v1", backendTls: { ca: ca.certPath, serverName: "backend.internal" } }] },
+      {
+        listeners: [
+          {
+            listen: "127.0.0.1:0",
+            backends: [bad.address, `127.0.0.1:${haproxyPort}`],
+            balance: "round-robin",
+            sendProxy: "v1",
+            backendTls: { ca: ca.certPath, serverName: "backend.internal" },
+          },
+        ],
+      },
       quiet,
     );
     const c = await connectClient(portOf(proxy));
     await c.send("hello");
-    await eventually(() => record.connections.map((x) => Buffer.from(x).toString()), (all) => all.includes("hello"), "the session on the second backend");
+    await eventually(
+      () => record.connections.map((x) => Buffer.from(x).toString()),
+      (all) => all.includes("hello"),
+      "the session on the second backend",
+    );
     const st = proxy.stats().listeners[0]!;
     expect(st.backends.find((b) => b.address === bad.address)!.connectErrors).toEqual({ TLS_VERIFY_FAILED: 1 });
     expect(st.retries).toBe(1);
@@ -157,11 +221,24 @@ describe("active health checks over TLS", () => {
     using bad = tlsTagBackend(stranger, "BAD");
     using good = tlsTagBackend(ipCert, "GOOD");
     await using proxy = await startProxy(
-      { listeners: [{ listen: "127.0.0.1:0", backends: [bad.address, good.address], backendTls: { ca: ca.certPath }, health: { active: { enabled: true, intervalMs: 100, timeoutMs: 500, rise: 1, fall: 1, send: "ping", expect: "GOOD:ping" } } }] },
+      {
+        listeners: [
+          {
+            listen: "127.0.0.1:0",
+            backends: [bad.address, good.address],
+            backendTls: { ca: ca.certPath },
+            health: { active: { enabled: true, intervalMs: 100, timeoutMs: 500, rise: 1, fall: 1, send: "ping", expect: "GOOD:ping" } },
+          },
+        ],
+      },
       quiet,
     );
     const backends = () => proxy.stats().listeners[0]!.backends;
-    await eventually(() => backends().map((b) => b.checksTotal), (n) => n.every((x) => x >= 2), "two probes of each");
+    await eventually(
+      () => backends().map((b) => b.checksTotal),
+      (n) => n.every((x) => x >= 2),
+      "two probes of each",
+    );
     const [b, g] = backends();
     expect({ healthy: b!.healthy, reason: b!.lastCheckReason?.slice(0, 20) }).toEqual({ healthy: false, reason: "TLS handshake failed" });
     expect({ healthy: g!.healthy, ok: g!.lastCheckOk }).toEqual({ healthy: true, ok: true });
@@ -189,13 +266,21 @@ test("terminate, route by SNI, originate again: a route's backends are reached a
     quiet,
   );
   const st = () => proxy.stats().listeners[0]!;
-  await eventually(() => st().routes?.[0]?.backends[0]?.lastCheckOk, (ok) => ok === true, "the route's backend probed over TLS");
+  await eventually(
+    () => st().routes?.[0]?.backends[0]?.lastCheckOk,
+    (ok) => ok === true,
+    "the route's backend probed over TLS",
+  );
   const c = await tlsConnect(portOf(proxy), { serverName: "api.example.com", ca: ca.cert });
   await c.send(Buffer.from("hi"));
   expect((await c.read(4)).toString()).toBe("R:hi");
   c.end();
   // The default route's backend answers "D:ping", which the listener's probe does not expect: down, by the reply, after a verified handshake.
-  await eventually(() => st().backends[0]!.lastCheckReason ?? "", (r) => r.startsWith("reply did not match"), "the default backend's probe reply");
+  await eventually(
+    () => st().backends[0]!.lastCheckReason ?? "",
+    (r) => r.startsWith("reply did not match"),
+    "the default backend's probe reply",
+  );
 });
 
 describe("interop", () => {
@@ -217,19 +302,44 @@ backend record
     );
     try {
       await using proxy = await startProxy(
-        { listeners: [{ listen: "127.0.0.1:0", backends: [`127.0.0.1:${haproxyPort}`], sendProxy: "v2", backendTls: { ca: ca.certPath, serverName: "backend.internal" }, health: { active: { enabled: true, intervalMs: 60_000 } } }] },
+        {
+          listeners: [
+            {
+              listen: "127.0.0.1:0",
+              backends: [`127.0.0.1:${haproxyPort}`],
+              sendProxy: "v2",
+              backendTls: { ca: ca.certPath, serverName: "backend.internal" },
+              health: { active: { enabled: true, intervalMs: 60_000 } },
+            },
+          ],
+        },
         quiet,
       );
       // The first probe: a LOCAL header in plaintext, a verified handshake; HAProxy relays it as warren's own connection.
-      await eventually(() => record.connections.length, (n) => n >= 1, "the probe through HAProxy");
-      await eventually(() => proxy.stats().listeners[0]!.backends[0]!.lastCheckOk, (ok) => ok === true, "the probe to pass");
+      await eventually(
+        () => record.connections.length,
+        (n) => n >= 1,
+        "the probe through HAProxy",
+      );
+      await eventually(
+        () => proxy.stats().listeners[0]!.backends[0]!.lastCheckOk,
+        (ok) => ok === true,
+        "the probe to pass",
+      );
       const c = await connectClient(portOf(proxy));
       await c.send("payload over TLS");
       const i = record.connections.length; // the probe's connection came first
-      await eventually(() => Buffer.from(record.connections[i] ?? new Uint8Array()).toString("latin1"), (t) => t.endsWith("payload over TLS"), "the session through HAProxy");
+      await eventually(
+        () => Buffer.from(record.connections[i] ?? new Uint8Array()).toString("latin1"),
+        (t) => t.endsWith("payload over TLS"),
+        "the session through HAProxy",
+      );
       const got = parseHeader(record.connections[i]!);
       // HAProxy read warren's header before the TLS handshake: the client's own address reached the backend.
-      expect(got.header).toMatchObject({ source: { address: "127.0.0.1", port: c.socket.localPort }, destination: { address: "127.0.0.1", port: portOf(proxy) } });
+      expect(got.header).toMatchObject({
+        source: { address: "127.0.0.1", port: c.socket.localPort },
+        destination: { address: "127.0.0.1", port: portOf(proxy) },
+      });
       expect(got.rest).toBe("payload over TLS");
       c.socket.end();
     } finally {
@@ -241,9 +351,35 @@ backend record
     const port = freePort();
     const client = ca.issue(["warren"], { client: true });
     const front = ca.issue(["localhost"]);
-    const server = Bun.spawn(["openssl", "s_server", "-accept", `127.0.0.1:${port}`, "-cert", named.certPath, "-key", named.keyPath, "-CAfile", ca.certPath, "-Verify", "1", "-rev", "-quiet"], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const server = Bun.spawn(
+      [
+        "openssl",
+        "s_server",
+        "-accept",
+        `127.0.0.1:${port}`,
+        "-cert",
+        named.certPath,
+        "-key",
+        named.keyPath,
+        "-CAfile",
+        ca.certPath,
+        "-Verify",
+        "1",
+        "-rev",
+        "-quiet",
+      ],
+      { stdin: "pipe", stdout: "pipe", stderr: "pipe" },
+    );
     try {
-      await eventually(() => Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then((s) => (s.end(), true), () => false), (ok) => ok, "openssl s_server to listen");
+      await eventually(
+        () =>
+          Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
+            (s) => (s.end(), true),
+            () => false,
+          ),
+        (ok) => ok,
+        "openssl s_server to listen",
+      );
       await using proxy = await startProxy(
         {
           listeners: [

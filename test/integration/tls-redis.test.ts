@@ -31,7 +31,29 @@ afterAll(() => {
 async function tlsRedis(cert: Issued, caPath: string): Promise<{ address: string; [Symbol.asyncDispose](): Promise<void> }> {
   const port = freePort();
   const proc = Bun.spawn(
-    ["redis-server", "--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1", "--tls-cert-file", cert.certPath, "--tls-key-file", cert.keyPath, "--tls-ca-cert-file", caPath, "--tls-auth-clients", "no", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+    [
+      "redis-server",
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--tls-cert-file",
+      cert.certPath,
+      "--tls-key-file",
+      cert.keyPath,
+      "--tls-ca-cert-file",
+      caPath,
+      "--tls-auth-clients",
+      "no",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--loglevel",
+      "warning",
+    ],
     { stdout: "ignore", stderr: "ignore" },
   );
   await eventually(
@@ -56,7 +78,14 @@ const RESP = { mode: "pool", pool: { framer: { kind: "resp" } } };
 
 test("pooled connections to a TLS-only Redis, verified by the CA: commands and replies in order", async () => {
   await using redis = await tlsRedis(server, ca.certPath);
-  await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [redis.address], ...RESP, backendTls: { ca: ca.certPath, serverName: "redis.internal" } }] }, { logger: new Logger("silent") });
+  await using proxy = await startProxy(
+    {
+      listeners: [
+        { listen: "127.0.0.1:0", backends: [redis.address], ...RESP, backendTls: { ca: ca.certPath, serverName: "redis.internal" } },
+      ],
+    },
+    { logger: new Logger("silent") },
+  );
   const c = await connectClient(portOf(proxy));
   await c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n");
   await c.waitFor(20);
@@ -66,11 +95,18 @@ test("pooled connections to a TLS-only Redis, verified by the CA: commands and r
 
 test("a Redis whose certificate does not verify: the request fails with an error reply, the connect is counted as TLS_VERIFY_FAILED", async () => {
   await using redis = await tlsRedis(stranger, other.certPath);
-  await using proxy = await startProxy({ listeners: [{ listen: "127.0.0.1:0", backends: [redis.address], ...RESP, backendTls: { ca: ca.certPath } }] }, { logger: new Logger("silent") });
+  await using proxy = await startProxy(
+    { listeners: [{ listen: "127.0.0.1:0", backends: [redis.address], ...RESP, backendTls: { ca: ca.certPath } }] },
+    { logger: new Logger("silent") },
+  );
   const c = await connectClient(portOf(proxy));
   await c.send("*1\r\n$4\r\nPING\r\n");
   await c.waitFor(1);
   expect(c.received().toString()).toStartWith("-ERR warren:");
-  await eventually(() => proxy.stats().listeners[0]!.backends[0]!.connectErrors, (e) => (e.TLS_VERIFY_FAILED ?? 0) >= 1, "the failed verification counted");
+  await eventually(
+    () => proxy.stats().listeners[0]!.backends[0]!.connectErrors,
+    (e) => (e.TLS_VERIFY_FAILED ?? 0) >= 1,
+    "the failed verification counted",
+  );
   c.socket.end();
 });

@@ -29,7 +29,13 @@ test("SIGHUP rotates the certificate for new handshakes; a live session keeps go
   const backend = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
   const port = freePort();
   const configPath = join(ca.dir, "warren.json");
-  writeFileSync(configPath, JSON.stringify({ log: { format: "json", access: false }, listeners: [{ name: "tls", listen: `127.0.0.1:${port}`, backends: [`127.0.0.1:${backend.port}`], tls: { cert, key } }] }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      log: { format: "json", access: false },
+      listeners: [{ name: "tls", listen: `127.0.0.1:${port}`, backends: [`127.0.0.1:${backend.port}`], tls: { cert, key } }],
+    }),
+  );
   try {
     await using warren = await startWarren(["--config", configPath]);
     const old = await tlsConnect(port, { serverName: "localhost", ca: ca.cert });
@@ -42,7 +48,9 @@ test("SIGHUP rotates the certificate for new handshakes; a live session keeps go
     await warren.waitForLog("reloaded", { from: mark });
     // The log says which certificate applies now: serial and expiry, per name.
     const loaded = await warren.waitForLog("tls certificates", { from: mark });
-    expect((loaded.certificates as { serverName: string; serial: string }[]).map((c) => [c.serverName, c.serial])).toEqual([["default", second.serial]]);
+    expect((loaded.certificates as { serverName: string; serial: string }[]).map((c) => [c.serverName, c.serial])).toEqual([
+      ["default", second.serial],
+    ]);
     const fresh = await tlsConnect(port, { serverName: "localhost", ca: ca.cert });
     expect({ serial: fresh.serial, authorized: fresh.authorized }).toEqual({ serial: second.serial, authorized: true });
 
@@ -72,7 +80,14 @@ test("workers = 2: each worker terminates TLS with the file's certificates, and 
   const backend = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
   const port = freePort();
   const configPath = join(ca.dir, "workers.json");
-  writeFileSync(configPath, JSON.stringify({ workers: 2, log: { format: "json", access: false }, listeners: [{ name: "tls", listen: `127.0.0.1:${port}`, backends: [`127.0.0.1:${backend.port}`], tls: { cert, key } }] }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      workers: 2,
+      log: { format: "json", access: false },
+      listeners: [{ name: "tls", listen: `127.0.0.1:${port}`, backends: [`127.0.0.1:${backend.port}`], tls: { cert, key } }],
+    }),
+  );
   try {
     await using warren = await startWarren(["--config", configPath], { timeoutMs: 20_000 });
     const serials = async () => {
@@ -90,7 +105,12 @@ test("workers = 2: each worker terminates TLS with the file's certificates, and 
     const mark = warren.mark;
     warren.signalWarren("SIGHUP");
     // Each worker logs its own load of the rotated files.
-    await eventually(() => warren.lines.slice(mark).filter((l) => l.msg === "tls certificates").length, (n) => n >= 2, "both workers to load the new certificate", 10_000);
+    await eventually(
+      () => warren.lines.slice(mark).filter((l) => l.msg === "tls certificates").length,
+      (n) => n >= 2,
+      "both workers to load the new certificate",
+      10_000,
+    );
     expect(await serials()).toEqual([second.serial]);
   } finally {
     backend.stop(true);

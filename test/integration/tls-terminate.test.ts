@@ -26,7 +26,11 @@ afterAll(() => ca[Symbol.dispose]());
 const quiet = { logger: new Logger("silent") };
 
 function tlsListener(backend: string, tls: Record<string, unknown> = {}, more: Record<string, unknown> = {}) {
-  return { listeners: [{ name: "tls", listen: "127.0.0.1:0", backends: [backend], tls: { cert: main.certPath, key: main.keyPath, ...tls }, ...more }] };
+  return {
+    listeners: [
+      { name: "tls", listen: "127.0.0.1:0", backends: [backend], tls: { cert: main.certPath, key: main.keyPath, ...tls }, ...more },
+    ],
+  };
 }
 
 describe("termination", () => {
@@ -40,15 +44,27 @@ describe("termination", () => {
     const got = await c.read(payload.byteLength, 10_000);
     expect(sha256(got)).toBe(sha256(payload));
     c.end();
-    await eventually(() => proxy.stats().listeners[0]!.ends.ok ?? 0, (n) => n === 1, "the session to end ok");
+    await eventually(
+      () => proxy.stats().listeners[0]!.ends.ok ?? 0,
+      (n) => n === 1,
+      "the session to end ok",
+    );
     const l = proxy.stats().listeners[0]!;
-    expect({ sessionsTotal: l.sessionsTotal, fromClients: l.bytesFromClients, fromBackends: l.bytesFromBackends }).toEqual({ sessionsTotal: 1, fromClients: payload.byteLength, fromBackends: payload.byteLength });
+    expect({ sessionsTotal: l.sessionsTotal, fromClients: l.bytesFromClients, fromBackends: l.bytesFromBackends }).toEqual({
+      sessionsTotal: 1,
+      fromClients: payload.byteLength,
+      fromBackends: payload.byteLength,
+    });
   });
 });
 
 /** openssl s_client's view of a handshake: the served certificate's subject, the protocol, ALPN, and whether it got through. */
 async function sClient(port: number, args: string[]): Promise<string> {
-  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", ca.certPath, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", ca.certPath, ...args], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   p.stdin.write("ping\n");
   p.stdin.end();
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
@@ -66,13 +82,17 @@ describe("the relay on a TLS socket", () => {
     // Wait until the queue stops growing: the backend is paused, and nothing more is read from it.
     let last = -1;
     const queued = () => proxy.stats().listeners[0]!.queuedBytes;
-    await eventually(async () => {
-      const q = queued();
-      const stable = q === last && q > 0;
-      last = q;
-      await Bun.sleep(50);
-      return stable;
-    }, (x) => x, "the queue to stop growing");
+    await eventually(
+      async () => {
+        const q = queued();
+        const stable = q === last && q > 0;
+        last = q;
+        await Bun.sleep(50);
+        return stable;
+      },
+      (x) => x,
+      "the queue to stop growing",
+    );
     expect(queued()).toBeLessThanOrEqual(256 * 1024 + 512 * 1024);
     c.socket.resume();
     await c.read(TOTAL, 20_000);
@@ -95,12 +115,16 @@ describe("the relay on a TLS socket", () => {
       }
     })();
     let last = -1;
-    await eventually(async () => {
-      const stable = sent === last && sent > 0;
-      last = sent;
-      await Bun.sleep(100);
-      return stable;
-    }, (x) => x, "the client's writes to stall");
+    await eventually(
+      async () => {
+        const stable = sent === last && sent > 0;
+        last = sent;
+        await Bun.sleep(100);
+        return stable;
+      },
+      (x) => x,
+      "the client's writes to stall",
+    );
     // What is in flight is the kernel's buffers on both hops and warren's high-water mark, not the whole upload.
     expect(sent).toBeLessThan(64 << 20);
     expect(proxy.stats().listeners[0]!.queuedBytes).toBeLessThanOrEqual(256 * 1024 + 512 * 1024);
@@ -115,14 +139,21 @@ describe("the relay on a TLS socket", () => {
     await c.send(Buffer.from("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv1\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n"));
     expect((await c.read(20)).toString()).toBe("+OK\r\n$2\r\nv1\r\n+PONG\r\n");
     c.end();
-    await eventually(() => proxy.stats().listeners[0]!.sessionsTotal, (n) => n === 1, "one pooled client");
+    await eventually(
+      () => proxy.stats().listeners[0]!.sessionsTotal,
+      (n) => n === 1,
+      "one pooled client",
+    );
   });
 });
 
 describe("certificates by SNI, ALPN, versions", () => {
   test("openssl s_client -servername gets the certificate of the name it asks for; no match or no SNI gets the main one", async () => {
     using backend = echoBackend();
-    await using proxy = await startProxy(tlsListener(backend.address, { certs: [{ serverName: "*.example.com", cert: wild.certPath, key: wild.keyPath }] }), quiet);
+    await using proxy = await startProxy(
+      tlsListener(backend.address, { certs: [{ serverName: "*.example.com", cert: wild.certPath, key: wild.keyPath }] }),
+      quiet,
+    );
     const port = portOf(proxy);
     const subject = (out: string) => /subject=\s*CN\s*=\s*(\S+)/.exec(out)?.[1] ?? out;
     expect(subject(await sClient(port, ["-servername", "a.example.com"]))).toBe("*.example.com");
@@ -144,14 +175,21 @@ describe("certificates by SNI, ALPN, versions", () => {
     c.end();
     expect(await sClient(port, ["-servername", "localhost", "-alpn", "http/1.1"])).toContain("ALPN protocol: http/1.1");
     expect(await sClient(port, ["-servername", "localhost", "-tls1_2"])).toContain("alert protocol version");
-    await eventually(() => proxy.stats().listeners[0]!.preambleFailures, (f) => f.TLS_HANDSHAKE_FAILED === 1, "the TLS 1.2 handshake counted as failed");
+    await eventually(
+      () => proxy.stats().listeners[0]!.preambleFailures,
+      (f) => f.TLS_HANDSHAKE_FAILED === 1,
+      "the TLS 1.2 handshake counted as failed",
+    );
   });
 
   test("curl --resolve through warren to an HTTP backend, verifying warren's certificate with the CA", async () => {
     using http = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => new Response(`hello ${new URL(req.url).pathname}`) });
     await using proxy = await startProxy(tlsListener(`127.0.0.1:${http.port}`), quiet);
     const port = portOf(proxy);
-    const p = Bun.spawn(["curl", "-sS", "--cacert", ca.certPath, "--resolve", `localhost:${port}:127.0.0.1`, `https://localhost:${port}/path`], { stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn(
+      ["curl", "-sS", "--cacert", ca.certPath, "--resolve", `localhost:${port}:127.0.0.1`, `https://localhost:${port}/path`],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
     expect({ code: await p.exited, out, err }).toEqual({ code: 0, out: "hello /path", err: "" });
   });
@@ -170,10 +208,17 @@ describe("mutual TLS", () => {
     expect((await c.read(2)).toString()).toBe("hi");
     // TLS 1.3: the client's handshake completes before the server has checked its certificate; the refusal is a close.
     for (const opts of [{}, { cert: bad.cert, key: bad.key }]) {
-      const r = await tlsConnect(port, { serverName: "localhost", ...opts }).then((x) => x.closed.then(() => "closed"), () => "failed");
+      const r = await tlsConnect(port, { serverName: "localhost", ...opts }).then(
+        (x) => x.closed.then(() => "closed"),
+        () => "failed",
+      );
       expect(["closed", "failed"]).toContain(r);
     }
-    await eventually(() => proxy.stats().listeners[0]!.preambleFailures, (f) => f.TLS_CLIENT_CERT_REJECTED === 2, "two rejections");
+    await eventually(
+      () => proxy.stats().listeners[0]!.preambleFailures,
+      (f) => f.TLS_CLIENT_CERT_REJECTED === 2,
+      "two rejections",
+    );
     c.end();
   });
 
@@ -186,8 +231,15 @@ describe("mutual TLS", () => {
     await c.send(Buffer.from("hi"));
     expect((await c.read(2)).toString()).toBe("hi");
     c.end();
-    await tlsConnect(portOf(proxy), { serverName: "localhost", cert: bad.cert, key: bad.key }).then((x) => x.closed, () => undefined);
-    await eventually(() => proxy.stats().listeners[0]!.preambleFailures, (f) => f.TLS_CLIENT_CERT_REJECTED === 1, "the untrusted certificate refused");
+    await tlsConnect(portOf(proxy), { serverName: "localhost", cert: bad.cert, key: bad.key }).then(
+      (x) => x.closed,
+      () => undefined,
+    );
+    await eventually(
+      () => proxy.stats().listeners[0]!.preambleFailures,
+      (f) => f.TLS_CLIENT_CERT_REJECTED === 1,
+      "the untrusted certificate refused",
+    );
   });
 });
 
@@ -204,7 +256,11 @@ describe("routes behind termination", () => {
               name: "tls",
               listen: "127.0.0.1:0",
               backends: [`127.0.0.1:${d.port}`],
-              tls: { cert: main.certPath, key: main.keyPath, certs: [{ serverName: "*.example.com", cert: wild.certPath, key: wild.keyPath }] },
+              tls: {
+                cert: main.certPath,
+                key: main.keyPath,
+                certs: [{ serverName: "*.example.com", cert: wild.certPath, key: wild.keyPath }],
+              },
               routes: [{ sni: "api.example.com", backends: [`127.0.0.1:${a.port}`] }],
             },
           ],
@@ -233,7 +289,10 @@ describe("a unix socket listener", () => {
   test("terminates TLS on unix:/PATH as on TCP", async () => {
     using backend = echoBackend();
     const path = `${ca.dir}/tls.sock`;
-    await using _proxy = await startProxy({ listeners: [{ name: "u", listen: `unix:${path}`, backends: [backend.address], tls: { cert: main.certPath, key: main.keyPath } }] }, quiet);
+    await using _proxy = await startProxy(
+      { listeners: [{ name: "u", listen: `unix:${path}`, backends: [backend.address], tls: { cert: main.certPath, key: main.keyPath } }] },
+      quiet,
+    );
     const got = Promise.withResolvers<string>();
     const socket = await Bun.connect({
       unix: path,

@@ -154,7 +154,11 @@ describe("maxConnectingPerBackend", () => {
   test("a backend with the limit's connects in flight is skipped: new clients go to the other backend at once", async () => {
     await using hole = await blackholeBackend();
     using good = echoBackend();
-    await using proxy = await proxyTo([hole.address, good.address], { connectTimeoutMs: 30_000, maxConnectingPerBackend: 3, ...KEEP_IN_ROTATION });
+    await using proxy = await proxyTo([hole.address, good.address], {
+      connectTimeoutMs: 30_000,
+      maxConnectingPerBackend: 3,
+      ...KEEP_IN_ROTATION,
+    });
     const clients: TestClient[] = [];
     for (let i = 0; i < 10; i++) {
       const c = await connectClient(portOf(proxy));

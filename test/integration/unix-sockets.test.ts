@@ -25,7 +25,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 async function unixClient(path: string): Promise<{ socket: Socket<undefined>; received: () => string; closed: Promise<void> }> {
   const chunks: Buffer[] = [];
   const closed = Promise.withResolvers<void>();
-  const socket = await Bun.connect({ unix: path, socket: { data: (_s, d) => void chunks.push(Buffer.from(d)), close: () => closed.resolve() } });
+  const socket = await Bun.connect({
+    unix: path,
+    socket: { data: (_s, d) => void chunks.push(Buffer.from(d)), close: () => closed.resolve() },
+  });
   return { socket, received: () => Buffer.concat(chunks).toString(), closed: closed.promise };
 }
 
@@ -42,7 +45,10 @@ describe("a unix listener", () => {
     using backend = echoBackend();
     const path = join(dir, "warren.sock");
     const log = memoryLogger();
-    const proxy = await startProxy({ listeners: [{ name: "ux", listen: `unix:${path}`, socketMode: "0660", backends: [backend.address] }] }, { logger: log });
+    const proxy = await startProxy(
+      { listeners: [{ name: "ux", listen: `unix:${path}`, socketMode: "0660", backends: [backend.address] }] },
+      { logger: log },
+    );
     expect(statSync(path).isSocket()).toBe(true);
     expect((statSync(path).mode & 0o777).toString(8)).toBe("660");
     expect(proxy.addresses[0]).toMatchObject({ name: "ux", unix: path });
@@ -59,7 +65,14 @@ describe("a unix listener", () => {
 
   test("a stale socket file left by a killed process is removed (a connect to it was refused) and the listener binds", async () => {
     const path = join(dir, "stale.sock");
-    const child = Bun.spawn([process.execPath, "-e", `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data() {} } }); console.log("up"); setInterval(() => {}, 1000);`], { stdout: "pipe" });
+    const child = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data() {} } }); console.log("up"); setInterval(() => {}, 1000);`,
+      ],
+      { stdout: "pipe" },
+    );
     await child.stdout.getReader().read(); // "up": it listens
     child.kill("SIGKILL");
     await child.exited;
@@ -86,7 +99,9 @@ describe("a unix listener", () => {
     }
     expect(error).toBeInstanceOf(ProxyError);
     expect((error as ProxyError).code).toBe("LISTEN_FAILED");
-    expect(((error as ProxyError).cause as Error).message).toBe(`cannot listen on unix:${path}: another process is listening there (a connect to it was accepted); stop it, or listen elsewhere`);
+    expect(((error as ProxyError).cause as Error).message).toBe(
+      `cannot listen on unix:${path}: another process is listening there (a connect to it was accepted); stop it, or listen elsewhere`,
+    );
     // The other listener still has its socket and serves.
     const c = await unixClient(path);
     c.socket.write("still here");
@@ -98,7 +113,10 @@ describe("a unix listener", () => {
   test("a path that is no socket is never removed: LISTEN_FAILED", async () => {
     const path = join(dir, "data.txt");
     writeFileSync(path, "precious");
-    const err = await startProxy({ listeners: [{ listen: `unix:${path}`, backends: ["127.0.0.1:1"] }] }, { logger: new Logger("silent") }).catch((e: unknown) => e);
+    const err = await startProxy(
+      { listeners: [{ listen: `unix:${path}`, backends: ["127.0.0.1:1"] }] },
+      { logger: new Logger("silent") },
+    ).catch((e: unknown) => e);
     expect((err as ProxyError).code).toBe("LISTEN_FAILED");
     expect(((err as ProxyError).cause as Error).message).toContain("the path exists and is not a socket");
     expect(Bun.file(path).size).toBe(8);
@@ -107,7 +125,14 @@ describe("a unix listener", () => {
   test("allow/deny and maxConnectionsPerClient do not apply to unix peers (they have no IP address; the file's mode decides)", async () => {
     using backend = echoBackend();
     const path = join(dir, "rules.sock");
-    await using proxy = await startProxy({ listeners: [{ listen: `unix:${path}`, backends: [backend.address], allow: ["10.0.0.0/8"], deny: ["0.0.0.0/0"], maxConnectionsPerClient: 1 }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      {
+        listeners: [
+          { listen: `unix:${path}`, backends: [backend.address], allow: ["10.0.0.0/8"], deny: ["0.0.0.0/0"], maxConnectionsPerClient: 1 },
+        ],
+      },
+      { logger: new Logger("silent") },
+    );
     const a = await unixClient(path);
     const b = await unixClient(path);
     a.socket.write("a");
@@ -123,7 +148,10 @@ describe("a unix listener", () => {
     using rec = recordingBackend();
     for (const [i, sendProxy] of (["v1", "v2"] as const).entries()) {
       const path = join(dir, `pp-${sendProxy}.sock`);
-      await using proxy = await startProxy({ listeners: [{ listen: `unix:${path}`, backends: [rec.address], sendProxy }] }, { logger: new Logger("silent") });
+      await using proxy = await startProxy(
+        { listeners: [{ listen: `unix:${path}`, backends: [rec.address], sendProxy }] },
+        { logger: new Logger("silent") },
+      );
       const c = await unixClient(path);
       c.socket.write("x");
       await rec.waitFor(i + 1, 1);
@@ -175,7 +203,15 @@ describe("unix backends", () => {
     const backend = unixEcho(path);
     try {
       await using proxy = await startProxy(
-        { listeners: [{ listen: "127.0.0.1:0", backends: [`unix:${path}`], health: { active: { enabled: true, intervalMs: 50, timeoutMs: 200, rise: 1, fall: 1 } } }] },
+        {
+          listeners: [
+            {
+              listen: "127.0.0.1:0",
+              backends: [`unix:${path}`],
+              health: { active: { enabled: true, intervalMs: 50, timeoutMs: 200, rise: 1, fall: 1 } },
+            },
+          ],
+        },
         { logger: new Logger("silent") },
       );
       const c = await connectClient(portOf(proxy));
@@ -202,7 +238,15 @@ describe("unix backends", () => {
     const front = join(dir, "pool.sock");
     await using redis = await startRedis({ args: ["--unixsocket", path, "--unixsocketperm", "700"] });
     const pooled = { mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2 }, backends: [`unix:${path}`] };
-    await using proxy = await startProxy({ listeners: [{ name: "tcp", listen: "127.0.0.1:0", ...pooled }, { name: "unix", listen: `unix:${front}`, ...pooled }] }, { logger: new Logger("silent") });
+    await using proxy = await startProxy(
+      {
+        listeners: [
+          { name: "tcp", listen: "127.0.0.1:0", ...pooled },
+          { name: "unix", listen: `unix:${front}`, ...pooled },
+        ],
+      },
+      { logger: new Logger("silent") },
+    );
     const c = await connectClient(portOf(proxy));
     await c.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nunix\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     await c.waitFor("+OK\r\n$4\r\nunix\r\n".length);

@@ -36,7 +36,8 @@ async function twoWorkers(text: string): Promise<WarrenProcess> {
 /** The pids of the two workers, from their "worker started" / "worker restarted" lines (the latest of each). */
 function workerPids(warren: WarrenProcess): number[] {
   const pids: number[] = [];
-  for (const l of warren.lines) if ((l.msg === "worker started" || l.msg === "worker restarted") && typeof l.worker === "number") pids[l.worker] = l.pid as number;
+  for (const l of warren.lines)
+    if ((l.msg === "worker started" || l.msg === "worker restarted") && typeof l.worker === "number") pids[l.worker] = l.pid as number;
   return pids;
 }
 
@@ -54,7 +55,12 @@ test("1000 connections spread over both workers: each serves at least 30%, and t
   const port = freePort();
   await using warren = await twoWorkers(`[[listeners]]\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}"]\n`);
   for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, () => echoOnce(port)));
-  const sessions = await eventually(() => warren.lines.filter((l) => l.msg === "session"), (s) => s.length === 1000, "1000 access-log lines", 10_000);
+  const sessions = await eventually(
+    () => warren.lines.filter((l) => l.msg === "session"),
+    (s) => s.length === 1000,
+    "1000 access-log lines",
+    10_000,
+  );
   const perWorker = [0, 1].map((w) => sessions.filter((l) => l.worker === w).length);
   expect(perWorker[0]! + perWorker[1]!).toBe(1000);
   expect(Math.min(...perWorker)).toBeGreaterThanOrEqual(300);
@@ -62,7 +68,13 @@ test("1000 connections spread over both workers: each serves at least 30%, and t
   const mark = warren.mark;
   warren.signal("SIGUSR2");
   const stats = await warren.waitForLog("stats", { from: mark });
-  expect(stats).toMatchObject({ sessionsTotal: 1000, workers: [{ worker: 0, sessionsTotal: perWorker[0] }, { worker: 1, sessionsTotal: perWorker[1] }] });
+  expect(stats).toMatchObject({
+    sessionsTotal: 1000,
+    workers: [
+      { worker: 0, sessionsTotal: perWorker[0] },
+      { worker: 1, sessionsTotal: perWorker[1] },
+    ],
+  });
 });
 
 test("kill -9 of a worker: its sessions end, new connections are served again within 1 s, and it is back after its backoff", async () => {
@@ -80,7 +92,11 @@ test("kill -9 of a worker: its sessions end, new connections are served again wi
   const killedAt = performance.now();
   process.kill(victim!, "SIGKILL");
   // Its sessions end (the kernel closes its sockets); the other worker's carry on.
-  await eventually(() => live.filter((c) => c.events.some((e) => e.startsWith("close"))).length, (n) => n > 0, "the victim's sessions to end");
+  await eventually(
+    () => live.filter((c) => c.events.some((e) => e.startsWith("close"))).length,
+    (n) => n > 0,
+    "the victim's sessions to end",
+  );
   const survivors = live.filter((c) => !c.events.some((e) => e.startsWith("close")));
   expect(survivors.length).toBeGreaterThan(0);
   for (const c of survivors) {
@@ -89,10 +105,20 @@ test("kill -9 of a worker: its sessions end, new connections are served again wi
   }
   // New connections: once the dead worker's listening socket has left the port's group (the kernel may
   // still hand it a connection or two right after the kill), every one is served.
-  await eventually(async () => (await echoOnce(port).catch(() => "")) === "ping\n", (ok) => ok, "a new connection to be served", 1000);
+  await eventually(
+    async () => (await echoOnce(port).catch(() => "")) === "ping\n",
+    (ok) => ok,
+    "a new connection to be served",
+    1000,
+  );
   expect(performance.now() - killedAt).toBeLessThan(1000);
   for (let i = 0; i < 20; i++) expect(await echoOnce(port, `after ${i}\n`)).toBe(`after ${i}\n`);
-  expect(await warren.waitForLog("worker exited; restarting", { from: mark })).toMatchObject({ worker: 0, pid: victim, signal: "SIGKILL", restartInMs: 100 });
+  expect(await warren.waitForLog("worker exited; restarting", { from: mark })).toMatchObject({
+    worker: 0,
+    pid: victim,
+    signal: "SIGKILL",
+    restartInMs: 100,
+  });
   const back = await warren.waitForLog("worker restarted", { from: mark, timeoutMs: 10_000 });
   expect(back).toMatchObject({ worker: 0, restarts: 1 });
   expect(back.pid).not.toBe(victim);
@@ -128,9 +154,11 @@ describe("pooled listener", () => {
     })();
     // 40 clients with blocking commands and plain ones: each worker's share (2) is all it may open.
     const clients = await Promise.all(Array.from({ length: 40 }, () => RespClient.connect(port)));
-    await Promise.all(clients.map(async (c, i) => {
-      for (let j = 0; j < 10; j++) expect(await c.command("SET", `w:${i}:${j}`, "v")).toBe("OK");
-    }));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let j = 0; j < 10; j++) expect(await c.command("SET", `w:${i}:${j}`, "v")).toBe("OK");
+      }),
+    );
     sampling = false;
     await sampler;
     for (const c of clients) c.close();
@@ -153,7 +181,10 @@ test("SIGHUP reloads every worker; an invalid file is rejected and both keep ser
   };
   expect(await greeting()).toBe("one\n");
 
-  writeFileSync(path, `workers = 2\n[log]\nformat = "json"\n[[listeners]]\nname = "a"\nlisten = "127.0.0.1:${port}"\nbackends = ["${two.address}"]\n`);
+  writeFileSync(
+    path,
+    `workers = 2\n[log]\nformat = "json"\n[[listeners]]\nname = "a"\nlisten = "127.0.0.1:${port}"\nbackends = ["${two.address}"]\n`,
+  );
   let mark = warren.mark;
   warren.signal("SIGHUP");
   await warren.waitForLog("reloaded", { from: mark });
@@ -163,7 +194,9 @@ test("SIGHUP reloads every worker; an invalid file is rejected and both keep ser
   writeFileSync(path, `workers = 2\n[[listeners]]\nname = "a"\nlisten = "127.0.0.1:${port}"\nbackends = ["not an address"]\n`);
   mark = warren.mark;
   warren.signal("SIGHUP");
-  expect(await warren.waitForLog("reload rejected: config invalid, keeping the running config", { from: mark })).toMatchObject({ errors: [expect.stringContaining("listeners[0].backends[0]")] });
+  expect(await warren.waitForLog("reload rejected: config invalid, keeping the running config", { from: mark })).toMatchObject({
+    errors: [expect.stringContaining("listeners[0].backends[0]")],
+  });
   for (let i = 0; i < 10; i++) expect(await greeting()).toBe("two\n");
 
   const pids = workerPids(warren);
@@ -180,6 +213,12 @@ test("the supervisor killed outright: its workers see the channel close, drain a
   const warren = await twoWorkers(`[[listeners]]\nlisten = "127.0.0.1:${port}"\nbackends = ["${backend.address}"]\n`);
   const pids = workerPids(warren);
   await warren.stop(); // SIGKILL to the supervisor
-  for (const pid of pids) await eventually(() => processRuns(pid), (runs) => !runs, `worker ${pid} to exit`, 10_000);
+  for (const pid of pids)
+    await eventually(
+      () => processRuns(pid),
+      (runs) => !runs,
+      `worker ${pid} to exit`,
+      10_000,
+    );
   await expect(connectClient(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
 });

@@ -13,7 +13,17 @@ const EXAMPLE = await Bun.file(`${ROOT}warren.example.toml`).text();
 
 test("every flag --help shows, long and short, is in the README's flag table", () => {
   const flags = [...USAGE.matchAll(/^\s+(?:(-\w), )?(--[\w-]+)/gm)].map((m) => ({ short: m[1], long: m[2]! }));
-  expect(flags.map((f) => f.long)).toEqual(["--config", "--listen", "--backend", "--log-level", "--log-format", "--admin", "--check", "--help", "--version"]);
+  expect(flags.map((f) => f.long)).toEqual([
+    "--config",
+    "--listen",
+    "--backend",
+    "--log-level",
+    "--log-format",
+    "--admin",
+    "--check",
+    "--help",
+    "--version",
+  ]);
   for (const { short, long } of flags) {
     const row = README.split("\n").find((l) => l.startsWith(`| \`${long}`));
     expect(row, `README row for ${long}`).toBeDefined();
@@ -29,7 +39,10 @@ test("the quick start says what to run on the backend port, 9501", () => {
 
 test("warren.example.toml's commands work after npm install: no bare `warren`, which is not on the PATH", () => {
   const header = EXAMPLE.slice(0, EXAMPLE.indexOf("[log]"));
-  const commands = header.split("\n").filter((l) => /^#\s{3}\S/.test(l)).map((l) => l.slice(1).trim());
+  const commands = header
+    .split("\n")
+    .filter((l) => /^#\s{3}\S/.test(l))
+    .map((l) => l.slice(1).trim());
   expect(commands.filter((c) => c.includes("--config"))).not.toHaveLength(0);
   expect(commands.filter((c) => /^warren\b/.test(c))).toEqual([]);
 });

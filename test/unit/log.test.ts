@@ -9,7 +9,11 @@ import { Logger } from "../../src/log.ts";
 const dir = mkdtempSync(join(tmpdir(), "warren-log-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const msgs = (path: string) => readFileSync(path, "utf8").trimEnd().split("\n").map((l) => (JSON.parse(l) as { msg: string }).msg);
+const msgs = (path: string) =>
+  readFileSync(path, "utf8")
+    .trimEnd()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
 
 describe("Logger with a log file", () => {
   test("appends (format auto: JSON, a file is no terminal), keeps what was there, and reopens the path after a rename", () => {
@@ -80,7 +84,11 @@ describe("logFileProblem: what --check can tell without creating the file", () =
   test.each([
     ["a directory", () => dir, (p: string) => `cannot append to "${p}": it is a directory`],
     ["a missing directory", () => join(dir, "nope", "w.log"), (p: string) => `cannot create "${p}": no directory ${join(dir, "nope")}`],
-    ["a file as the directory", () => join("/dev/null", "w.log"), (p: string) => `cannot append to "${p}": ENOTDIR (a part of the path is not a directory)`],
+    [
+      "a file as the directory",
+      () => join("/dev/null", "w.log"),
+      (p: string) => `cannot append to "${p}": ENOTDIR (a part of the path is not a directory)`,
+    ],
   ])("%s", (_what, path, message) => {
     expect(logFileProblem(path())).toBe(message(path()));
   });

@@ -24,12 +24,29 @@ describe("shareOf", () => {
 });
 
 const pooled = (pool: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
-  listeners: [{ listen: "127.0.0.1:7000", backends: [{ address: "127.0.0.1:6379", maxConnections: 9 }], mode: "pool", pool: { framer: { kind: "resp" }, ...pool }, ...more }],
+  listeners: [
+    {
+      listen: "127.0.0.1:7000",
+      backends: [{ address: "127.0.0.1:6379", maxConnections: 9 }],
+      mode: "pool",
+      pool: { framer: { kind: "resp" }, ...pool },
+      ...more,
+    },
+  ],
 });
 
 describe("workerConfig: every total is split, and the parts add up to the file's", () => {
   test("each limit in SPLIT_LIMITS, set to 7 over 2 workers, is 4 + 3", () => {
-    const input = pooled({ maxPerBackend: 7, queueSize: 7, maxPinnedPerClient: 7 }, { maxConnections: 7, maxConnectionsPerClient: 7, maxConnectingPerBackend: 7, queueSize: 7, backends: [{ address: "127.0.0.1:6379", maxConnections: 7 }] });
+    const input = pooled(
+      { maxPerBackend: 7, queueSize: 7, maxPinnedPerClient: 7 },
+      {
+        maxConnections: 7,
+        maxConnectionsPerClient: 7,
+        maxConnectingPerBackend: 7,
+        queueSize: 7,
+        backends: [{ address: "127.0.0.1:6379", maxConnections: 7 }],
+      },
+    );
     const config = validateConfig({ workers: 2, ...input });
     if (config instanceof ConfigErrors) throw new Error(config.message);
     const parts = [0, 1].map((i) => workerConfig(config, i, 2).listeners[0]!);
@@ -51,7 +68,10 @@ describe("workerConfig: every total is split, and the parts add up to the file's
 
 describe("validation with workers > 1", () => {
   test("port 0 and totals too small to split are errors, with the key and what to do", () => {
-    const r = validateConfig({ workers: 3, listeners: [{ listen: "127.0.0.1:0", backends: [{ address: "127.0.0.1:1", maxConnections: 2 }], maxConnectionsPerClient: 1 }] });
+    const r = validateConfig({
+      workers: 3,
+      listeners: [{ listen: "127.0.0.1:0", backends: [{ address: "127.0.0.1:1", maxConnections: 2 }], maxConnectionsPerClient: 1 }],
+    });
     expect(r).toBeInstanceOf(ConfigErrors);
     expect((r as ConfigErrors).errors.map((e) => e.message)).toEqual([
       "listeners[0].listen: port 0 with workers = 3: each worker would listen on a port of its own; give a port, or set workers = 1",
@@ -74,18 +94,27 @@ describe("aggregateStats", () => {
     const worker = (sessions: number, peak: number, healthy: boolean) => ({
       sessions,
       errors: { ECONNREFUSED: sessions },
-      listeners: [{ name: "web", peakSessionQueuedBytes: peak, backends: [{ address: "10.0.0.1:80", active: sessions, healthy }], discovery: null }],
+      listeners: [
+        { name: "web", peakSessionQueuedBytes: peak, backends: [{ address: "10.0.0.1:80", active: sessions, healthy }], discovery: null },
+      ],
     });
     expect(aggregateStats([worker(3, 100, true), worker(4, 70, false)])).toEqual({
       sessions: 7,
       errors: { ECONNREFUSED: 7 },
-      listeners: [{ name: "web", peakSessionQueuedBytes: 100, backends: [{ address: "10.0.0.1:80", active: 7, healthy: false }], discovery: null }],
+      listeners: [
+        { name: "web", peakSessionQueuedBytes: 100, backends: [{ address: "10.0.0.1:80", active: 7, healthy: false }], discovery: null },
+      ],
     });
   });
 
   test("a listener or backend only one worker has is kept as it is", () => {
     const a = { listeners: [{ name: "a", sessions: 1 }] };
     const b = { listeners: [{ name: "b", sessions: 2 }] };
-    expect(aggregateStats([a, b])).toEqual({ listeners: [{ name: "a", sessions: 1 }, { name: "b", sessions: 2 }] });
+    expect(aggregateStats([a, b])).toEqual({
+      listeners: [
+        { name: "a", sessions: 1 },
+        { name: "b", sessions: 2 },
+      ],
+    });
   });
 });

@@ -115,7 +115,29 @@ function randomArgs(ctx: AttackContext): Args {
     const kind = rng.int(8);
     if (kind <= 2) args.push(`attk:${id}:${rng.int(8)}`);
     else if (kind === 3) args.push(String(rng.pick([0, 1, 2, 3, -1, 10, 100, 0.05])));
-    else if (kind === 4) args.push(rng.pick(["NX", "XX", "EX", "PX", "GET", "KEEPTTL", "LIMIT", "WITHSCORES", "COUNT", "BLOCK", "STREAMS", "$", "*", "+", "-", "ON", "OFF", "YES"]));
+    else if (kind === 4)
+      args.push(
+        rng.pick([
+          "NX",
+          "XX",
+          "EX",
+          "PX",
+          "GET",
+          "KEEPTTL",
+          "LIMIT",
+          "WITHSCORES",
+          "COUNT",
+          "BLOCK",
+          "STREAMS",
+          "$",
+          "*",
+          "+",
+          "-",
+          "ON",
+          "OFF",
+          "YES",
+        ]),
+      );
     else if (kind === 5) args.push(rng.bytes(rng.int(12)));
     else if (kind === 6) args.push(`attk-ch:${rng.int(4)}`);
     else args.push(rng.word());
@@ -216,7 +238,7 @@ const MOVES: readonly Move[] = [
         '"HEL\\x4cO" 3\r\n',
         '"CLI\\x45NT" "REPLY" "OFF"\r\n',
         '"CLIENT" "tr\\x61cking" on\r\n',
-        "\"QU\\x49T\"\r\n",
+        '"QU\\x49T"\r\n',
         '"RE\\x53ET"\r\n',
         '"UNSUB\\x53CRIBE" a b c\r\n',
         "MULTI\n",
@@ -297,7 +319,7 @@ const MOVES: readonly Move[] = [
         'GET "x\r\n',
         "GET 'x\r\n",
         'GET "x"y\r\n',
-        "M\"U\"LTI\r\n",
+        'M"U"LTI\r\n',
         "PING\r\r\n",
         "PING\rPING\r\n",
         "\r\n\r\n\n",
@@ -369,7 +391,10 @@ const MOVES: readonly Move[] = [
     run: async (conn, ctx) => {
       // The Lua debugger answers with a session of its own (not one reply per request); SYNC also blocks Redis.
       const { rng } = ctx;
-      const seq: Args[] = [["SCRIPT", "DEBUG", rng.pick(["YES", "SYNC"])], ["EVAL", "return 1", "0"]];
+      const seq: Args[] = [
+        ["SCRIPT", "DEBUG", rng.pick(["YES", "SYNC"])],
+        ["EVAL", "return 1", "0"],
+      ];
       for (let n = rng.int(3); n > 0; n--) seq.push([rng.pick(["s", "c", "PING", "list", "abort"])]);
       await sendSplit(conn, ctx, Buffer.concat(seq.map((c) => spell(c, rng))), seq.length);
     },

@@ -187,7 +187,8 @@ export class HonestClient {
     }
     if (this.expected.length > 0) {
       // Closed with requests unanswered: fine right after one of warren's errors that closes the client.
-      if (!this.lastWasWarrenError) this.countError(`closed with ${this.expected.length} requests unanswered (first: ${this.expected[0]!.request})`);
+      if (!this.lastWasWarrenError)
+        this.countError(`closed with ${this.expected.length} requests unanswered (first: ${this.expected[0]!.request})`);
       this.expected.length = 0;
       return;
     }
@@ -249,7 +250,12 @@ export class HonestClient {
     }
     this.lastWasWarrenError = frame.subarray(0, WARREN_ERROR.byteLength).equals(WARREN_ERROR);
     if (this.lastWasWarrenError) {
-      this.countError(frame.toString("latin1").trimEnd().replace(/\d+ ms/, "N ms"));
+      this.countError(
+        frame
+          .toString("latin1")
+          .trimEnd()
+          .replace(/\d+ ms/, "N ms"),
+      );
       for (const k of exp.keys) this.tainted.add(k);
       return;
     }
@@ -267,7 +273,9 @@ export class HonestClient {
     this.poisoned = true; // the model may be off from here on: finish this connection unchecked
     if (this.stats.wrongSamples.length < 8) {
       const show = (b: Buffer) => JSON.stringify(b.subarray(0, 120).toString("latin1"));
-      this.stats.wrongSamples.push(`client ${this.id}${this.profile.resp3 ? " (RESP3)" : ""}: ${request} got ${show(got)} want ${want === null ? "(a RESP3 HELLO map)" : show(want)}`);
+      this.stats.wrongSamples.push(
+        `client ${this.id}${this.profile.resp3 ? " (RESP3)" : ""}: ${request} got ${show(got)} want ${want === null ? "(a RESP3 HELLO map)" : show(want)}`,
+      );
     }
   }
 
@@ -291,7 +299,12 @@ export class HonestClient {
     const r = this.rng.int(100);
     const add = (args: (string | Buffer)[], reply: Buffer, keys: string[]) => {
       requests.push(multibulk(args));
-      expected.push({ request: args.map((a) => (typeof a === "string" ? a : `<${a.byteLength} bytes>`)).join(" "), bytes: reply, check: null, keys });
+      expected.push({
+        request: args.map((a) => (typeof a === "string" ? a : `<${a.byteLength} bytes>`)).join(" "),
+        bytes: reply,
+        check: null,
+        keys,
+      });
     };
     const s = this.rng.pick(this.strings);
     const c = this.rng.pick(this.counters);
@@ -314,7 +327,10 @@ export class HonestClient {
       add(["ECHO", v], bulk(v), []);
     } else if (r < 82) {
       const keys = [this.rng.pick(this.strings), this.rng.pick(this.strings), this.rng.pick(this.strings)];
-      const reply = Buffer.concat([Buffer.from(`*${keys.length}\r\n`), ...keys.map((k) => this.bulkOrNull(this.model.get(k) as Buffer | null))]);
+      const reply = Buffer.concat([
+        Buffer.from(`*${keys.length}\r\n`),
+        ...keys.map((k) => this.bulkOrNull(this.model.get(k) as Buffer | null)),
+      ]);
       add(["MGET", ...keys], reply, keys);
     } else if (r < 88) {
       // Inline, as a person types into redis-cli or telnet: only words that need no quoting.

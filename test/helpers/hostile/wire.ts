@@ -37,8 +37,7 @@ export function doubleQuoted(arg: Uint8Array, rng: Rng, escapeAll = false): stri
     else if (b < 0x20 || b > 0x7e || escapeAll || rng.chance(0.15)) {
       const hex = b.toString(16).padStart(2, "0"); // sdssplitargs wants exactly two hex digits, either case
       out += `\\x${rng.chance(0.5) ? hex.toUpperCase() : hex}`;
-    }
-    else out += ch;
+    } else out += ch;
   }
   return `${out}"`;
 }

@@ -30,12 +30,7 @@ export function seeded(seed: number): () => number {
  * `held: Infinity` never ends a session. Returns picks per backend; a null pick
  * counts under `null`.
  */
-export function simulate(
-  balancer: Balancer,
-  picks: number,
-  held = 100,
-  firstKey = 0,
-): Map<Backend | null, number> {
+export function simulate(balancer: Balancer, picks: number, held = 100, firstKey = 0): Map<Backend | null, number> {
   const counts = new Map<Backend | null, number>();
   const open: Backend[] = [];
   let oldest = 0;

@@ -21,20 +21,35 @@ test("compares active / weight: 5 sessions on weight 3 (1.67) beat 2 on weight 1
 test("equal backends take turns on ties instead of the first taking them all", () => {
   const backends = group([1, 1, 1]);
   const lc = new LeastConnections(backends);
-  expect(names(Array.from({ length: 6 }, () => lc.pick("")), backends)).toBe("a,b,c,a,b,c");
+  expect(
+    names(
+      Array.from({ length: 6 }, () => lc.pick("")),
+      backends,
+    ),
+  ).toBe("a,b,c,a,b,c");
 });
 
 test("only the tied backends share the turns", () => {
   const backends = group([1, 1, 1]);
   backends[0]!.active = 1;
   const lc = new LeastConnections(backends);
-  expect(names(Array.from({ length: 4 }, () => lc.pick("")), backends)).toBe("b,c,b,c");
+  expect(
+    names(
+      Array.from({ length: 4 }, () => lc.pick("")),
+      backends,
+    ),
+  ).toBe("b,c,b,c");
 });
 
 test("ties between unequal weights split by weight, so an idle group still honours 3:1", () => {
   const backends = group([3, 1]);
   const lc = new LeastConnections(backends);
-  expect(names(Array.from({ length: 8 }, () => lc.pick("")), backends)).toBe("a,a,b,a,a,a,b,a");
+  expect(
+    names(
+      Array.from({ length: 8 }, () => lc.pick("")),
+      backends,
+    ),
+  ).toBe("a,a,b,a,a,a,b,a");
 });
 
 test("fills the emptiest backend first as sessions open", () => {

@@ -15,7 +15,12 @@ test("weights 5:1:1 interleave as nginx's smooth round-robin: a,a,b,a,c,a,a, the
 test("equal weights rotate in list order", () => {
   const backends = group([1, 1, 1]);
   const rr = new RoundRobin(backends);
-  expect(names(Array.from({ length: 6 }, () => rr.pick("")), backends)).toBe("a,b,c,a,b,c");
+  expect(
+    names(
+      Array.from({ length: 6 }, () => rr.pick("")),
+      backends,
+    ),
+  ).toBe("a,b,c,a,b,c");
 });
 
 test("a skipped backend does not bank turns: on return it gets its share, not a burst", () => {
@@ -24,5 +29,10 @@ test("a skipped backend does not bank turns: on return it gets its share, not a 
   backends[1]!.healthy = false;
   for (let i = 0; i < 10; i++) rr.pick("");
   backends[1]!.healthy = true;
-  expect(names(Array.from({ length: 4 }, () => rr.pick("")), backends)).toMatch(/^(a,b,a,b|b,a,b,a)$/);
+  expect(
+    names(
+      Array.from({ length: 4 }, () => rr.pick("")),
+      backends,
+    ),
+  ).toMatch(/^(a,b,a,b|b,a,b,a)$/);
 });

@@ -7,7 +7,10 @@ import { runCleanups } from "../../../bench/children.ts";
 import { parseOptions } from "../../../bench/options.ts";
 import { parsePoolOptions } from "../../../bench/pool/options.ts";
 
-const git = (...args: string[]) => Bun.spawnSync(["git", "-C", REPO, ...args]).stdout.toString().trim();
+const git = (...args: string[]) =>
+  Bun.spawnSync(["git", "-C", REPO, ...args])
+    .stdout.toString()
+    .trim();
 const HEAD = git("rev-parse", "HEAD");
 
 /** Both bench commands' parsers: the baseline flags are shared, so both must read them alike. */
@@ -36,7 +39,12 @@ for (const [command, parse] of PARSERS) {
   });
 
   test(`${command}: --baseline REV is resolved to its commit while the flags are parsed`, () => {
-    expect(parsed(parse, ["--baseline", "HEAD"]).baseline).toEqual({ kind: "revision", revision: "HEAD", commit: HEAD, subject: git("log", "-1", "--format=%s") });
+    expect(parsed(parse, ["--baseline", "HEAD"]).baseline).toEqual({
+      kind: "revision",
+      revision: "HEAD",
+      commit: HEAD,
+      subject: git("log", "-1", "--format=%s"),
+    });
   });
 
   test(`${command}: --baseline-dir DIR takes an existing warren checkout`, () => {
@@ -49,17 +57,26 @@ for (const [command, parse] of PARSERS) {
     );
     // A revision that looks like a flag is a revision git does not know, not an option to git.
     expect(rejected(parse, ["--baseline", "--all"])).toStartWith('--baseline: unknown revision "--all"');
-    expect(rejected(parse, ["--baseline-dir", "/nonexistent"])).toBe('--baseline-dir: "/nonexistent" is not a warren checkout (no /nonexistent/src/main.ts)');
-    expect(rejected(parse, ["--baseline", "HEAD", "--baseline-dir", REPO])).toBe("--baseline-dir: a run has one baseline, and --baseline HEAD was given already");
+    expect(rejected(parse, ["--baseline-dir", "/nonexistent"])).toBe(
+      '--baseline-dir: "/nonexistent" is not a warren checkout (no /nonexistent/src/main.ts)',
+    );
+    expect(rejected(parse, ["--baseline", "HEAD", "--baseline-dir", REPO])).toBe(
+      "--baseline-dir: a run has one baseline, and --baseline HEAD was given already",
+    );
     expect(rejected(parse, ["--baseline"])).toBe("--baseline: expected a value");
   });
 }
 
 test("an unknown revision ends either bench with exit code 2 and the message, before anything starts", () => {
   for (const entry of ["run.ts", "pool.ts"]) {
-    const r = Bun.spawnSync([process.execPath, join(REPO, "bench", entry), "--baseline", "no-such-rev"], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([process.execPath, join(REPO, "bench", entry), "--baseline", "no-such-rev"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     expect(r.exitCode).toBe(2);
-    expect(r.stderr.toString().split("\n")[0]).toBe(`--baseline: unknown revision "no-such-rev": no commit of that name in ${REPO}; give a commit, branch, tag or HEAD~N`);
+    expect(r.stderr.toString().split("\n")[0]).toBe(
+      `--baseline: unknown revision "no-such-rev": no commit of that name in ${REPO}; give a commit, branch, tag or HEAD~N`,
+    );
     expect(r.stdout.toString()).toBe("");
   }
 });
@@ -68,7 +85,11 @@ test("a revision is checked out as a detached worktree with this checkout's node
   const temp = mkdtempSync(join(tmpdir(), "warren-baseline-test-"));
   try {
     const c = checkoutBaseline(baselineFlag("--baseline", "HEAD", null), temp)!;
-    expect(c).toEqual({ dir: join(temp, "baseline"), suffix: "@base", label: `HEAD = ${HEAD.slice(0, 7)} (${git("log", "-1", "--format=%s")})` });
+    expect(c).toEqual({
+      dir: join(temp, "baseline"),
+      suffix: "@base",
+      label: `HEAD = ${HEAD.slice(0, 7)} (${git("log", "-1", "--format=%s")})`,
+    });
     expect(existsSync(join(c.dir, "src", "main.ts"))).toBe(true);
     expect(Bun.spawnSync(["git", "-C", c.dir, "rev-parse", "HEAD"]).stdout.toString().trim()).toBe(HEAD);
     if (existsSync(join(REPO, "node_modules"))) expect(lstatSync(join(c.dir, "node_modules")).isSymbolicLink()).toBe(true);

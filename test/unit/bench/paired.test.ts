@@ -65,7 +65,9 @@ test("CPU per operation: below 1 is better", () => {
 
 test("fewer than 3 paired rounds are said not to be conclusive; none is not measured", () => {
   expect(verdictText(pairRow("rr", "warren", "warren@base", REQ, [100], [90]))).toBe("OUTSIDE ±3%: 11.1% better (1 round: not conclusive)");
-  expect(verdictText(pairRow("rr", "warren", "warren@base", REQ, [100, 101], [100, 100]))).toBe("within ±3% (+0.5%, better) (2 rounds: not conclusive)");
+  expect(verdictText(pairRow("rr", "warren", "warren@base", REQ, [100, 101], [100, 100]))).toBe(
+    "within ±3% (+0.5%, better) (2 rounds: not conclusive)",
+  );
   const none = pairRow("rr", "warren", "warren@base", REQ, [null, 100], [90, null]);
   expect([none.ratio, none.within, none.better, none.current, none.baseline]).toEqual([null, null, null, 100, 90]);
   expect(verdictText(none)).toBe("not measured (no round of both)");

@@ -12,7 +12,15 @@ function cell(rounds: number[], cpu: (number | null)[]): Cell {
 }
 
 function results(off: (number | null)[], on: (number | null)[]): Results {
-  return new Map([["rr", new Map([["warren", cell([1, 1, 1], off)], ["warren-pp", cell([1, 1, 1], on)]])]]);
+  return new Map([
+    [
+      "rr",
+      new Map([
+        ["warren", cell([1, 1, 1], off)],
+        ["warren-pp", cell([1, 1, 1], on)],
+      ]),
+    ],
+  ]);
 }
 
 test("the verdict is the median of the per-round CPU ratios, against the 2% budget", () => {
@@ -40,7 +48,15 @@ test("the table names what was compared and prints every round's ratio", () => {
 });
 
 test("the workers variant is judged the same way against its own 5% budget", () => {
-  const r: Results = new Map([["rr", new Map([["warren", cell([1, 1, 1], [10, 10, 10])], ["warren-w2", cell([1, 1, 1], [10.4, 10.45, 10.6])]])]]);
+  const r: Results = new Map([
+    [
+      "rr",
+      new Map([
+        ["warren", cell([1, 1, 1], [10, 10, 10])],
+        ["warren-w2", cell([1, 1, 1], [10.4, 10.45, 10.6])],
+      ]),
+    ],
+  ]);
   const [goal] = variantGoals(r, WORKERS);
   expect(goal!.met).toBe(true);
   expect(goal!.detail).toContain("1.045×");
@@ -48,7 +64,15 @@ test("the workers variant is judged the same way against its own 5% budget", () 
 });
 
 test("the SNI routing variant is reported the same way, paired per round (not among the issues' goals)", () => {
-  const r: Results = new Map([["rr", new Map([["warren", cell([1, 1, 1], [10, 10, 10])], ["warren-sni", cell([1, 1, 1], [10.1, 10.0, 10.2])]])]]);
+  const r: Results = new Map([
+    [
+      "rr",
+      new Map([
+        ["warren", cell([1, 1, 1], [10, 10, 10])],
+        ["warren-sni", cell([1, 1, 1], [10.1, 10.0, 10.2])],
+      ]),
+    ],
+  ]);
   const text = variantText(r, WORKLOADS, SNI_ROUTING);
   expect(text).toContain("warren-sni ÷ warren");
   expect(text).toContain("1.010× (+1.0%)");

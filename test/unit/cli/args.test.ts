@@ -32,7 +32,19 @@ test("no arguments ask for nothing (the built-in config)", () => {
 
 test("every long option", () => {
   expect(
-    parsed(["--listen", "127.0.0.1:1", "--backend", "127.0.0.1:2", "--backend", "[::1]:3", "--log-level", "debug", "--log-format", "json", "--check"]),
+    parsed([
+      "--listen",
+      "127.0.0.1:1",
+      "--backend",
+      "127.0.0.1:2",
+      "--backend",
+      "[::1]:3",
+      "--log-level",
+      "debug",
+      "--log-format",
+      "json",
+      "--check",
+    ]),
   ).toEqual({ ...NOTHING, listen: "127.0.0.1:1", backends: ["127.0.0.1:2", "[::1]:3"], logLevel: "debug", logFormat: "json", check: true });
   expect(parsed(["--config", "w.toml", "--help", "--version"])).toEqual({ ...NOTHING, configPath: "w.toml", help: true, version: true });
 });
@@ -102,7 +114,11 @@ test("a single-valued option given twice is refused, not last-wins (several --ba
     `warren: --listen: given twice ("127.0.0.1:1", then "127.0.0.1:2"); the flags make one listener; for several, use a config file (see warren.example.toml)`,
   );
   expect(rejected(["-c", "a.toml", "--config=b.toml"])).toBe(`warren: --config: given twice ("a.toml", then "b.toml"); give it once`);
-  expect(rejected(["--log-level", "info", "--log-level", "debug"])).toBe(`warren: --log-level: given twice ("info", then "debug"); give it once`);
-  expect(rejected(["--log-format", "json", "--log-format=pretty"])).toBe(`warren: --log-format: given twice ("json", then "pretty"); give it once`);
+  expect(rejected(["--log-level", "info", "--log-level", "debug"])).toBe(
+    `warren: --log-level: given twice ("info", then "debug"); give it once`,
+  );
+  expect(rejected(["--log-format", "json", "--log-format=pretty"])).toBe(
+    `warren: --log-format: given twice ("json", then "pretty"); give it once`,
+  );
   expect(parsed(["-b", "127.0.0.1:2", "-b", "127.0.0.1:2"]).backends).toEqual(["127.0.0.1:2", "127.0.0.1:2"]);
 });

@@ -31,7 +31,9 @@ async function rejected(argv: string[]): Promise<string> {
 const hostPorts = (c: WarrenConfig) => c.listeners.map((l) => ({ listen: l.listen, backends: l.backends.map((b) => b.address) }));
 
 test("no arguments: one listener on 127.0.0.1:9509 forwarding to 127.0.0.1:9501", async () => {
-  expect(hostPorts(await built([]))).toEqual([{ listen: { host: "127.0.0.1", port: 9509 }, backends: [{ host: "127.0.0.1", port: 9501 }] }]);
+  expect(hostPorts(await built([]))).toEqual([
+    { listen: { host: "127.0.0.1", port: 9509 }, backends: [{ host: "127.0.0.1", port: 9501 }] },
+  ]);
 });
 
 test("--listen and --backend replace the defaults; several backends form one group", async () => {
@@ -47,18 +49,25 @@ test("--listen and --backend replace the defaults; several backends form one gro
   expect(hostPorts(await built(["-b", "127.0.0.1:7001"]))[0]!.listen).toEqual({ host: "127.0.0.1", port: 9509 });
 });
 
-test("a bad flag value is reported against the key path it fills, from source \"flags\"", async () => {
+test('a bad flag value is reported against the key path it fills, from source "flags"', async () => {
   expect(await rejected(["--listen", "127.0.0.1:0", "--backend", "localhost:80a"])).toBe(
     `flags: listeners[0].backends[0]: expected HOST:PORT, got "localhost:80a": port must be a number 1..65535`,
   );
-  expect(await rejected(["--log-level", "loud"])).toBe(`flags: log.level: expected one of "debug", "info", "warn", "error", "silent", got "loud"`);
+  expect(await rejected(["--log-level", "loud"])).toBe(
+    `flags: log.level: expected one of "debug", "info", "warn", "error", "silent", got "loud"`,
+  );
 });
 
 test("--log-level and --log-format override the file's log table and keep its other keys", async () => {
   const path = join(dir, "log.toml");
   await Bun.write(path, `[log]\nlevel = "error"\naccess = false\n\n[[listeners]]\nbackends = ["127.0.0.1:9501"]\n`);
   expect((await built(["-c", path])).log).toEqual({ level: "error", format: "auto", access: false, file: null });
-  expect((await built(["-c", path, "--log-level", "debug", "--log-format", "json"])).log).toEqual({ level: "debug", format: "json", access: false, file: null });
+  expect((await built(["-c", path, "--log-level", "debug", "--log-format", "json"])).log).toEqual({
+    level: "debug",
+    format: "json",
+    access: false,
+    file: null,
+  });
 });
 
 test("file errors name the file", async () => {

@@ -58,7 +58,15 @@ test("the example's second listener shows non-default values, including [[listen
     { address: { host: "127.0.0.1", port: 6381 }, srv: null, weight: 1, maxConnections: 0, drain: true },
   ]);
   expect([...redis.allow, ...redis.deny].map((range) => range.text)).toEqual(["127.0.0.0/8", "::1/128", "10.0.0.0/8", "10.66.0.0/16"]);
-  expect(redis.health.active).toEqual({ enabled: true, intervalMs: 1000, timeoutMs: 500, rise: 3, fall: 2, send: "PING\r\n", expect: "+PONG" });
+  expect(redis.health.active).toEqual({
+    enabled: true,
+    intervalMs: 1000,
+    timeoutMs: 500,
+    rise: 3,
+    fall: 2,
+    send: "PING\r\n",
+    expect: "+PONG",
+  });
 });
 
 /**
@@ -71,12 +79,13 @@ test("every key the validator accepts is documented in the example", async () =>
   for (const file of new Bun.Glob("src/config/*.ts").scanSync(ROOT)) {
     const source = await Bun.file(`${ROOT}${file}`).text();
     for (const m of source.matchAll(/const (\w+_KEYS) = \[([^\]]*)\]/g)) {
-      lists.set(m[1]!, [...m[2]!.matchAll(/"([^"]+)"/g)].map((k) => k[1]!));
+      lists.set(
+        m[1]!,
+        [...m[2]!.matchAll(/"([^"]+)"/g)].map((k) => k[1]!),
+      );
     }
   }
-  expect([...lists.keys()]).toEqual(
-    expect.arrayContaining(["TOP_KEYS", "LOG_KEYS", "SHUTDOWN_KEYS", "LISTENER_KEYS", "BACKEND_KEYS"]),
-  );
+  expect([...lists.keys()]).toEqual(expect.arrayContaining(["TOP_KEYS", "LOG_KEYS", "SHUTDOWN_KEYS", "LISTENER_KEYS", "BACKEND_KEYS"]));
 
   // A key counts as documented when it is set (`key =`, or `# key =` for one without a default) or
   // names a table in a header (`[log]`, `[[listeners]]`, `[listeners.health.passive]`).

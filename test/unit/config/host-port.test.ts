@@ -20,14 +20,26 @@ describe("parseHostPort", () => {
   // [text, what it is, the whole message]
   test.each([
     ["::1:6379", "a bare IPv6 address and port", `expected HOST:PORT, got "::1:6379": IPv6 addresses go in brackets: [::1]:6379`],
-    ["fe80::1", "a bare IPv6 address without a port", `expected HOST:PORT, got "fe80::1": IPv6 addresses go in brackets, with a port: [fe80::1]:PORT`],
+    [
+      "fe80::1",
+      "a bare IPv6 address without a port",
+      `expected HOST:PORT, got "fe80::1": IPv6 addresses go in brackets, with a port: [fe80::1]:PORT`,
+    ],
     ["1::2::3:80", "colons that make no IPv6 address", `expected HOST:PORT, got "1::2::3:80"`],
     ["127.0.0.1:99999", "a port above 65535", `expected HOST:PORT, got "127.0.0.1:99999": port must be 0..65535 (0 picks a free port)`],
     ["localhost:123456", "a port of six digits", `expected HOST:PORT, got "localhost:123456": port must be 0..65535 (0 picks a free port)`],
-    ["localhost:80a", "a port with letters", `expected HOST:PORT, got "localhost:80a": port must be a number 0..65535 (0 picks a free port)`],
+    [
+      "localhost:80a",
+      "a port with letters",
+      `expected HOST:PORT, got "localhost:80a": port must be a number 0..65535 (0 picks a free port)`,
+    ],
     ["localhost:-1", "a negative port", `expected HOST:PORT, got "localhost:-1": port must be a number 0..65535 (0 picks a free port)`],
     ["localhost:+80", "a signed port", `expected HOST:PORT, got "localhost:+80": port must be a number 0..65535 (0 picks a free port)`],
-    ["localhost: 80", "a space before the port", `expected HOST:PORT, got "localhost: 80": port must be a number 0..65535 (0 picks a free port)`],
+    [
+      "localhost: 80",
+      "a space before the port",
+      `expected HOST:PORT, got "localhost: 80": port must be a number 0..65535 (0 picks a free port)`,
+    ],
     ["localhost:80 ", "a trailing space", `expected HOST:PORT, got "localhost:80 ": port must be a number 0..65535 (0 picks a free port)`],
     ["localhost:", "no port", `expected HOST:PORT, got "localhost:": no port after the ":"`],
     ["localhost", "no colon", `expected HOST:PORT, got "localhost": no ":PORT"`],
@@ -39,15 +51,25 @@ describe("parseHostPort", () => {
     ["[::1]:80:90", "two ports", `expected HOST:PORT, got "[::1]:80:90": port must be a number 0..65535 (0 picks a free port)`],
     ["[db]:80", "a name in brackets", `expected HOST:PORT, got "[db]:80": "db" in brackets is not an IPv6 address`],
     ["", "nothing", `expected HOST:PORT, got "": no ":PORT"`],
-    ["local host:80", "a space in the host", `expected HOST:PORT, got "local host:80": "local host" is not a valid host name: labels are letters, digits and hyphens (not first or last)`],
-    ["256.0.0.1:80", "an IPv4 number above 255", `expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+    [
+      "local host:80",
+      "a space in the host",
+      `expected HOST:PORT, got "local host:80": "local host" is not a valid host name: labels are letters, digits and hyphens (not first or last)`,
+    ],
+    [
+      "256.0.0.1:80",
+      "an IPv4 number above 255",
+      `expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`,
+    ],
   ])("rejects %p: %s", (text, _what, message) => {
     expect(parseHostPort(text, true)).toBe(message);
   });
 
   test("port 0 only where allowed (a listen address, not a backend)", () => {
     expect(parseHostPort("127.0.0.1:0", true)).toEqual({ host: "127.0.0.1", port: 0 });
-    expect(parseHostPort("127.0.0.1:0", false)).toBe(`expected HOST:PORT, got "127.0.0.1:0": port must be 1..65535 (port 0 is only for listen addresses)`);
+    expect(parseHostPort("127.0.0.1:0", false)).toBe(
+      `expected HOST:PORT, got "127.0.0.1:0": port must be 1..65535 (port 0 is only for listen addresses)`,
+    );
     expect(parseHostPort("[::1]:0", true)).toEqual({ host: "::1", port: 0 });
     expect(parseHostPort("127.0.0.1:65536", false)).toBe(`expected HOST:PORT, got "127.0.0.1:65536": port must be 1..65535`);
   });
@@ -110,7 +132,7 @@ describe("formatHostPort", () => {
 });
 
 describe("unix: addresses", () => {
-  test("unix:/PATH reads as the path, with host \"\" and port 0, and formats back", () => {
+  test('unix:/PATH reads as the path, with host "" and port 0, and formats back', () => {
     expect(parseHostPort("unix:/run/warren.sock", false)).toEqual({ host: "", port: 0, unix: "/run/warren.sock" });
     expect(parseHostPort("unix:/tmp/a b/c.sock", true)).toEqual({ host: "", port: 0, unix: "/tmp/a b/c.sock" });
     expect(formatHostPort({ host: "", port: 0, unix: "/run/warren.sock" })).toBe("unix:/run/warren.sock");
@@ -120,7 +142,10 @@ describe("unix: addresses", () => {
     ["unix:", `expected unix:/PATH, got "unix:": no path after "unix:"`],
     ["unix:run/warren.sock", `expected unix:/PATH, got "unix:run/warren.sock": the path must be absolute, as in unix:/run/warren.sock`],
     ["unix:/run/", `expected unix:/PATH, got "unix:/run/": the path names a directory, not a socket file`],
-    [`unix:/${"a".repeat(107)}`, `expected unix:/PATH, got "unix:/${"a".repeat(54)}…" (113 characters): the path is 108 bytes, and a unix socket address holds at most 107`],
+    [
+      `unix:/${"a".repeat(107)}`,
+      `expected unix:/PATH, got "unix:/${"a".repeat(54)}…" (113 characters): the path is 108 bytes, and a unix socket address holds at most 107`,
+    ],
     ["unix:/a\0b", `expected unix:/PATH, got "unix:/a\\u0000b": a NUL byte in the path`],
     ["/run/warren.sock", `expected HOST:PORT, got "/run/warren.sock": a unix socket is written unix:/run/warren.sock`],
   ])("refuses %p, saying why", (text, message) => {

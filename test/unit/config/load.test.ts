@@ -62,6 +62,8 @@ test("a symlink to a regular file is read", async () => {
 });
 
 test("invalid TOML and invalid JSON are reported as such, with the parser's reason and the position", async () => {
-  expect(await messageOf(await write("bad.toml", `[[listeners]\n`))).toStartWith(`${join(dir, "bad.toml")}:1:13: invalid TOML: Expected ']]'`);
+  expect(await messageOf(await write("bad.toml", `[[listeners]\n`))).toStartWith(
+    `${join(dir, "bad.toml")}:1:13: invalid TOML: Expected ']]'`,
+  );
   expect(await messageOf(await write("bad.json", `{"listeners": [}`))).toStartWith(`${join(dir, "bad.json")}:1:16: invalid JSON: `);
 });

@@ -38,7 +38,11 @@ describe("TOML", () => {
     [
       "an unclosed table header",
       `[[listeners]\nbackends = []\n`,
-      [`DIR/t.toml:1:13: invalid TOML: Expected ']]' to close an array-of-tables header but found (0x0A)`, `  [[listeners]`, `              ^`],
+      [
+        `DIR/t.toml:1:13: invalid TOML: Expected ']]' to close an array-of-tables header but found (0x0A)`,
+        `  [[listeners]`,
+        `              ^`,
+      ],
     ],
     [
       "a tab before the error keeps the caret aligned",
@@ -48,7 +52,11 @@ describe("TOML", () => {
     [
       "columns count characters, not UTF-8 bytes",
       `name = "wörld" x = 1\n`,
-      [`DIR/t.toml:1:15: invalid TOML: Expected a newline or end of file after a key/value pair`, `  name = "wörld" x = 1`, `                ^`],
+      [
+        `DIR/t.toml:1:15: invalid TOML: Expected a newline or end of file after a key/value pair`,
+        `  name = "wörld" x = 1`,
+        `                ^`,
+      ],
     ],
     [
       "CRLF line ends",
@@ -70,7 +78,9 @@ describe("TOML", () => {
   });
 
   test("a file whose path cannot be imported still gets its message, without a position", async () => {
-    expect(await messageOf("what?.toml", `a = "x\n`)).toBe(`DIR/what?.toml: invalid TOML: Unterminated string; newlines must be escaped in basic strings`);
+    expect(await messageOf("what?.toml", `a = "x\n`)).toBe(
+      `DIR/what?.toml: invalid TOML: Unterminated string; newlines must be escaped in basic strings`,
+    );
   });
 });
 
@@ -81,7 +91,11 @@ describe("JSON", () => {
       `{\n  "listeners": [\n    {"listen": "a",}\n  ]\n}\n`,
       [`DIR/j.json:3:20: invalid JSON: Property name must be a string literal`, `      {"listen": "a",}`, `                     ^`],
     ],
-    ["an unterminated string: at its opening quote", `{"a": "abc\n}`, [`DIR/j.json:1:7: invalid JSON: Unterminated string`, `  {"a": "abc`, `        ^`]],
+    [
+      "an unterminated string: at its opening quote",
+      `{"a": "abc\n}`,
+      [`DIR/j.json:1:7: invalid JSON: Unterminated string`, `  {"a": "abc`, `        ^`],
+    ],
     [
       "the end of the file: after the last thing written",
       `{"listeners": [\n\n`,
@@ -93,7 +107,16 @@ describe("JSON", () => {
   });
 
   test("the scanner agrees with JSON.parse on what is valid, for every mutation of a config", () => {
-    const base = JSON.stringify({ log: { level: "info" }, listeners: [{ listen: "127.0.0.1:0", backends: ["a:1", { address: "b:2", weight: -1.5e3 }], x: [true, false, null, "\u00e9\\n\\u0041"] }] }, null, 1);
+    const base = JSON.stringify(
+      {
+        log: { level: "info" },
+        listeners: [
+          { listen: "127.0.0.1:0", backends: ["a:1", { address: "b:2", weight: -1.5e3 }], x: [true, false, null, "\u00e9\\n\\u0041"] },
+        ],
+      },
+      null,
+      1,
+    );
     const junk = ['"', ",", "}", "]", "{", "[", ":", "0", "-", ".", "e", "\\", "\n", "x", " ", "\u0001", "t", "n"];
     let checked = 0;
     for (let i = 0; i <= base.length; i++) {

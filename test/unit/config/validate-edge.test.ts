@@ -35,7 +35,9 @@ test("off unless asked; a table with only `trusted` takes every other default", 
 test("a pooled listener may accept a header but not send one, and is told why", () => {
   expect(check({ ...POOL, proxyProtocol: { trusted: ["10.0.0.0/8"] } })).not.toBeInstanceOf(ConfigErrors);
   const [message] = errorsOf({ ...POOL, sendProxy: "v2" });
-  expect(message).toStartWith('listeners[0].sendProxy: cannot be used with mode = "pool": a PROXY header names one client for a whole backend connection');
+  expect(message).toStartWith(
+    'listeners[0].sendProxy: cannot be used with mode = "pool": a PROXY header names one client for a whole backend connection',
+  );
   expect(message).toContain('use mode = "tunnel"');
 });
 
@@ -61,6 +63,8 @@ test("each bad value names its key path, what was expected and what was found", 
     'listeners[0].proxyProtocol.untrusted: expected one of "refuse", "direct", got "allow"',
     'listeners[0].sendProxy: expected one of "v1", "v2", got "v3" (did you mean "v1"?)',
   ]);
-  expect(errorsOf({ proxyProtocl: { trusted: ["10.0.0.0/8"] } })).toEqual(['listeners[0].proxyProtocl: unknown key, did you mean "proxyProtocol"?']);
+  expect(errorsOf({ proxyProtocl: { trusted: ["10.0.0.0/8"] } })).toEqual([
+    'listeners[0].proxyProtocl: unknown key, did you mean "proxyProtocol"?',
+  ]);
   expect(errorsOf({ proxyProtocol: true })).toEqual(["listeners[0].proxyProtocol: expected a table/object, got true"]);
 });

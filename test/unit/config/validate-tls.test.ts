@@ -36,7 +36,16 @@ describe("tls", () => {
   test("a valid table gets its defaults", () => {
     const cfg = validateConfig(listener({ tls: { cert: a.certPath, key: a.keyPath } }));
     if (cfg instanceof ConfigErrors) throw cfg;
-    expect(cfg.listeners[0]!.tls).toEqual({ cert: a.certPath, key: a.keyPath, certs: [], minVersion: "TLSv1.2", alpn: [], clientCa: null, requireClientCert: false, handshakeTimeoutMs: 10_000 });
+    expect(cfg.listeners[0]!.tls).toEqual({
+      cert: a.certPath,
+      key: a.keyPath,
+      certs: [],
+      minVersion: "TLSv1.2",
+      alpn: [],
+      clientCa: null,
+      requireClientCert: false,
+      handshakeTimeoutMs: 10_000,
+    });
   });
 
   test("files: unreadable, not PEM, and a key that is another certificate's, each with its key path", () => {
@@ -61,7 +70,19 @@ describe("tls", () => {
   });
 
   test("the table's own keys: required files, names, versions, ALPN, requireClientCert without clientCa", () => {
-    expect(errorsOf(listener({ tls: { certs: [{ serverName: "*.*.test", cert: a.certPath, key: a.keyPath }], minVersion: "TLSv1.1", alpn: [""], requireClientCert: true, handshakeTimeout: 5 } }))).toEqual([
+    expect(
+      errorsOf(
+        listener({
+          tls: {
+            certs: [{ serverName: "*.*.test", cert: a.certPath, key: a.keyPath }],
+            minVersion: "TLSv1.1",
+            alpn: [""],
+            requireClientCert: true,
+            handshakeTimeout: 5,
+          },
+        }),
+      ),
+    ).toEqual([
       `listeners[0].tls.handshakeTimeout: unknown key, did you mean "handshakeTimeoutMs"?`,
       "listeners[0].tls.cert: required: the path of a PEM file",
       "listeners[0].tls.key: required: the path of a PEM file",
@@ -76,7 +97,9 @@ describe("tls", () => {
     const errors = errorsOf(listener({ tls: { cert: a.certPath, key: a.keyPath }, proxyProtocol: { trusted: ["127.0.0.1/32"] } }));
     expect(errors.map((e) => e.split(":").slice(0, 2).join(":"))).toEqual(["listeners[0].tls: cannot be combined with proxyProtocol yet"]);
     expect(errors.join("\n")).toContain("Bun's upgradeTLS cannot be handed bytes already read");
-    const routed = validateConfig(listener({ tls: { cert: a.certPath, key: a.keyPath }, routes: [{ sni: "a.test", backends: ["127.0.0.1:1"] }], backendTls: {} }));
+    const routed = validateConfig(
+      listener({ tls: { cert: a.certPath, key: a.keyPath }, routes: [{ sni: "a.test", backends: ["127.0.0.1:1"] }], backendTls: {} }),
+    );
     expect(routed).not.toBeInstanceOf(ConfigErrors);
   });
 });
@@ -91,9 +114,15 @@ describe("backendTls", () => {
   });
 
   test("problems: a cert without its key, an unreadable CA, routes refused with the reason; sendProxy allowed", () => {
-    expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem", cert: a.certPath } }))).toEqual(["listeners[0].backendTls.key: needs key beside it: a client certificate is a certificate and its key"]);
-    expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem" } }))).toEqual([`listeners[0].backendTls.ca: cannot read "/nonexistent/ca.pem" (ENOENT)`]);
-    expect(errorsOf(listener({ backendTls: {}, routes: [{ sni: "a.test", backends: ["127.0.0.1:1"] }] })).join("\n")).toContain("listeners[0].backendTls: cannot be combined with routes");
+    expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem", cert: a.certPath } }))).toEqual([
+      "listeners[0].backendTls.key: needs key beside it: a client certificate is a certificate and its key",
+    ]);
+    expect(errorsOf(listener({ backendTls: { ca: "/nonexistent/ca.pem" } }))).toEqual([
+      `listeners[0].backendTls.ca: cannot read "/nonexistent/ca.pem" (ENOENT)`,
+    ]);
+    expect(errorsOf(listener({ backendTls: {}, routes: [{ sni: "a.test", backends: ["127.0.0.1:1"] }] })).join("\n")).toContain(
+      "listeners[0].backendTls: cannot be combined with routes",
+    );
     // sendProxy with backendTls is valid: the header goes in plaintext, then TLS (tls-originate.test.ts).
     expect(validateConfig(listener({ backendTls: {}, sendProxy: "v2" }))).not.toBeInstanceOf(ConfigErrors);
   });

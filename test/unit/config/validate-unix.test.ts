@@ -14,12 +14,21 @@ function errorsOf(config: unknown): string[] {
 
 test("a unix listener with a socketMode in octal, as a string or a TOML octal integer; unix backends in both modes", () => {
   for (const socketMode of ["0660", "660", 0o660]) {
-    const r = validateConfig({ listeners: [{ listen: "unix:/run/warren.sock", socketMode, backends: ["unix:/run/app.sock", "127.0.0.1:1"] }] });
+    const r = validateConfig({
+      listeners: [{ listen: "unix:/run/warren.sock", socketMode, backends: ["unix:/run/app.sock", "127.0.0.1:1"] }],
+    });
     if (r instanceof ConfigErrors) throw r;
     const l = r.listeners[0]!;
-    expect([l.name, l.listen, l.socketMode, l.backends[0]!.address]).toEqual(["unix:/run/warren.sock", { host: "", port: 0, unix: "/run/warren.sock" }, 0o660, { host: "", port: 0, unix: "/run/app.sock" }]);
+    expect([l.name, l.listen, l.socketMode, l.backends[0]!.address]).toEqual([
+      "unix:/run/warren.sock",
+      { host: "", port: 0, unix: "/run/warren.sock" },
+      0o660,
+      { host: "", port: 0, unix: "/run/app.sock" },
+    ]);
   }
-  const pool = validateConfig({ listeners: [{ listen: "127.0.0.1:0", mode: "pool", pool: { framer: { kind: "resp" } }, backends: ["unix:/run/redis.sock"] }] });
+  const pool = validateConfig({
+    listeners: [{ listen: "127.0.0.1:0", mode: "pool", pool: { framer: { kind: "resp" } }, backends: ["unix:/run/redis.sock"] }],
+  });
   expect(pool).not.toBeInstanceOf(ConfigErrors);
   const r = validateConfig({ listeners: [{ listen: "unix:/run/warren.sock", backends: ["127.0.0.1:1"] }] });
   if (r instanceof ConfigErrors) throw r;
@@ -28,7 +37,9 @@ test("a unix listener with a socketMode in octal, as a string or a TOML octal in
 
 test("socketMode problems are named, with the fix", () => {
   const at = (socketMode: unknown) => errorsOf({ listeners: [{ listen: "unix:/run/w.sock", socketMode, backends: ["127.0.0.1:1"] }] })[0];
-  expect(at("rw-rw----")).toBe('listeners[0].socketMode: expected the socket file\'s permissions in octal, like "0660" (owner and group may connect), got "rw-rw----"');
+  expect(at("rw-rw----")).toBe(
+    'listeners[0].socketMode: expected the socket file\'s permissions in octal, like "0660" (owner and group may connect), got "rw-rw----"',
+  );
   expect(at(660)).toContain('(in TOML, write an octal integer as 0o660, or a string "0660")');
   expect(at("0460")).toContain("without the owner's write bit (0200) not even warren's own user could connect");
   expect(errorsOf({ listeners: [{ listen: "127.0.0.1:0", socketMode: "0660", backends: ["127.0.0.1:1"] }] })).toEqual([
@@ -37,8 +48,17 @@ test("socketMode problems are named, with the fix", () => {
 });
 
 test("two listeners on one socket path are refused like two on one port; workers cannot share a unix socket", () => {
-  expect(errorsOf({ listeners: [{ name: "a", listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] }, { name: "b", listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] }] })).toEqual(["listeners[1].listen: unix:/run/w.sock is already used by listeners[0]"]);
-  expect(errorsOf({ workers: 2, listeners: [{ listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] }] })[0]).toStartWith("listeners[0].listen: a unix socket with workers = 2: SO_REUSEPORT shares TCP ports only");
+  expect(
+    errorsOf({
+      listeners: [
+        { name: "a", listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] },
+        { name: "b", listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] },
+      ],
+    }),
+  ).toEqual(["listeners[1].listen: unix:/run/w.sock is already used by listeners[0]"]);
+  expect(errorsOf({ workers: 2, listeners: [{ listen: "unix:/run/w.sock", backends: ["127.0.0.1:1"] }] })[0]).toStartWith(
+    "listeners[0].listen: a unix socket with workers = 2: SO_REUSEPORT shares TCP ports only",
+  );
 });
 
 test("bad unix addresses are named at their key path", () => {

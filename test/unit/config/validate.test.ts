@@ -59,7 +59,10 @@ const BAD: [string, unknown, string[]][] = [
   [
     "a resolve mode that does not exist, and a resolve interval below a second",
     withListener({ resolve: "frist", resolveIntervalMs: 10 }),
-    [`listeners[0].resolve: expected one of "all", "first", got "frist" (did you mean "first"?)`, "listeners[0].resolveIntervalMs: expected an integer 1000..86400000, got 10"],
+    [
+      `listeners[0].resolve: expected one of "all", "first", got "frist" (did you mean "first"?)`,
+      "listeners[0].resolveIntervalMs: expected an integer 1000..86400000, got 10",
+    ],
   ],
   // Addresses
   [
@@ -77,7 +80,11 @@ const BAD: [string, unknown, string[]][] = [
     withListener({ backends: ["127.0.0.1:0"] }),
     [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:0": port must be 1..65535 (port 0 is only for listen addresses)`],
   ],
-  ["a backend port above 65535", withListener({ backends: ["127.0.0.1:65536"] }), [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536": port must be 1..65535`]],
+  [
+    "a backend port above 65535",
+    withListener({ backends: ["127.0.0.1:65536"] }),
+    [`listeners[0].backends[0]: expected HOST:PORT, got "127.0.0.1:65536": port must be 1..65535`],
+  ],
   [
     "a listen port above 65535",
     withListener({ listen: "127.0.0.1:99999" }),
@@ -86,89 +93,209 @@ const BAD: [string, unknown, string[]][] = [
   [
     "a listen address that is no IPv4 address",
     withListener({ listen: "300.1.1.1:7000" }),
-    [`listeners[0].listen: expected HOST:PORT, got "300.1.1.1:7000": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+    [
+      `listeners[0].listen: expected HOST:PORT, got "300.1.1.1:7000": "300.1.1.1" is not an IPv4 address: each of its 4 numbers must be 0..255`,
+    ],
   ],
   [
     "a backend host that is no IPv4 address",
     withListener({ backends: ["256.0.0.1:80"] }),
-    [`listeners[0].backends[0]: expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`],
+    [
+      `listeners[0].backends[0]: expected HOST:PORT, got "256.0.0.1:80": "256.0.0.1" is not an IPv4 address: each of its 4 numbers must be 0..255`,
+    ],
   ],
   [
     "a 100,000-character host name (the message stays short)",
     withListener({ backends: [`${"b".repeat(100_000)}:80`] }),
-    [`listeners[0].backends[0]: expected HOST:PORT, got "${"b".repeat(60)}…" (100003 characters): a host name is at most 253 characters, this one is 100000`],
+    [
+      `listeners[0].backends[0]: expected HOST:PORT, got "${"b".repeat(60)}…" (100003 characters): a host name is at most 253 characters, this one is 100000`,
+    ],
   ],
   [
     "a host name with a character no name has",
     withListener({ backends: ["db/1:80"] }),
-    [`listeners[0].backends[0]: expected HOST:PORT, got "db/1:80": "db/1" is not a valid host name: labels are letters, digits and hyphens (not first or last)`],
+    [
+      `listeners[0].backends[0]: expected HOST:PORT, got "db/1:80": "db/1" is not a valid host name: labels are letters, digits and hyphens (not first or last)`,
+    ],
   ],
-  ["a backend that is a number", withListener({ backends: [6379] }), [`listeners[0].backends[0]: expected HOST:PORT or a table with an address, got 6379`]],
-  ["a backend table without an address", withListener({ backends: [{ weight: 2 }] }), [`listeners[0].backends[0].address: expected HOST:PORT (or an srv name instead), got nothing`]],
-  ["a backend table with a bad address", withListener({ backends: [{ address: "db" }] }), [`listeners[0].backends[0].address: expected HOST:PORT, got "db": no ":PORT"`]],
-  ["a listen address without a port", withListener({ listen: "127.0.0.1" }), [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1": no ":PORT"`]],
+  [
+    "a backend that is a number",
+    withListener({ backends: [6379] }),
+    [`listeners[0].backends[0]: expected HOST:PORT or a table with an address, got 6379`],
+  ],
+  [
+    "a backend table without an address",
+    withListener({ backends: [{ weight: 2 }] }),
+    [`listeners[0].backends[0].address: expected HOST:PORT (or an srv name instead), got nothing`],
+  ],
+  [
+    "a backend table with a bad address",
+    withListener({ backends: [{ address: "db" }] }),
+    [`listeners[0].backends[0].address: expected HOST:PORT, got "db": no ":PORT"`],
+  ],
+  [
+    "a listen address without a port",
+    withListener({ listen: "127.0.0.1" }),
+    [`listeners[0].listen: expected HOST:PORT, got "127.0.0.1": no ":PORT"`],
+  ],
   // Unknown keys
   [
     "a misspelt listener key",
     withListener({ conectTimeoutMs: 100 }),
     [`listeners[0].conectTimeoutMs: unknown key, did you mean "connectTimeoutMs"?`],
   ],
-  ["a misspelt backend key", withListener({ backends: [{ address: "127.0.0.1:1", wieght: 2 }] }), [`listeners[0].backends[0].wieght: unknown key, did you mean "weight"?`]],
+  [
+    "a misspelt backend key",
+    withListener({ backends: [{ address: "127.0.0.1:1", wieght: 2 }] }),
+    [`listeners[0].backends[0].wieght: unknown key, did you mean "weight"?`],
+  ],
   ["a key in the wrong case", { ...withListener({}), Log: {} }, [`Log: unknown key, did you mean "log"?`]],
-  ["a misspelt shutdown key", { ...withListener({}), shutdown: { drainTimeout: 5 } }, [`shutdown.drainTimeout: unknown key, did you mean "drainTimeoutMs"?`]],
+  [
+    "a misspelt shutdown key",
+    { ...withListener({}), shutdown: { drainTimeout: 5 } },
+    [`shutdown.drainTimeout: unknown key, did you mean "drainTimeoutMs"?`],
+  ],
   ["an unknown key with nothing close", { ...withListener({}), log: { colour: true } }, [`log.colour: unknown key`]],
   // Wrong types
-  ["a number as a string", withListener({ maxConnections: "10" }), [`listeners[0].maxConnections: expected an integer 1..1000000, got "10"`]],
-  ["a fraction", withListener({ backends: [{ address: "127.0.0.1:1", weight: 1.5 }] }), [`listeners[0].backends[0].weight: expected an integer 0..1000, got 1.5`]],
+  [
+    "a number as a string",
+    withListener({ maxConnections: "10" }),
+    [`listeners[0].maxConnections: expected an integer 1..1000000, got "10"`],
+  ],
+  [
+    "a fraction",
+    withListener({ backends: [{ address: "127.0.0.1:1", weight: 1.5 }] }),
+    [`listeners[0].backends[0].weight: expected an integer 0..1000, got 1.5`],
+  ],
   ["a boolean as a string", withListener({ noDelay: "yes" }), [`listeners[0].noDelay: expected true or false, got "yes"`]],
   ["a name that is a number", withListener({ name: 5 }), [`listeners[0].name: expected a non-empty string, got 5`]],
   ["an empty name", withListener({ name: "" }), [`listeners[0].name: expected a non-empty string, got ""`]],
   ["log as a string", { ...withListener({}), log: "debug" }, [`log: expected a table/object, got "debug"`]],
   ["a listener that is a string", { listeners: ["127.0.0.1:80"] }, [`listeners[0]: expected a table/object, got "127.0.0.1:80"`]],
   ["listeners as a table", { listeners: { web: LISTENER } }, [`listeners: expected a list of at least one listener, got a table`]],
-  ["the whole config as a list", [LISTENER], [`expected a table/object, got a list`, `listeners: expected a list of at least one listener, got nothing`]],
+  [
+    "the whole config as a list",
+    [LISTENER],
+    [`expected a table/object, got a list`, `listeners: expected a list of at least one listener, got nothing`],
+  ],
   // Out of range
-  ["a zero connect timeout", withListener({ connectTimeoutMs: 0 }), [`listeners[0].connectTimeoutMs: expected an integer 1..86400000, got 0`]],
-  ["a high-water mark below 1 KiB", withListener({ highWaterBytes: 100 }), [`listeners[0].highWaterBytes: expected an integer 1024..1073741824, got 100`]],
-  ["an early-data limit above 1 GiB", withListener({ earlyDataBytes: 2 ** 31 }), [`listeners[0].earlyDataBytes: expected an integer 1024..1073741824, got 2147483648`]],
-  ["a negative drain timeout", { ...withListener({}), shutdown: { drainTimeoutMs: -1 } }, [`shutdown.drainTimeoutMs: expected an integer 0..86400000, got -1`]],
+  [
+    "a zero connect timeout",
+    withListener({ connectTimeoutMs: 0 }),
+    [`listeners[0].connectTimeoutMs: expected an integer 1..86400000, got 0`],
+  ],
+  [
+    "a high-water mark below 1 KiB",
+    withListener({ highWaterBytes: 100 }),
+    [`listeners[0].highWaterBytes: expected an integer 1024..1073741824, got 100`],
+  ],
+  [
+    "an early-data limit above 1 GiB",
+    withListener({ earlyDataBytes: 2 ** 31 }),
+    [`listeners[0].earlyDataBytes: expected an integer 1024..1073741824, got 2147483648`],
+  ],
+  [
+    "a negative drain timeout",
+    { ...withListener({}), shutdown: { drainTimeoutMs: -1 } },
+    [`shutdown.drainTimeoutMs: expected an integer 0..86400000, got -1`],
+  ],
   ["zero max connections", withListener({ maxConnections: 0 }), [`listeners[0].maxConnections: expected an integer 1..1000000, got 0`]],
-  ["a lifetime over a year", withListener({ maxLifetimeMs: 365 * 86_400_000 + 1 }), [`listeners[0].maxLifetimeMs: expected an integer 0..31536000000, got 31536000001`]],
-  ["a backend weight over 1000", withListener({ backends: [{ address: "127.0.0.1:1", weight: 1001 }] }), [`listeners[0].backends[0].weight: expected an integer 0..1000, got 1001`]],
-  ["zero connects in flight per backend", withListener({ maxConnectingPerBackend: 0 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 0`]],
-  ["connects in flight per backend over 100000", withListener({ maxConnectingPerBackend: 100_001 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 100001`]],
-  ["connects in flight per backend as a string", withListener({ maxConnectingPerBackend: "64" }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got "64"`]],
-  ["connects in flight per backend as a fraction", withListener({ maxConnectingPerBackend: 2.5 }), [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 2.5`]],
+  [
+    "a lifetime over a year",
+    withListener({ maxLifetimeMs: 365 * 86_400_000 + 1 }),
+    [`listeners[0].maxLifetimeMs: expected an integer 0..31536000000, got 31536000001`],
+  ],
+  [
+    "a backend weight over 1000",
+    withListener({ backends: [{ address: "127.0.0.1:1", weight: 1001 }] }),
+    [`listeners[0].backends[0].weight: expected an integer 0..1000, got 1001`],
+  ],
+  [
+    "zero connects in flight per backend",
+    withListener({ maxConnectingPerBackend: 0 }),
+    [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 0`],
+  ],
+  [
+    "connects in flight per backend over 100000",
+    withListener({ maxConnectingPerBackend: 100_001 }),
+    [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 100001`],
+  ],
+  [
+    "connects in flight per backend as a string",
+    withListener({ maxConnectingPerBackend: "64" }),
+    [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got "64"`],
+  ],
+  [
+    "connects in flight per backend as a fraction",
+    withListener({ maxConnectingPerBackend: 2.5 }),
+    [`listeners[0].maxConnectingPerBackend: expected an integer 1..100000, got 2.5`],
+  ],
   [
     "a misspelt maxConnectingPerBackend",
     withListener({ maxConnectionPerBackend: 5 }),
     [`listeners[0].maxConnectionPerBackend: unknown key, did you mean "maxConnectingPerBackend"?`],
   ],
   // Choices
-  ["a misspelt balance algorithm", withListener({ balance: "round-robbin" }), [`listeners[0].balance: ${ONE_OF_BALANCE}, got "round-robbin" (did you mean "round-robin"?)`]],
+  [
+    "a misspelt balance algorithm",
+    withListener({ balance: "round-robbin" }),
+    [`listeners[0].balance: ${ONE_OF_BALANCE}, got "round-robbin" (did you mean "round-robin"?)`],
+  ],
   ["a balance that is not a string", withListener({ balance: 3 }), [`listeners[0].balance: ${ONE_OF_BALANCE}, got 3`]],
   ["an unknown log level", { ...withListener({}), log: { level: "verbose" } }, [`log.level: ${ONE_OF_LEVEL}, got "verbose"`]],
-  ["a misspelt log level", { ...withListener({}), log: { level: "inof" } }, [`log.level: ${ONE_OF_LEVEL}, got "inof" (did you mean "info"?)`]],
-  ["an unknown log format", { ...withListener({}), log: { format: "text" } }, [`log.format: expected one of "pretty", "json", "auto", got "text"`]],
+  [
+    "a misspelt log level",
+    { ...withListener({}), log: { level: "inof" } },
+    [`log.level: ${ONE_OF_LEVEL}, got "inof" (did you mean "info"?)`],
+  ],
+  [
+    "an unknown log format",
+    { ...withListener({}), log: { format: "text" } },
+    [`log.format: expected one of "pretty", "json", "auto", got "text"`],
+  ],
   // Missing and empty
   ["no listeners", {}, [`listeners: expected a list of at least one listener, got nothing`]],
   ["an empty listener list", { listeners: [] }, [`listeners: expected a list of at least one listener, got an empty list`]],
-  ["an empty backend list", withListener({ backends: [] }), [`listeners[0].backends: expected a list of at least one backend, got an empty list`]],
-  ["no backends", { listeners: [{ listen: "127.0.0.1:0" }] }, [`listeners[0].backends: expected a list of at least one backend, got nothing`]],
+  [
+    "an empty backend list",
+    withListener({ backends: [] }),
+    [`listeners[0].backends: expected a list of at least one backend, got an empty list`],
+  ],
+  [
+    "no backends",
+    { listeners: [{ listen: "127.0.0.1:0" }] },
+    [`listeners[0].backends: expected a list of at least one backend, got nothing`],
+  ],
   // Uniqueness
   [
     "two listeners with one name",
-    { listeners: [{ ...LISTENER, name: "a" }, { ...LISTENER, name: "b" }, { ...LISTENER, name: "a" }] },
+    {
+      listeners: [
+        { ...LISTENER, name: "a" },
+        { ...LISTENER, name: "b" },
+        { ...LISTENER, name: "a" },
+      ],
+    },
     [`listeners[2].name: "a" is already used by listeners[0]`],
   ],
   [
     "two listeners on one fixed address (reported once, not again as a duplicate default name)",
-    { listeners: [{ ...LISTENER, listen: "127.0.0.1:7000" }, { ...LISTENER, listen: "127.0.0.1:7000" }] },
+    {
+      listeners: [
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+      ],
+    },
     [`listeners[1].listen: 127.0.0.1:7000 is already used by listeners[0]`],
   ],
   [
     "two named listeners on one fixed address",
-    { listeners: [{ ...LISTENER, name: "a", listen: "[::1]:7000" }, { ...LISTENER, name: "b", listen: "[::1]:7000" }] },
+    {
+      listeners: [
+        { ...LISTENER, name: "a", listen: "[::1]:7000" },
+        { ...LISTENER, name: "b", listen: "[::1]:7000" },
+      ],
+    },
     [`listeners[1].listen: [::1]:7000 is already used by listeners[0]`],
   ],
   [
@@ -178,21 +305,37 @@ const BAD: [string, unknown, string[]][] = [
   ],
   [
     "0.0.0.0:P beside 127.0.0.1:P: a clash inside the file, not another process",
-    { listeners: [{ ...LISTENER, listen: "0.0.0.0:7000" }, { ...LISTENER, listen: "127.0.0.1:7000" }] },
+    {
+      listeners: [
+        { ...LISTENER, listen: "0.0.0.0:7000" },
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+      ],
+    },
     [
       `listeners[1].listen: 127.0.0.1:7000 clashes with listeners[0]'s 0.0.0.0:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
     ],
   ],
   [
     "a specific address first, the wildcard after it",
-    { listeners: [{ ...LISTENER, listen: "127.0.0.1:7000" }, { ...LISTENER, listen: "0.0.0.0:7000" }] },
+    {
+      listeners: [
+        { ...LISTENER, listen: "127.0.0.1:7000" },
+        { ...LISTENER, listen: "0.0.0.0:7000" },
+      ],
+    },
     [
       `listeners[1].listen: 0.0.0.0:7000 clashes with listeners[0]'s 127.0.0.1:7000: 0.0.0.0:7000 listens on every IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
     ],
   ],
   [
     "[::]:P beside an IPv4 address on P (dual-stack)",
-    { listeners: [{ ...LISTENER, listen: "[::]:7000" }, { ...LISTENER, listen: "10.0.0.1:7000" }, { ...LISTENER, listen: "[::1]:7000" }] },
+    {
+      listeners: [
+        { ...LISTENER, listen: "[::]:7000" },
+        { ...LISTENER, listen: "10.0.0.1:7000" },
+        { ...LISTENER, listen: "[::1]:7000" },
+      ],
+    },
     [
       `listeners[1].listen: 10.0.0.1:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
       `listeners[2].listen: [::1]:7000 clashes with listeners[0]'s [::]:7000: [::]:7000 listens on every IPv6 and IPv4 address of port 7000, so both cannot bind; use one, or different ports`,
@@ -200,7 +343,12 @@ const BAD: [string, unknown, string[]][] = [
   ],
   [
     "two listeners with bad addresses (no spurious duplicate-name error)",
-    { listeners: [{ ...LISTENER, listen: "x" }, { ...LISTENER, listen: "y" }] },
+    {
+      listeners: [
+        { ...LISTENER, listen: "x" },
+        { ...LISTENER, listen: "y" },
+      ],
+    },
     [`listeners[0].listen: expected HOST:PORT, got "x": no ":PORT"`, `listeners[1].listen: expected HOST:PORT, got "y": no ":PORT"`],
   ],
 ];
@@ -298,7 +446,10 @@ test("a minimal config gets every default", () => {
 
 describe("validateConfig accepts", () => {
   test("DNS servers with and without a port (53 by default), IPv4 and IPv6", () => {
-    const dns = valid({ listeners: [{ backends: ["127.0.0.1:1"] }], dns: { servers: ["127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353"] } }).dns;
+    const dns = valid({
+      listeners: [{ backends: ["127.0.0.1:1"] }],
+      dns: { servers: ["127.0.0.1", "127.0.0.1:5353", "::1", "[::1]:5353"] },
+    }).dns;
     expect(dns.servers).toEqual([
       { host: "127.0.0.1", port: 53 },
       { host: "127.0.0.1", port: 5353 },
@@ -308,9 +459,17 @@ describe("validateConfig accepts", () => {
   });
 
   test("an srv entry with its own limits; a host name entry", () => {
-    const l = valid(withListener({ backends: [{ srv: "_redis._tcp.example.internal", maxConnections: 5, drain: true }, "db.internal:5432"] })).listeners[0]!;
+    const l = valid(
+      withListener({ backends: [{ srv: "_redis._tcp.example.internal", maxConnections: 5, drain: true }, "db.internal:5432"] }),
+    ).listeners[0]!;
     expect(l.backends).toEqual([
-      { address: { host: "_redis._tcp.example.internal", port: 0 }, srv: "_redis._tcp.example.internal", weight: 1, maxConnections: 5, drain: true },
+      {
+        address: { host: "_redis._tcp.example.internal", port: 0 },
+        srv: "_redis._tcp.example.internal",
+        weight: 1,
+        maxConnections: 5,
+        drain: true,
+      },
       { address: { host: "db.internal", port: 5432 }, srv: null, weight: 1, maxConnections: 0, drain: false },
     ]);
   });
@@ -341,7 +500,13 @@ describe("validateConfig accepts", () => {
         keepAliveMs: 0,
       }),
     ).listeners[0]!;
-    expect(l.backends[0]).toEqual({ address: { host: "db.internal", port: 65535 }, srv: null, weight: 0, maxConnections: 1_000_000, drain: true });
+    expect(l.backends[0]).toEqual({
+      address: { host: "db.internal", port: 65535 },
+      srv: null,
+      weight: 0,
+      maxConnections: 1_000_000,
+      drain: true,
+    });
     expect([l.maxConnections, l.connectTimeoutMs, l.highWaterBytes, l.earlyDataBytes]).toEqual([1, 86_400_000, 1024, 1 << 30]);
   });
 
@@ -370,7 +535,12 @@ describe("validateConfig accepts", () => {
   });
 
   test("several unnamed listeners on distinct fixed addresses, named after them", () => {
-    const config = valid({ listeners: [{ ...LISTENER, listen: "127.0.0.1:7001" }, { ...LISTENER, listen: "127.0.0.1:7002" }] });
+    const config = valid({
+      listeners: [
+        { ...LISTENER, listen: "127.0.0.1:7001" },
+        { ...LISTENER, listen: "127.0.0.1:7002" },
+      ],
+    });
     expect(config.listeners.map((l) => l.name)).toEqual(["127.0.0.1:7001", "127.0.0.1:7002"]);
   });
 });
@@ -390,7 +560,9 @@ describe("integers", () => {
   test("Bun.TOML.parse gives the same number for 1000, 1000.0, 1e3 and 1_000 (why an integral float is accepted)", () => {
     expect(Bun.TOML.parse("a = 1000\nb = 1000.0\nc = 1e3\nd = 1_000\n")).toEqual({ a: 1000, b: 1000, c: 1000, d: 1000 });
     expect(JSON.parse(`{"a": 1000.0}`)).toEqual({ a: 1000 });
-    expect(valid(withListener({ connectTimeoutMs: (Bun.TOML.parse("x = 1000.0") as { x: unknown }).x })).listeners[0]!.connectTimeoutMs).toBe(1000);
+    expect(
+      valid(withListener({ connectTimeoutMs: (Bun.TOML.parse("x = 1000.0") as { x: unknown }).x })).listeners[0]!.connectTimeoutMs,
+    ).toBe(1000);
   });
 
   test.each([
@@ -399,7 +571,9 @@ describe("integers", () => {
     ["NaN", Number.NaN, "NaN"],
     ["a string of digits", "1000", `"1000"`],
   ])("refuses %s", (_what, value, shown) => {
-    expect(errorsOf(withListener({ connectTimeoutMs: value }))).toEqual([`listeners[0].connectTimeoutMs: expected an integer 1..86400000, got ${shown}`]);
+    expect(errorsOf(withListener({ connectTimeoutMs: value }))).toEqual([
+      `listeners[0].connectTimeoutMs: expected an integer 1..86400000, got ${shown}`,
+    ]);
   });
 
   test("a TOML integer beyond 2^53 is a syntax error from the parser, before validation", () => {

@@ -6,9 +6,17 @@ import { describe, expect, test } from "bun:test";
 import type { BackendConfig } from "../../../src/config/schema.ts";
 import { type EntryAnswer, entryKey, expandBackends, sameBackends } from "../../../src/discovery/expand.ts";
 
-const entry = (host: string, port: number, more: Partial<BackendConfig> = {}): BackendConfig => ({ address: { host, port }, srv: null, weight: 1, maxConnections: 0, drain: false, ...more });
+const entry = (host: string, port: number, more: Partial<BackendConfig> = {}): BackendConfig => ({
+  address: { host, port },
+  srv: null,
+  weight: 1,
+  maxConnections: 0,
+  drain: false,
+  ...more,
+});
 const srv = (name: string, more: Partial<BackendConfig> = {}): BackendConfig => ({ ...entry(name, 0), srv: name, ...more });
-const servers = (list: ReturnType<typeof expandBackends>) => list.map((b) => `${b.address.host}:${b.address.port} w${b.weight}${b.from === null ? "" : ` <${b.from}`}`);
+const servers = (list: ReturnType<typeof expandBackends>) =>
+  list.map((b) => `${b.address.host}:${b.address.port} w${b.weight}${b.from === null ? "" : ` <${b.from}`}`);
 
 describe("entryKey: what an entry asks DNS for", () => {
   test("IP addresses ask nothing; names and SRV names are asked by name", () => {
@@ -22,12 +30,26 @@ describe("entryKey: what an entry asks DNS for", () => {
 describe("expandBackends", () => {
   const answers = new Map<string, EntryAnswer>([
     ["name db.internal", { kind: "name", addresses: ["10.0.0.9", "10.0.0.7", "fd00::7"] }],
-    ["srv _redis._tcp.internal", { kind: "srv", targets: [{ name: "a.internal", port: 7001, weight: 3, addresses: ["10.1.0.1"] }, { name: "b.internal", port: 7002, weight: 1, addresses: ["10.1.0.2", "10.1.0.3"] }] }],
+    [
+      "srv _redis._tcp.internal",
+      {
+        kind: "srv",
+        targets: [
+          { name: "a.internal", port: 7001, weight: 3, addresses: ["10.1.0.1"] },
+          { name: "b.internal", port: 7002, weight: 1, addresses: ["10.1.0.2", "10.1.0.3"] },
+        ],
+      },
+    ],
   ]);
 
   test("an IP entry is itself; a name is one server per address, in address order, on the entry's port and settings", () => {
     const list = expandBackends([entry("10.0.0.1", 80), entry("db.internal", 5432, { weight: 2, maxConnections: 9 })], answers, "all");
-    expect(servers(list)).toEqual(["10.0.0.1:80 w1", "10.0.0.7:5432 w2 <db.internal", "10.0.0.9:5432 w2 <db.internal", "fd00::7:5432 w2 <db.internal"]);
+    expect(servers(list)).toEqual([
+      "10.0.0.1:80 w1",
+      "10.0.0.7:5432 w2 <db.internal",
+      "10.0.0.9:5432 w2 <db.internal",
+      "fd00::7:5432 w2 <db.internal",
+    ]);
     expect(list.every((b) => b.from === null || b.maxConnections === 9)).toBe(true);
   });
 
@@ -44,17 +66,29 @@ describe("expandBackends", () => {
   });
 
   test("SRV weights of 0: kept out beside heavier targets, weighing 1 each when all are 0", () => {
-    const zero = (w: number[]) => new Map<string, EntryAnswer>([["srv _s._tcp.x", { kind: "srv", targets: w.map((weight, i) => ({ name: `t${i}.x`, port: 1000 + i, weight, addresses: [`10.2.0.${i}`] })) }]]);
-    expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 5]), "all"))).toEqual(["10.2.0.0:1000 w0 <_s._tcp.x", "10.2.0.1:1001 w5 <_s._tcp.x"]);
-    expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 0]), "all"))).toEqual(["10.2.0.0:1000 w1 <_s._tcp.x", "10.2.0.1:1001 w1 <_s._tcp.x"]);
+    const zero = (w: number[]) =>
+      new Map<string, EntryAnswer>([
+        [
+          "srv _s._tcp.x",
+          { kind: "srv", targets: w.map((weight, i) => ({ name: `t${i}.x`, port: 1000 + i, weight, addresses: [`10.2.0.${i}`] })) },
+        ],
+      ]);
+    expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 5]), "all"))).toEqual([
+      "10.2.0.0:1000 w0 <_s._tcp.x",
+      "10.2.0.1:1001 w5 <_s._tcp.x",
+    ]);
+    expect(servers(expandBackends([srv("_s._tcp.x")], zero([0, 0]), "all"))).toEqual([
+      "10.2.0.0:1000 w1 <_s._tcp.x",
+      "10.2.0.1:1001 w1 <_s._tcp.x",
+    ]);
   });
 
   test("a name not resolved yet contributes nothing; a server listed twice is kept where it came first", () => {
-    expect(servers(expandBackends([entry("later.internal", 80), entry("10.0.0.7", 5432, { weight: 5 }), entry("db.internal", 5432)], answers, "all"))).toEqual([
-      "10.0.0.7:5432 w5",
-      "10.0.0.9:5432 w1 <db.internal",
-      "fd00::7:5432 w1 <db.internal",
-    ]);
+    expect(
+      servers(
+        expandBackends([entry("later.internal", 80), entry("10.0.0.7", 5432, { weight: 5 }), entry("db.internal", 5432)], answers, "all"),
+      ),
+    ).toEqual(["10.0.0.7:5432 w5", "10.0.0.9:5432 w1 <db.internal", "fd00::7:5432 w1 <db.internal"]);
   });
 
   test("the same addresses in another order are the same servers", () => {

@@ -46,7 +46,10 @@ function input(rng: Rng): Uint8Array {
   const kind = rng.int(10);
   if (kind === 0) return concat([22, 3, rng.int(5), rng.int(3), rng.int(256)], randomBytes(rng, rng.int(200)));
   if (kind === 1) return randomBytes(rng, rng.int(40));
-  if (kind === 2) return concat([22, 3, 1], [0, 0], [1, 0, rng.int(4), rng.int(256)], randomBytes(rng, rng.int(300))).map((b, i) => (i === 3 || i === 4 ? (i === 3 ? rng.int(2) : rng.int(256)) : b));
+  if (kind === 2)
+    return concat([22, 3, 1], [0, 0], [1, 0, rng.int(4), rng.int(256)], randomBytes(rng, rng.int(300))).map((b, i) =>
+      i === 3 || i === 4 ? (i === 3 ? rng.int(2) : rng.int(256)) : b,
+    );
   if (kind <= 5) {
     // A mutated message, cut into records of a random size.
     let m: Uint8Array = Uint8Array.from(rng.pick(MESSAGES));
@@ -107,14 +110,26 @@ test(`${INPUTS.toLocaleString("en")} random and mutated ClientHellos never throw
     if (i % 16 === 0 && data.byteLength > 1) {
       compared++;
       const cuts = [0];
-      while (cuts[cuts.length - 1]! < data.byteLength) cuts.push(Math.min(data.byteLength, cuts[cuts.length - 1]! + 1 + rng.int(rng.chance(0.5) ? 4 : 60)));
+      while (cuts[cuts.length - 1]! < data.byteLength)
+        cuts.push(Math.min(data.byteLength, cuts[cuts.length - 1]! + 1 + rng.int(rng.chance(0.5) ? 4 : 60)));
       const out = feedHello(data, cuts, MAX_BYTES);
-      const same = out.status === status && (status !== CH_OK || (out.serverName === r.serverName && Bun.deepEquals(out.alpn, r.alpn) && out.length === r.length));
-      if (!same) throw new Error(`input ${i} (seed ${SEED}) cut at ${cuts.join(",")} gave ${out.status} but whole ${status}: ${Buffer.from(data).toString("hex")}`);
+      const same =
+        out.status === status &&
+        (status !== CH_OK || (out.serverName === r.serverName && Bun.deepEquals(out.alpn, r.alpn) && out.length === r.length));
+      if (!same)
+        throw new Error(
+          `input ${i} (seed ${SEED}) cut at ${cuts.join(",")} gave ${out.status} but whole ${status}: ${Buffer.from(data).toString("hex")}`,
+        );
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`client hello fuzz: ${INPUTS} inputs in ${seconds.toFixed(1)} s (seed ${SEED}), ${compared} re-cut:`, { ok: tally[CH_OK], more: tally[CH_NEED_MORE], notTls: tally[CH_NOT_TLS], malformed: tally[CH_MALFORMED], tooLarge: tally[CH_TOO_LARGE] });
+  console.log(`client hello fuzz: ${INPUTS} inputs in ${seconds.toFixed(1)} s (seed ${SEED}), ${compared} re-cut:`, {
+    ok: tally[CH_OK],
+    more: tally[CH_NEED_MORE],
+    notTls: tally[CH_NOT_TLS],
+    malformed: tally[CH_MALFORMED],
+    tooLarge: tally[CH_TOO_LARGE],
+  });
   // Each outcome must be reached often, or the generators have stopped exploring.
   for (const s of [CH_OK, CH_NEED_MORE, CH_NOT_TLS, CH_MALFORMED, CH_TOO_LARGE]) expect(tally[s]!).toBeGreaterThan(INPUTS / 1000);
 }, 30_000); // 2-4 s alone; bun test's own 5 s default is too tight when other work shares the cores

@@ -7,7 +7,18 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { CH_MALFORMED, CH_NEED_MORE, CH_NOT_TLS, CH_OK, CH_TOO_LARGE, ClientHelloReader } from "../../../src/edge/client-hello.ts";
 import { bunClientHello, opensslClientHello } from "../../helpers/sni-peers.ts";
 import { concat } from "./harness.ts";
-import { alpnExtension, byteByByte, extension, feedHello, hello, helloMessage, records, sniExtension, splitAt, whole } from "./hello-harness.ts";
+import {
+  alpnExtension,
+  byteByByte,
+  extension,
+  feedHello,
+  hello,
+  helloMessage,
+  records,
+  sniExtension,
+  splitAt,
+  whole,
+} from "./hello-harness.ts";
 
 /** Every way of cutting `input` the suite uses: whole, byte by byte, and at every single index. */
 function everyCut(input: Uint8Array): number[][] {
@@ -16,10 +27,15 @@ function everyCut(input: Uint8Array): number[][] {
   return cuts;
 }
 
-function expectEveryCut(input: Uint8Array, expected: { status: number; serverName?: string | null; alpn?: string[]; length?: number }, maxBytes?: number): void {
+function expectEveryCut(
+  input: Uint8Array,
+  expected: { status: number; serverName?: string | null; alpn?: string[]; length?: number },
+  maxBytes?: number,
+): void {
   for (const cuts of everyCut(input)) {
     const out = feedHello(input, cuts, maxBytes);
-    if (out.status !== expected.status) throw new Error(`cut at ${cuts.length > 3 ? "every byte" : cuts.join(",")}: status ${out.status}, expected ${expected.status}`);
+    if (out.status !== expected.status)
+      throw new Error(`cut at ${cuts.length > 3 ? "every byte" : cuts.join(",")}: status ${out.status}, expected ${expected.status}`);
     if (expected.serverName !== undefined) expect(out.serverName).toBe(expected.serverName);
     if (expected.alpn !== undefined) expect(out.alpn).toEqual(expected.alpn);
     if (expected.length !== undefined) expect(out.length).toBe(expected.length);
@@ -66,7 +82,12 @@ describe("real ClientHellos", () => {
     for (const size of [1, 2, 3, 100]) {
       const split = records(message, size);
       const out = feedHello(split, whole(split));
-      expect({ size, status: out.status, name: out.serverName, length: out.length }).toEqual({ size, status: CH_OK, name: "a.example.com", length: split.byteLength });
+      expect({ size, status: out.status, name: out.serverName, length: out.length }).toEqual({
+        size,
+        status: CH_OK,
+        name: "a.example.com",
+        length: split.byteLength,
+      });
     }
     const tiny = records(message, 3);
     expectEveryCut(tiny, { status: CH_OK, serverName: "a.example.com" });
@@ -127,7 +148,11 @@ describe("names", () => {
   });
 
   test("an unknown name_type is skipped; the host_name beside it is read", () => {
-    const list = concat([9, 0, 3, 1, 2, 3], [0, 0, 5], Uint8Array.from("a.com", (c) => c.charCodeAt(0)));
+    const list = concat(
+      [9, 0, 3, 1, 2, 3],
+      [0, 0, 5],
+      Uint8Array.from("a.com", (c) => c.charCodeAt(0)),
+    );
     const ext = extension(0, concat([list.byteLength >> 8, list.byteLength & 0xff], list));
     expect(feedHello(records(helloMessage([ext])), [0, 100_000]).serverName).toBe("a.com");
   });
@@ -180,7 +205,10 @@ describe("malformed", () => {
     ["a server_name list longer than its extension", records(helloMessage([extension(0, [0, 9, 0, 0, 1, 0x61])]))],
     ["an empty ALPN protocol name", records(helloMessage([extension(16, [0, 2, 0, 0x61])]))],
     ["an ALPN list of one byte", records(helloMessage([extension(16, [0, 1, 1])]))],
-    ["an extension that runs past the hello", records(concat(good.subarray(0, good.byteLength - 1), [])).map((b, i) => (i === 8 ? b - 1 : b))],
+    [
+      "an extension that runs past the hello",
+      records(concat(good.subarray(0, good.byteLength - 1), [])).map((b, i) => (i === 8 ? b - 1 : b)),
+    ],
   ];
   for (const [what, bytes] of cases) {
     test(`${what}: malformed, cut anywhere`, () => {

@@ -26,7 +26,10 @@ export function alpnExtension(...protocols: string[]): Uint8Array {
 }
 
 /** helloMessage is a ClientHello handshake message (type 1, 3-byte length) with these extensions (null: no extensions block). */
-export function helloMessage(extensions: Uint8Array[] | null, opts: { sessionId?: number; suites?: number; padTo?: number } = {}): Uint8Array {
+export function helloMessage(
+  extensions: Uint8Array[] | null,
+  opts: { sessionId?: number; suites?: number; padTo?: number } = {},
+): Uint8Array {
   const sessionId = new Uint8Array(opts.sessionId ?? 32).fill(7);
   const suites = new Uint8Array(opts.suites ?? 4).fill(0x13);
   let exts = extensions === null ? null : concat(...extensions);
@@ -34,7 +37,16 @@ export function helloMessage(extensions: Uint8Array[] | null, opts: { sessionId?
     const base = 2 + 32 + 1 + sessionId.byteLength + 2 + suites.byteLength + 2 + 2 + exts.byteLength + 4 + 4;
     exts = concat(exts, extension(21, new Uint8Array(Math.max(0, opts.padTo - base)))); // RFC 7685 padding
   }
-  const body = concat([3, 3], new Uint8Array(32).fill(0xab), [sessionId.byteLength], sessionId, u16(suites.byteLength), suites, [1, 0], exts === null ? [] : concat(u16(exts.byteLength), exts));
+  const body = concat(
+    [3, 3],
+    new Uint8Array(32).fill(0xab),
+    [sessionId.byteLength],
+    sessionId,
+    u16(suites.byteLength),
+    suites,
+    [1, 0],
+    exts === null ? [] : concat(u16(exts.byteLength), exts),
+  );
   return concat([1], u24(body.byteLength), body);
 }
 
@@ -49,7 +61,11 @@ export function records(handshake: Uint8Array, size = 16384): Uint8Array {
 }
 
 export function hello(serverName: string | null, alpn: string[] = [], recordSize?: number): Uint8Array {
-  const exts = [...(serverName === null ? [] : [sniExtension(serverName)]), ...(alpn.length > 0 ? [alpnExtension(...alpn)] : []), extension(43, [2, 3, 4])];
+  const exts = [
+    ...(serverName === null ? [] : [sniExtension(serverName)]),
+    ...(alpn.length > 0 ? [alpnExtension(...alpn)] : []),
+    extension(43, [2, 3, 4]),
+  ];
   return records(helloMessage(exts), recordSize);
 }
 

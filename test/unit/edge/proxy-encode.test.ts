@@ -36,14 +36,20 @@ describe("v1", () => {
   });
 
   test("read back by the parser", () => {
-    expect(parse(encodeProxyV1(ep("fe80::1:2", 65535), ep("::ffff:10.0.0.9", 0)))).toMatchObject({ version: 1, source: ep("fe80::1:2", 65535), destination: ep("::ffff:10.0.0.9", 0) });
+    expect(parse(encodeProxyV1(ep("fe80::1:2", 65535), ep("::ffff:10.0.0.9", 0)))).toMatchObject({
+      version: 1,
+      source: ep("fe80::1:2", 65535),
+      destination: ep("::ffff:10.0.0.9", 0),
+    });
   });
 });
 
 describe("v2", () => {
   test("TCP4 with AUTHORITY and UNIQUE_ID: byte-exact", () => {
     const got = encodeProxyV2(ep("10.1.2.3", 4567), ep("192.0.2.1", 443), { uniqueId: "42", authority: "a.example" });
-    expect(got).toEqual(v2(0x21, 0x11, concat(ipv4Body([10, 1, 2, 3], [192, 0, 2, 1], 4567, 443), tlv(0x02, "a.example"), tlv(0x05, "42"))));
+    expect(got).toEqual(
+      v2(0x21, 0x11, concat(ipv4Body([10, 1, 2, 3], [192, 0, 2, 1], 4567, 443), tlv(0x02, "a.example"), tlv(0x05, "42"))),
+    );
   });
 
   test("TCP6 (an IPv4 side mapped), and no TLVs when nothing is known", () => {

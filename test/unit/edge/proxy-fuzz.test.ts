@@ -27,12 +27,28 @@ const SEEDS: Uint8Array[] = [
   encodeProxyV1({ address: "10.0.0.1", port: 1 }, { address: "10.0.0.2", port: 2 }),
   encodeProxyV2({ address: "10.0.0.1", port: 1 }, { address: "10.0.0.2", port: 2 }, { uniqueId: "123456", authority: "example.com" }),
   encodeProxyV2({ address: "2001:db8::7", port: 9 }, { address: "::1", port: 80 }, { uniqueId: "7", authority: null }),
-  v2(0x21, 0x11, concat(ipv4Body([1, 2, 3, 4], [5, 6, 7, 8], 9, 10), tlv(0x01, "h2"), tlv(0x20, concat([1, 0, 0, 0, 0], tlv(0x21, "TLSv1.2"), tlv(0x22, "cn"))), tlv(0x03, [0, 0, 0, 0]))),
+  v2(
+    0x21,
+    0x11,
+    concat(
+      ipv4Body([1, 2, 3, 4], [5, 6, 7, 8], 9, 10),
+      tlv(0x01, "h2"),
+      tlv(0x20, concat([1, 0, 0, 0, 0], tlv(0x21, "TLSv1.2"), tlv(0x22, "cn"))),
+      tlv(0x03, [0, 0, 0, 0]),
+    ),
+  ),
   v2(0x21, 0x31, new Uint8Array(216)),
   v2(0x20, 0x00, [1, 2, 3, 4, 5]),
 ];
 
-const SIG_PREFIXES = [bytes("PROXY "), bytes("PROXY TCP4 "), bytes("PROXY TCP6 "), bytes("PROXY UNKNOWN"), v2(0x21, 0x11).subarray(0, 12), v2(0x21, 0x11).subarray(0, 13)];
+const SIG_PREFIXES = [
+  bytes("PROXY "),
+  bytes("PROXY TCP4 "),
+  bytes("PROXY TCP6 "),
+  bytes("PROXY UNKNOWN"),
+  v2(0x21, 0x11).subarray(0, 12),
+  v2(0x21, 0x11).subarray(0, 13),
+];
 
 function randomBytes(rng: Rng, n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -50,13 +66,21 @@ function input(rng: Rng): Uint8Array {
     const parts: Uint8Array[] = [Uint8Array.from(ipv4Body([10, 0, 0, 1], [10, 0, 0, 2], 1, 2))];
     for (let n = rng.int(5); n > 0; n--) {
       const type = rng.pick([0x01, 0x02, 0x03, 0x04, 0x05, 0x20, 0x30, 0xe0, rng.int(256)]);
-      const value = type === 0x20 ? concat([rng.int(8), 0, 0, 0, rng.int(2)], tlv(rng.pick([0x21, 0x22, 0x28, rng.int(256)]), randomBytes(rng, rng.int(12)))) : randomBytes(rng, rng.int(type === 0x05 ? 140 : 24));
+      const value =
+        type === 0x20
+          ? concat([rng.int(8), 0, 0, 0, rng.int(2)], tlv(rng.pick([0x21, 0x22, 0x28, rng.int(256)]), randomBytes(rng, rng.int(12))))
+          : randomBytes(rng, rng.int(type === 0x05 ? 140 : 24));
       const t = tlv(type, value);
       if (rng.chance(0.2)) t[2] = rng.int(256); // a length that lies
       parts.push(t);
     }
     const body = concat(...parts);
-    return v2(rng.pick([0x21, 0x21, 0x20, 0x22, 0x11]), rng.pick([0x11, 0x11, 0x21, 0x31, 0x00, rng.int(256)]), body, rng.chance(0.8) ? undefined : rng.int(65536));
+    return v2(
+      rng.pick([0x21, 0x21, 0x20, 0x22, 0x11]),
+      rng.pick([0x11, 0x11, 0x21, 0x31, 0x00, rng.int(256)]),
+      body,
+      rng.chance(0.8) ? undefined : rng.int(65536),
+    );
   }
   let b: Uint8Array = Uint8Array.from(rng.pick(SEEDS));
   for (let m = rng.between(1, 3); m > 0; m--) b = mutate(rng, b);
@@ -114,17 +138,28 @@ test(`${INPUTS.toLocaleString("en")} random and mutated inputs never throw, keep
       tally.done++;
       const h = p.header!;
       if (r !== h.length || r > data.byteLength || h.length > (h.version === 1 ? V1_MAX_BYTES : V2_MAX_BYTES)) {
-        throw new Error(`input ${i} (seed ${SEED}): feed returned ${r} for a ${h.length}-byte header: ${Buffer.from(data).toString("hex")}`);
+        throw new Error(
+          `input ${i} (seed ${SEED}): feed returned ${r} for a ${h.length}-byte header: ${Buffer.from(data).toString("hex")}`,
+        );
       }
     }
     if (i % 16 === 0 && data.byteLength > 1) {
       // The same input in random pieces: the same verdict, the same header, the stream at the same place.
       tally.compared++;
       const cuts = [0];
-      while (cuts[cuts.length - 1]! < data.byteLength) cuts.push(Math.min(data.byteLength, cuts[cuts.length - 1]! + 1 + rng.int(rng.chance(0.5) ? 4 : 40)));
+      while (cuts[cuts.length - 1]! < data.byteLength)
+        cuts.push(Math.min(data.byteLength, cuts[cuts.length - 1]! + 1 + rng.int(rng.chance(0.5) ? 4 : 40)));
       const out = feedCuts(data, cuts, p.accept);
-      const same = r === PP_FAILED ? out.failure === p.failure : r === PP_NEED_MORE ? out.failure === null && out.header === null : Bun.deepEquals(out.header, p.header) && out.streamAt === r;
-      if (!same) throw new Error(`input ${i} (seed ${SEED}) cut at ${cuts.join(",")} gave ${JSON.stringify(out)} but whole ${r} ${p.failure}: ${Buffer.from(data).toString("hex")}`);
+      const same =
+        r === PP_FAILED
+          ? out.failure === p.failure
+          : r === PP_NEED_MORE
+            ? out.failure === null && out.header === null
+            : Bun.deepEquals(out.header, p.header) && out.streamAt === r;
+      if (!same)
+        throw new Error(
+          `input ${i} (seed ${SEED}) cut at ${cuts.join(",")} gave ${JSON.stringify(out)} but whole ${r} ${p.failure}: ${Buffer.from(data).toString("hex")}`,
+        );
     }
   }
   const seconds = (performance.now() - started) / 1000;
@@ -132,5 +167,6 @@ test(`${INPUTS.toLocaleString("en")} random and mutated inputs never throw, keep
   // Each outcome must be reached often, or the generators have stopped exploring.
   expect(tally.done).toBeGreaterThan(INPUTS / 50);
   expect(tally.more).toBeGreaterThan(INPUTS / 100);
-  for (const code of ["PROXY_MISSING", "PROXY_MALFORMED", "PROXY_TOO_LARGE", "PROXY_VERSION"]) expect(failures.get(code) ?? 0).toBeGreaterThan(100);
+  for (const code of ["PROXY_MISSING", "PROXY_MALFORMED", "PROXY_TOO_LARGE", "PROXY_VERSION"])
+    expect(failures.get(code) ?? 0).toBeGreaterThan(100);
 });

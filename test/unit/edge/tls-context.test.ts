@@ -8,7 +8,13 @@ import { alpnWire, contextFor, type ServerTls } from "../../../src/edge/tls-cont
 const exact = { name: "exact" };
 const wild = { name: "wild" };
 const deeper = { name: "deeper" };
-const t = { exact: new Map([["a.example.com", exact]]), wildcard: new Map([["example.com", wild], ["b.example.com", deeper]]) } as unknown as ServerTls;
+const t = {
+  exact: new Map([["a.example.com", exact]]),
+  wildcard: new Map([
+    ["example.com", wild],
+    ["b.example.com", deeper],
+  ]),
+} as unknown as ServerTls;
 
 test("an exact name first, then the wildcard one label up, case-insensitive; else undefined (the default)", () => {
   expect(contextFor(t, "a.example.com")).toBe(exact);

@@ -40,16 +40,47 @@ function must<T>(factory: T | FramerError): T {
 }
 
 const REQUEST_CORPUS = [
-  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
-  "*0\r\n", "*-1\r\n", "PING\r\n", "SET a b\n", "\r\n", " \r\nGET a\r\n", "$5\r\nhello\r\n",
-  "*1\rX$4\r.PINGxy", "*-7\r\n", "PING\0\r\n", "*1\r\n:1\r\n",
+  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
+  "*1\r\n$4\r\nPING\r\n",
+  "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
+  "*0\r\n",
+  "*-1\r\n",
+  "PING\r\n",
+  "SET a b\n",
+  "\r\n",
+  " \r\nGET a\r\n",
+  "$5\r\nhello\r\n",
+  "*1\rX$4\r.PINGxy",
+  "*-7\r\n",
+  "PING\0\r\n",
+  "*1\r\n:1\r\n",
 ];
 
 const REPLY_CORPUS = [
-  "+OK\r\n", "-ERR x\r\n", ":-12\r\n", "$5\r\nhello\r\n", "$0\r\n\r\n", "$-1\r\n", "*-1\r\n", "*0\r\n",
-  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*2\r\n*1\r\n:1\r\n*1\r\n*1\r\n_\r\n", "_\r\n", ",1.5e3\r\n", "#t\r\n",
-  "!3\r\nERR\r\n", "=8\r\ntxt:abcd\r\n", "(123\r\n", "%1\r\n+a\r\n:1\r\n", "~2\r\n+a\r\n+b\r\n", ">1\r\n+p\r\n",
-  "|1\r\n+k\r\n+v\r\n:1\r\n", "$?\r\n;2\r\nab\r\n;0\r\n", "*?\r\n:1\r\n.\r\n", "%?\r\n+a\r\n:1\r\n.\r\n", "~?\r\n.\r\n",
+  "+OK\r\n",
+  "-ERR x\r\n",
+  ":-12\r\n",
+  "$5\r\nhello\r\n",
+  "$0\r\n\r\n",
+  "$-1\r\n",
+  "*-1\r\n",
+  "*0\r\n",
+  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
+  "*2\r\n*1\r\n:1\r\n*1\r\n*1\r\n_\r\n",
+  "_\r\n",
+  ",1.5e3\r\n",
+  "#t\r\n",
+  "!3\r\nERR\r\n",
+  "=8\r\ntxt:abcd\r\n",
+  "(123\r\n",
+  "%1\r\n+a\r\n:1\r\n",
+  "~2\r\n+a\r\n+b\r\n",
+  ">1\r\n+p\r\n",
+  "|1\r\n+k\r\n+v\r\n:1\r\n",
+  "$?\r\n;2\r\nab\r\n;0\r\n",
+  "*?\r\n:1\r\n.\r\n",
+  "%?\r\n+a\r\n:1\r\n.\r\n",
+  "~?\r\n.\r\n",
 ];
 
 function respTarget(name: string, options: Partial<RespFramerOptions>, inputs: number): Target {
@@ -116,7 +147,13 @@ const TARGETS: Target[] = [
   delimiterTarget("\r\n\r\n", 40, 40_000),
   delimiterTarget("abab", 16, 40_000),
   delimiterTarget("aab", 24, 40_000),
-  { name: "custom netstrings (guarded)", factory: netstrings, inputs: 200_000, alphabet: "0123456789::,,ab", corpus: ["5:hello,", "0:,", "3:a,b,"] },
+  {
+    name: "custom netstrings (guarded)",
+    factory: netstrings,
+    inputs: 200_000,
+    alphabet: "0123456789::,,ab",
+    corpus: ["5:hello,", "0:,", "3:a,b,"],
+  },
 ];
 
 /** generate makes one input: random bytes, alphabet bytes, or 1-3 corpus frames with 0-3 mutations. */
@@ -184,7 +221,12 @@ for (const [index, t] of TARGETS.entries()) {
       }
       if (!same(whole, chunked) || (expected !== undefined && !same(whole, expected))) {
         expect({ seed: SEED, input: n, stream: text(stream), cuts, whole, chunked }).toEqual({
-          seed: SEED, input: n, stream: text(stream), cuts, whole: expected ?? whole, chunked: expected ?? whole,
+          seed: SEED,
+          input: n,
+          stream: text(stream),
+          cuts,
+          whole: expected ?? whole,
+          chunked: expected ?? whole,
         });
       }
     }

@@ -39,7 +39,12 @@ specify("4-byte little-endian", length({ lengthBytes: 4, endian: "little" }), [
 ]);
 specify("8-byte lengths", length({ lengthBytes: 8, maxFrameBytes: Infinity }), [
   { name: "big-endian", input: "\x00\x00\x00\x00\x00\x00\x00\x01z" },
-  { name: "a frame of 2^53 - 1 bytes is accepted (and pending)", input: "\x00\x1f\xff\xff\xff\xff\xff\xf7", frames: [], rest: "\x00\x1f\xff\xff\xff\xff\xff\xf7" },
+  {
+    name: "a frame of 2^53 - 1 bytes is accepted (and pending)",
+    input: "\x00\x1f\xff\xff\xff\xff\xff\xf7",
+    frames: [],
+    rest: "\x00\x1f\xff\xff\xff\xff\xff\xf7",
+  },
   { name: "a frame of 2^53 bytes is invalid", input: "\x00\x1f\xff\xff\xff\xff\xff\xf8", frames: [], invalid: true },
   { name: "2^53 is invalid even without a frame limit", input: "\x00\x20\x00\x00\x00\x00\x00\x00", frames: [], invalid: true },
   { name: "2^64 - 1 is invalid", input: "\xff\xff\xff\xff\xff\xff\xff\xff", frames: [], invalid: true },
@@ -49,16 +54,20 @@ specify("8-byte little-endian lengths", length({ lengthBytes: 8, endian: "little
   { name: "2^53 is invalid", input: "\x00\x00\x00\x00\x00\x00\x20\x00", frames: [], invalid: true },
 ]);
 
-specify("a type byte before the length (lengthOffset: 1, Postgres-style)", length({
-  lengthOffset: 1,
-  lengthBytes: 4,
-  lengthAdjustment: -4, // the length counts itself but not the type byte
-}), [
-  { name: "Query message", input: "Q\x00\x00\x00\x0dSELECT 1\x00" },
-  { name: "two messages", input: "Z\x00\x00\x00\x05IQ\x00\x00\x00\x04", frames: ["Z\x00\x00\x00\x05I", "Q\x00\x00\x00\x04"] },
-  { name: "a length below 4 would end inside the header", input: "Q\x00\x00\x00\x03", frames: [], invalid: true },
-  { name: "the offset bytes alone are pending", input: "Q", frames: [], rest: "Q" },
-]);
+specify(
+  "a type byte before the length (lengthOffset: 1, Postgres-style)",
+  length({
+    lengthOffset: 1,
+    lengthBytes: 4,
+    lengthAdjustment: -4, // the length counts itself but not the type byte
+  }),
+  [
+    { name: "Query message", input: "Q\x00\x00\x00\x0dSELECT 1\x00" },
+    { name: "two messages", input: "Z\x00\x00\x00\x05IQ\x00\x00\x00\x04", frames: ["Z\x00\x00\x00\x05I", "Q\x00\x00\x00\x04"] },
+    { name: "a length below 4 would end inside the header", input: "Q\x00\x00\x00\x03", frames: [], invalid: true },
+    { name: "the offset bytes alone are pending", input: "Q", frames: [], rest: "Q" },
+  ],
+);
 
 specify("lengthIncludesHeader", length({ lengthBytes: 2, lengthIncludesHeader: true }), [
   { name: "the value is the whole frame size", input: "\x00\x05abc" },

@@ -53,12 +53,24 @@ export function lengthReference(stream: Uint8Array, o: LengthFramerOptions): Out
 
 const TYPE_BYTES = "+-:(,#_$!=*~>%|";
 const LINE_FULL: Record<string, RegExp> = {
-  "+": /^[^\r\n]*$/, "-": /^[^\r\n]*$/, ":": /^[+-]?\d+$/, "(": /^[+-]?\d+$/,
-  ",": /^[0-9+\-.eEiInNfFaA]+$/, "#": /^[tf]$/, _: /^$/, ".": /^$/,
+  "+": /^[^\r\n]*$/,
+  "-": /^[^\r\n]*$/,
+  ":": /^[+-]?\d+$/,
+  "(": /^[+-]?\d+$/,
+  ",": /^[0-9+\-.eEiInNfFaA]+$/,
+  "#": /^[tf]$/,
+  _: /^$/,
+  ".": /^$/,
 };
 const LINE_PREFIX: Record<string, RegExp> = {
-  "+": /^[^\r\n]*$/, "-": /^[^\r\n]*$/, ":": /^[+-]?\d*$/, "(": /^[+-]?\d*$/,
-  ",": /^[0-9+\-.eEiInNfFaA]*$/, "#": /^[tf]?$/, _: /^$/, ".": /^$/,
+  "+": /^[^\r\n]*$/,
+  "-": /^[^\r\n]*$/,
+  ":": /^[+-]?\d*$/,
+  "(": /^[+-]?\d*$/,
+  ",": /^[0-9+\-.eEiInNfFaA]*$/,
+  "#": /^[tf]?$/,
+  _: /^$/,
+  ".": /^$/,
 };
 /** Length grammars per type: which of "-1" and "?" each allows besides a plain count. */
 const NULLABLE = "$*";

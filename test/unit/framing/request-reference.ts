@@ -27,7 +27,12 @@ function string2ll(s: string): bigint | null {
 }
 
 /** requestReference frames a whole stream; `starts`, when given, receives where each frame's request begins, past its folded no-ops. */
-export function requestReference(stream: Uint8Array, o: RespFramerOptions, unauthenticated: boolean, starts: number[] = []): RequestOutcome {
+export function requestReference(
+  stream: Uint8Array,
+  o: RespFramerOptions,
+  unauthenticated: boolean,
+  starts: number[] = [],
+): RequestOutcome {
   const n = stream.length;
   const whole = Buffer.from(stream.buffer, stream.byteOffset, n).toString("latin1");
   const str = (from: number, to: number): string => whole.slice(from, to);
@@ -82,7 +87,8 @@ export function requestReference(stream: Uint8Array, o: RespFramerOptions, unaut
           return { failAt: bcr + 1, error: `Protocol error: expected '$', got '${got}'` };
         }
         const length = string2ll(str(q + 1, bcr));
-        if (length === null || length < 0n || Number(length) > o.maxBulkBytes) return { failAt: bcr + 1, error: "Protocol error: invalid bulk length" };
+        if (length === null || length < 0n || Number(length) > o.maxBulkBytes)
+          return { failAt: bcr + 1, error: "Protocol error: invalid bulk length" };
         if (length > 16384n && unauthenticated) return { failAt: bcr + 1, error: "Protocol error: unauthenticated bulk length" };
         if (bcr + 2 - frameStart + Number(length) + 2 > o.maxFrameBytes) return { failAt: bcr + 1, error: tooLarge };
         q = bcr + 2 + Number(length) + 2;

@@ -27,7 +27,11 @@ specify("words", [
   ["one CR before the LF is dropped, another is a blank", "GET k\r\r\n", ["GET", "k"]],
   ["a CR inside the line splits words", "GET a\rb\r\n", ["GET", "a", "b"]],
   ["\\v and \\f are blanks between words", "GET\x0b\x0ck\r\n", ["GET\x0b\x0ck"]],
-  ["but part of a word once it has started: an unquoted word ends only at space, tab, CR, LF", "ECHO a\x0bb\x0c\r\n", ["ECHO", "a\x0bb\x0c"]],
+  [
+    "but part of a word once it has started: an unquoted word ends only at space, tab, CR, LF",
+    "ECHO a\x0bb\x0c\r\n",
+    ["ECHO", "a\x0bb\x0c"],
+  ],
   ["leading \\v and \\f are skipped", "ECHO \x0b\x0ca\r\n", ["ECHO", "a"]],
   ["bytes above 127 are word bytes", "ECHO \xff\x80\r\n", ["ECHO", "\xff\x80"]],
   ["a backslash outside quotes is a plain byte", "ECHO a\\nb\r\n", ["ECHO", "a\\nb"]],
@@ -37,8 +41,8 @@ specify("words", [
 specify("double quotes", [
   ["a quoted word keeps its spaces", 'SET k "a b"\r\n', ["SET", "k", "a b"]],
   ["an empty quoted word is an empty argument", 'SET k ""\r\n', ["SET", "k", ""]],
-  ["a quote inside a word opens a quoted part: SEL\"ECT\" is SELECT", 'SEL"ECT" 5\r\n', ["SELECT", "5"]],
-  ["\\xHH escapes: \"MUL\\x54I\" is MULTI", '"MUL\\x54I"\r\n', ["MULTI"]],
+  ['a quote inside a word opens a quoted part: SEL"ECT" is SELECT', 'SEL"ECT" 5\r\n', ["SELECT", "5"]],
+  ['\\xHH escapes: "MUL\\x54I" is MULTI', '"MUL\\x54I"\r\n', ["MULTI"]],
   ["\\x with upper and lower case hex", '"\\xfF\\x00\\xAb"\r\n', ["\xff\x00\xab"]],
   ["\\x without two hex digits is an x", '"\\x4g\\xZZ\\x"\r\n', ["x4gxZZx"]],
   ["\\n \\r \\t \\b \\a", '"\\n\\r\\t\\b\\a"\r\n', ["\n\r\t\b\x07"]],

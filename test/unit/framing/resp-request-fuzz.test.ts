@@ -21,12 +21,31 @@ import { DEFAULTS } from "../../../src/defaults.ts";
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
 console.log(`request fuzz seed ${SEED} (reproduce: FUZZ_SEED=${SEED} bun test test/unit/framing/resp-request-fuzz.test.ts)`);
 
-const ALPHABET = '*$-0123456789\r\n\r\n\r\n\0 \t\x0b\x0c""\'\'\\\\xaF:+PING';
+const ALPHABET = "*$-0123456789\r\n\r\n\r\n\0 \t\x0b\x0c\"\"''\\\\xaF:+PING";
 const CORPUS = [
-  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "*1\r\n$4\r\nPING\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
-  "*1\rX$4\r.PINGxy", "*0\r\n", "*-1\r\n", "*-9223372036854775808\r\n", "*11\r\n", "*1\r\n$16385\r\n",
-  "PING\r\n", "SET a b\n", "\r\n", " \x0b\r\n", 'SEL"ECT" 5\r\n', '"MUL\\x54I"\r\n', "ECHO 'a\\'b'\r\n",
-  'ECHO "\\x4g\\n"\r\n', 'GET "x\r\n', 'ECHO "a"b\r\n', "PING\0\r\n", "*1\0\r\n", "*1\r\n:1\r\n", "*1\r\n$-1\r\n",
+  "*2\r\n$3\r\nGET\r\n$1\r\na\r\n",
+  "*1\r\n$4\r\nPING\r\n",
+  "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
+  "*1\rX$4\r.PINGxy",
+  "*0\r\n",
+  "*-1\r\n",
+  "*-9223372036854775808\r\n",
+  "*11\r\n",
+  "*1\r\n$16385\r\n",
+  "PING\r\n",
+  "SET a b\n",
+  "\r\n",
+  " \x0b\r\n",
+  'SEL"ECT" 5\r\n',
+  '"MUL\\x54I"\r\n',
+  "ECHO 'a\\'b'\r\n",
+  'ECHO "\\x4g\\n"\r\n',
+  'GET "x\r\n',
+  'ECHO "a"b\r\n',
+  "PING\0\r\n",
+  "*1\0\r\n",
+  "*1\r\n:1\r\n",
+  "*1\r\n$-1\r\n",
 ];
 
 interface Target {
@@ -90,7 +109,14 @@ for (const [index, t] of TARGETS.entries()) {
         throw new Error(`${t.name}, seed ${SEED}, input ${n} ${JSON.stringify(input)}: ${error}`);
       }
       if (!Bun.deepEquals(whole, expected) || !Bun.deepEquals(chunked, expected)) {
-        expect({ seed: SEED, input: n, stream: input, cuts, whole, chunked }).toEqual({ seed: SEED, input: n, stream: input, cuts, whole: expected, chunked: expected });
+        expect({ seed: SEED, input: n, stream: input, cuts, whole, chunked }).toEqual({
+          seed: SEED,
+          input: n,
+          stream: input,
+          cuts,
+          whole: expected,
+          chunked: expected,
+        });
       }
       checkInlineFrames(input, stream, expected, starts);
     }
@@ -105,13 +131,14 @@ function checkInlineFrames(input: string, stream: Uint8Array, outcome: RequestOu
       const line = input.slice(starts[k], end - 1).replace(/\r$/, "");
       const got = parseInlineFrame(stream, from, end)?.map(text) ?? null;
       const expected = splitArgsReference(line);
-      if (!Bun.deepEquals(got, expected)) expect({ seed: SEED, frame: input.slice(from, end), got }).toEqual({ seed: SEED, frame: input.slice(from, end), got: expected });
+      if (!Bun.deepEquals(got, expected))
+        expect({ seed: SEED, frame: input.slice(from, end), got }).toEqual({ seed: SEED, frame: input.slice(from, end), got: expected });
     }
     from = end;
   }
 }
 
-const LINE_ALPHABET = 'ab \t\x0b\x0c\r""\'\'\\\\\\xX0fFgnrtba\0\xff';
+const LINE_ALPHABET = "ab \t\x0b\x0c\r\"\"''\\\\\\xX0fFgnrtba\0\xff";
 const LINE_CORPUS = ['SEL"ECT" 5', '"MUL\\x54I"', "ECHO 'a\\'b' c", 'ECHO "a\\"b" \'\'', 'ECHO a"b c"d', 'ECHO "\\x4g\\xZZ\\x"'];
 
 test(`${LINE_INPUTS} inline lines split as sdssplitargs splits them`, () => {

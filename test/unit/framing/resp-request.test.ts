@@ -29,7 +29,8 @@ function requests(options: Partial<RespFramerOptions> & { unauthenticated?: bool
 function specify(title: string, create: () => RespRequestScanner, cases: RequestCase[]): void {
   describe(title, () => {
     // Long inputs are fed whole and byte by byte only: splitting them at every index is quadratic.
-    for (const c of cases) test(c.name, () => expect(requestFraming(create, c.input, c.input.length < 4096)).toEqual(expectedRequestFraming(c)));
+    for (const c of cases)
+      test(c.name, () => expect(requestFraming(create, c.input, c.input.length < 4096)).toEqual(expectedRequestFraming(c)));
   });
 }
 
@@ -39,10 +40,14 @@ test("respFramer() makes RespRequestScanners for requests", () => {
   expect(defaults()).toBeInstanceOf(RespRequestScanner);
 });
 
-framerConformance("RespRequestScanner", { create: defaults }, {
-  frames: ["*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "PING\r\n", "*1\r\n$4\r\nPING\r\n"],
-  invalid: "*1\r\n:1\r\n",
-});
+framerConformance(
+  "RespRequestScanner",
+  { create: defaults },
+  {
+    frames: ["*2\r\n$3\r\nGET\r\n$1\r\na\r\n", "PING\r\n", "*1\r\n$4\r\nPING\r\n"],
+    invalid: "*1\r\n:1\r\n",
+  },
+);
 
 specify("multibulk requests", defaults, [
   { name: "GET", input: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n" },
@@ -66,8 +71,16 @@ specify("multibulk requests", defaults, [
   { name: "the 2 bytes after a payload are not checked", input: "*2\r\n$4\r\nECHO\r\n$1\r\nxAB" },
   { name: "so a CR-less LF-less request is still one frame", input: "*1\r.$4\r.PING..", frames: ["*1\r.$4\r.PING.."] },
   { name: "an LF alone does not end a count line: Redis waits for a CR", input: "*1\n$4\nPING\n", frames: [], rest: "*1\n$4\nPING\n" },
-  { name: "and the CR found later makes the count invalid", input: "*1\n$4\r\nPING\r\n", error: "Protocol error: invalid multibulk length" },
-  { name: "a count whose bulk strings cannot fit in maxFrameBytes is warren's error", input: "*200000000\r\n", error: "warren: request larger than maxFrameBytes (1073741824)" },
+  {
+    name: "and the CR found later makes the count invalid",
+    input: "*1\n$4\r\nPING\r\n",
+    error: "Protocol error: invalid multibulk length",
+  },
+  {
+    name: "a count whose bulk strings cannot fit in maxFrameBytes is warren's error",
+    input: "*200000000\r\n",
+    error: "warren: request larger than maxFrameBytes (1073741824)",
+  },
   { name: "a bulk of 512 MiB, proto-max-bulk-len, is pending", input: "*1\r\n$536870912\r\n", frames: [], rest: "*1\r\n$536870912\r\n" },
 ]);
 
@@ -99,8 +112,17 @@ specify("multibulk counts Redis refuses: string2ll fails, or the count exceeds I
   { name: "INT_MAX + 1", input: "*2147483648\r\n", error: "Protocol error: invalid multibulk length" },
   { name: "20 digits", input: "*99999999999999999999\r\n", error: "Protocol error: invalid multibulk length" },
   { name: "one below the 64-bit range", input: "*-9223372036854775809\r\nPING\r\n", error: "Protocol error: invalid multibulk length" },
-  { name: "21 bytes, even of a valid-looking negative", input: "*-00000000000000000001\r\n", error: "Protocol error: invalid multibulk length" },
-  { name: "after valid requests, which are framed first", input: "PING\r\n*x\r\n", frames: ["PING\r\n"], error: "Protocol error: invalid multibulk length" },
+  {
+    name: "21 bytes, even of a valid-looking negative",
+    input: "*-00000000000000000001\r\n",
+    error: "Protocol error: invalid multibulk length",
+  },
+  {
+    name: "after valid requests, which are framed first",
+    input: "PING\r\n*x\r\n",
+    frames: ["PING\r\n"],
+    error: "Protocol error: invalid multibulk length",
+  },
 ]);
 
 specify("bulk lines Redis refuses", defaults, [
@@ -118,7 +140,12 @@ specify("bulk lines Redis refuses", defaults, [
   { name: "a line that is only CR LF shows the CR as a space", input: "*1\r\n\r\n", error: "Protocol error: expected '$', got ' '" },
   { name: "so does an LF", input: "*1\r\n\n\r\n", error: "Protocol error: expected '$', got ' '" },
   { name: "any other byte as itself", input: "*1\r\n\xff\r\n", error: "Protocol error: expected '$', got '\xff'" },
-  { name: "the first byte is judged only once the line's CR and one more byte arrived", input: "*1\r\nPING", frames: [], rest: "*1\r\nPING" },
+  {
+    name: "the first byte is judged only once the line's CR and one more byte arrived",
+    input: "*1\r\nPING",
+    frames: [],
+    rest: "*1\r\nPING",
+  },
   { name: "a streamed array is no request", input: "*?\r\n$1\r\na\r\n.\r\n", error: "Protocol error: invalid multibulk length" },
   { name: "a streamed string is no request", input: "*1\r\n$?\r\n;1\r\na\r\n;0\r\n", error: "Protocol error: invalid bulk length" },
 ]);
@@ -128,9 +155,18 @@ specify("inline commands", defaults, [
   { name: "arguments", input: "SET a b\r\n" },
   { name: "LF alone ends a line", input: "PING\n" },
   { name: "back to back", input: "GET a\r\nGET b\nPING\r\n", frames: ["GET a\r\n", "GET b\n", "PING\r\n"] },
-  { name: "inline, then multibulk", input: "PING\r\n*1\r\n$4\r\nPING\r\n", frames: ["PING\r\n", "*1\r\n$4\r\nPING\r\n"], inline: [true, false] },
+  {
+    name: "inline, then multibulk",
+    input: "PING\r\n*1\r\n$4\r\nPING\r\n",
+    frames: ["PING\r\n", "*1\r\n$4\r\nPING\r\n"],
+    inline: [true, false],
+  },
   { name: "a byte that is no RESP type starts one", input: ".\r\n;3\r\n", frames: [".\r\n", ";3\r\n"] },
-  { name: "any first byte but * starts one", input: "+PING\r\n:1\r\n$5\r\nhello\r\n", frames: ["+PING\r\n", ":1\r\n", "$5\r\n", "hello\r\n"] },
+  {
+    name: "any first byte but * starts one",
+    input: "+PING\r\n:1\r\n$5\r\nhello\r\n",
+    frames: ["+PING\r\n", ":1\r\n", "$5\r\n", "hello\r\n"],
+  },
   { name: "quotes do not hide an LF: the line ends at the first one", input: 'ECHO "a\nb"\n', frames: ['ECHO "a\n', 'b"\n'] },
   { name: "a NUL after the LF belongs to the next request", input: "PING\r\n\0", frames: ["PING\r\n"], rest: "\0" },
   { name: "an unterminated command is pending", input: "GET a", frames: [], rest: "GET a" },
@@ -164,7 +200,11 @@ specify("line limits, with maxLineBytes: 8 (64 KiB by default, PROTO_INLINE_MAX_
   { name: "a count line with no CR in sight", input: "*111111111111", error: "Protocol error: too big mbulk count string" },
   { name: "a bulk line of 8 bytes before its CR, $ included", input: "*1\r\n$1000000\r\n", frames: [], rest: "*1\r\n$1000000\r\n" },
   { name: "a bulk line of 9", input: "*1\r\n$10000000\r\n", error: "Protocol error: too big bulk count string" },
-  { name: "a bad bulk line of 9 is too big before it is bad", input: "*1\r\nPINGPINGP\r\n", error: "Protocol error: too big bulk count string" },
+  {
+    name: "a bad bulk line of 9 is too big before it is bad",
+    input: "*1\r\nPINGPINGP\r\n",
+    error: "Protocol error: too big bulk count string",
+  },
   { name: "a payload is no line", input: "*1\r\n$20\r\n01234567890123456789\r\n" },
   { name: "the limit is per line", input: "*2\r\n$4\r\nECHO\r\n$4\r\nabcd\r\n" },
   { name: "a NUL-stuck inline command ends when 9 bytes wait", input: "PING\0\r\nPI", error: "Protocol error: too big inline request" },
@@ -210,14 +250,34 @@ specify("an unauthenticated client, as Redis limits it before AUTH", requests({ 
 
 specify("requests with maxFrameBytes: 16", requests({ maxFrameBytes: 16 }), [
   { name: "a request of exactly 16 bytes", input: "*1\r\n$6\r\nSELECT\r\n" },
-  { name: "a bulk whose line announces too much", input: "*2\r\n$3\r\nGET\r\n$2\r\n", error: "warren: request larger than maxFrameBytes (16)" },
+  {
+    name: "a bulk whose line announces too much",
+    input: "*2\r\n$3\r\nGET\r\n$2\r\n",
+    error: "warren: request larger than maxFrameBytes (16)",
+  },
   { name: "a count that cannot fit", input: "*3\r\n", error: "warren: request larger than maxFrameBytes (16)" },
   { name: "a 17-byte inline command", input: "GET 0123456789ab\r\n", error: "warren: request larger than maxFrameBytes (16)" },
-  { name: "16 bytes that do not end the frame", input: "*2\r\n$1\r\na\r\n$1\r\nb", error: "warren: request larger than maxFrameBytes (16)" },
-  { name: "folded no-ops count toward the frame they join", input: "\r\n\r\n\r\n\r\n\r\n\r\nPING\r\n", error: "warren: request larger than maxFrameBytes (16)" },
-  { name: "a NUL-stuck line meets this limit before the line limit", input: "PING\0\r\nPING\r\nPING\r\n", error: "warren: request larger than maxFrameBytes (16)" },
+  {
+    name: "16 bytes that do not end the frame",
+    input: "*2\r\n$1\r\na\r\n$1\r\nb",
+    error: "warren: request larger than maxFrameBytes (16)",
+  },
+  {
+    name: "folded no-ops count toward the frame they join",
+    input: "\r\n\r\n\r\n\r\n\r\n\r\nPING\r\n",
+    error: "warren: request larger than maxFrameBytes (16)",
+  },
+  {
+    name: "a NUL-stuck line meets this limit before the line limit",
+    input: "PING\0\r\nPING\r\nPING\r\n",
+    error: "warren: request larger than maxFrameBytes (16)",
+  },
   { name: "Redis's error, where it comes first, is Redis's", input: "*1\r\n$x\r\n", error: "Protocol error: invalid bulk length" },
-  { name: "the limit is per frame", input: "*1\r\n$6\r\nSELECT\r\n*1\r\n$6\r\nSELECT\r\n", frames: ["*1\r\n$6\r\nSELECT\r\n", "*1\r\n$6\r\nSELECT\r\n"] },
+  {
+    name: "the limit is per frame",
+    input: "*1\r\n$6\r\nSELECT\r\n*1\r\n$6\r\nSELECT\r\n",
+    frames: ["*1\r\n$6\r\nSELECT\r\n", "*1\r\n$6\r\nSELECT\r\n"],
+  },
 ]);
 
 specify("requests with maxBulkBytes: 4 (proto-max-bulk-len)", requests({ maxBulkBytes: 4 }), [

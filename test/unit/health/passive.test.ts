@@ -124,11 +124,7 @@ describe("cooldown revival", () => {
     noteConnectFailure(b, cfg, 1_001, log, CONTEXT, REFUSED);
     expect(b.healthy).toBe(false);
     expect(b.passiveDownUntil).toBe(2_001);
-    expect(log.lines.map((l) => `${l.msg} ${l.consecutive ?? ""}`)).toEqual([
-      "backend down 3",
-      "backend up ",
-      "backend down 4",
-    ]);
+    expect(log.lines.map((l) => `${l.msg} ${l.consecutive ?? ""}`)).toEqual(["backend down 3", "backend up ", "backend down 4"]);
   });
 
   test("a revived backend that connects is fully trusted again", () => {

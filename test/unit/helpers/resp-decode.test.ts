@@ -22,7 +22,13 @@ const cases: [string, Reply][] = [
   ["(12345678901234567890\r\n", 12345678901234567890n],
   ["=7\r\ntxt:abc\r\n", new RespVerbatim("txt", "abc")],
   ["!9\r\nERR nope!\r\n", new RespError("ERR nope!")],
-  ["%2\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n_\r\n", new RespMap([["f", "v"], ["g", null]])],
+  [
+    "%2\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n_\r\n",
+    new RespMap([
+      ["f", "v"],
+      ["g", null],
+    ]),
+  ],
   ["~2\r\n:1\r\n:2\r\n", new RespSet([1, 2])],
   [">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n", new RespPush(["message", "ch", "hi"])],
   ["|1\r\n$3\r\nttl\r\n:5\r\n$1\r\nx\r\n", "x"],

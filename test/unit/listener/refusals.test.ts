@@ -14,7 +14,9 @@ function refusalLog() {
 test("the first refusal is logged at once, with the client and the reason", () => {
   const { log, refusals } = refusalLog();
   refusals.refused("denied", "192.0.2.1", 1000);
-  expect(log.lines).toMatchObject([{ level: "warn", msg: "client refused", listener: "web", reason: "denied", client: "192.0.2.1", suppressed: 0 }]);
+  expect(log.lines).toMatchObject([
+    { level: "warn", msg: "client refused", listener: "web", reason: "denied", client: "192.0.2.1", suppressed: 0 },
+  ]);
 });
 
 test("within the interval refusals are only counted; the next line after it says how many were suppressed", () => {
@@ -44,7 +46,12 @@ test("the sweep writes a suppressed count once the interval is over, even if no 
   refusals.sweep(REFUSAL_LOG_INTERVAL_MS - 1);
   expect(log.lines).toHaveLength(1);
   refusals.sweep(REFUSAL_LOG_INTERVAL_MS);
-  expect(log.lines[1]).toMatchObject({ msg: "clients refused (suppressed since the last line)", reason: "perClient", client: "198.51.100.8", suppressed: 2 });
+  expect(log.lines[1]).toMatchObject({
+    msg: "clients refused (suppressed since the last line)",
+    reason: "perClient",
+    client: "198.51.100.8",
+    suppressed: 2,
+  });
   // Nothing left to say: the sweep stays quiet.
   refusals.sweep(10 * REFUSAL_LOG_INTERVAL_MS);
   expect(log.lines).toHaveLength(2);

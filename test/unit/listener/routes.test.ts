@@ -9,7 +9,11 @@ import { Route, RouteTable } from "../../../src/listener/routes.ts";
 import { memoryLogger } from "../../helpers/proxy.ts";
 
 function table(patterns: string[]): RouteTable {
-  const config = validateConfig({ listeners: [{ listen: "127.0.0.1:0", backends: ["127.0.0.1:1"], routes: patterns.map((sni, i) => ({ sni, backends: [`127.0.0.1:${i + 10}`] })) }] });
+  const config = validateConfig({
+    listeners: [
+      { listen: "127.0.0.1:0", backends: ["127.0.0.1:1"], routes: patterns.map((sni, i) => ({ sni, backends: [`127.0.0.1:${i + 10}`] })) },
+    ],
+  });
   if (config instanceof ConfigErrors) throw config;
   const l = config.listeners[0]!;
   return new RouteTable(l.routes.map((rc) => new Route(rc.sni, l, rc, memoryLogger(), null)));
@@ -19,7 +23,17 @@ test("exact, then the longest wildcard, then the default, whatever the order in 
   const t = table(["*.example.com", "*.b.example.com", "a.b.example.com", "example.com"]);
   const picked = (name: string | null) => t.match(name)?.sni ?? "default";
   expect(
-    ["a.b.example.com", "x.b.example.com", "y.x.b.example.com", "b.example.com", "z.example.com", "example.com", "other.org", "xexample.com", "com"].map((n) => [n, picked(n)]),
+    [
+      "a.b.example.com",
+      "x.b.example.com",
+      "y.x.b.example.com",
+      "b.example.com",
+      "z.example.com",
+      "example.com",
+      "other.org",
+      "xexample.com",
+      "com",
+    ].map((n) => [n, picked(n)]),
   ).toEqual([
     ["a.b.example.com", "a.b.example.com"],
     ["x.b.example.com", "*.b.example.com"],

@@ -6,7 +6,10 @@ const README = `${import.meta.dir}/../../../README.md`;
 
 test("the README's Prometheus table lists every metric with its type and labels, and no metric names.ts lacks", async () => {
   const readme = await Bun.file(README).text();
-  const section = readme.slice(readme.indexOf("## Prometheus metrics"), readme.indexOf("\n## ", readme.indexOf("## Prometheus metrics") + 1));
+  const section = readme.slice(
+    readme.indexOf("## Prometheus metrics"),
+    readme.indexOf("\n## ", readme.indexOf("## Prometheus metrics") + 1),
+  );
   const rows = new Map<string, string>();
   for (const m of section.matchAll(/^\| `(warren_[a-z0-9_]+)` \| ([a-z]+) \| ([^|]+) \|/gm)) rows.set(m[1]!, `${m[2]} | ${m[3]!.trim()}`);
   const expected = new Map(Object.values(METRICS).map((m) => [m.name, `${m.type} | ${m.labels.length === 0 ? "—" : m.labels.join(", ")}`]));

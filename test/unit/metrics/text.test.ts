@@ -20,7 +20,7 @@ describe("escaping, as the text format 0.0.4 asks", () => {
     expect(escapeHelp('a\\b\n"c"')).toBe('a\\\\b\\n"c"');
   });
 
-  test("labelPairs joins name=\"value\" pairs, escaping each value", () => {
+  test('labelPairs joins name="value" pairs, escaping each value', () => {
     expect(labelPairs(["proxy", "server"], ['we"b', "10.0.0.1:80"])).toBe('proxy="we\\"b",server="10.0.0.1:80"');
   });
 

@@ -94,16 +94,54 @@ test("commands that may close or wedge their connection retire it after the repl
 });
 
 test("everything else is one reply per request and may share a connection", () => {
-  for (const words of [["GET", "k"], ["SET", "k", "v"], ["CLIENT", "ID"], ["CLIENT", "INFO"], ["CLIENT", "REPLY"], ["PING"], ["EVAL", "return 1", "0"]]) {
+  for (const words of [
+    ["GET", "k"],
+    ["SET", "k", "v"],
+    ["CLIENT", "ID"],
+    ["CLIENT", "INFO"],
+    ["CLIENT", "REPLY"],
+    ["PING"],
+    ["EVAL", "return 1", "0"],
+  ]) {
     expect(of(...words).rule).toBe(R_NONE);
   }
   expect(classify(null, null).rule).toBe(R_NONE);
 });
 
 describe("mayHaveRule (the fast pre-check before reading a command name)", () => {
-  const RULED = ["MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "BLPOP", "BRPOPLPUSH", "XREADGROUP", "XREAD", "WAIT", "SELECT", "AUTH",
-    "HELLO", "CLIENT", "RESET", "READONLY", "READWRITE", "ASKING", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "MONITOR", "QUIT",
-    "SYNC", "PSYNC", "REPLCONF", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "SHUTDOWN", "DEBUG"];
+  const RULED = [
+    "MULTI",
+    "EXEC",
+    "DISCARD",
+    "WATCH",
+    "UNWATCH",
+    "BLPOP",
+    "BRPOPLPUSH",
+    "XREADGROUP",
+    "XREAD",
+    "WAIT",
+    "SELECT",
+    "AUTH",
+    "HELLO",
+    "CLIENT",
+    "RESET",
+    "READONLY",
+    "READWRITE",
+    "ASKING",
+    "SUBSCRIBE",
+    "PSUBSCRIBE",
+    "SSUBSCRIBE",
+    "MONITOR",
+    "QUIT",
+    "SYNC",
+    "PSYNC",
+    "REPLCONF",
+    "UNSUBSCRIBE",
+    "PUNSUBSCRIBE",
+    "SUNSUBSCRIBE",
+    "SHUTDOWN",
+    "DEBUG",
+  ];
 
   test.each(RULED)("%s (any case) is never skipped", (name) => {
     for (const n of [name, name.toLowerCase()]) {

@@ -16,11 +16,17 @@ function errors(input: unknown): string[] {
 test("mode = pool with a framer takes every other pool default", () => {
   const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" } } }));
   if (config instanceof ConfigErrors) throw config;
-  expect(config.listeners[0]!.pool).toEqual({ framer: { kind: "resp" }, ...DEFAULTS.pool, maxPinnedPerBackend: DEFAULTS.pool.maxPerBackend - 1 });
+  expect(config.listeners[0]!.pool).toEqual({
+    framer: { kind: "resp" },
+    ...DEFAULTS.pool,
+    maxPinnedPerBackend: DEFAULTS.pool.maxPerBackend - 1,
+  });
 });
 
 test("delimiter and length framers keep their options", () => {
-  const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "delimiter", delimiter: "\r\n", maxFrameBytes: 4096 }, multiplex: true } }));
+  const config = validateConfig(
+    listener({ mode: "pool", pool: { framer: { kind: "delimiter", delimiter: "\r\n", maxFrameBytes: 4096 }, multiplex: true } }),
+  );
   if (config instanceof ConfigErrors) throw config;
   expect(config.listeners[0]!.pool!.framer).toEqual({ kind: "delimiter", delimiter: "\r\n", maxFrameBytes: 4096 });
   expect(config.listeners[0]!.pool!.multiplex).toBe(true);
@@ -30,7 +36,9 @@ test("pool mode without a pool table, or a pool table without pool mode, is an e
   expect(errors(listener({ mode: "pool" }))).toEqual([
     'listeners[0].pool: mode = "pool" needs a [pool] table with at least a framer, e.g. pool = { framer = { kind = "resp" } }',
   ]);
-  expect(errors(listener({ pool: { framer: { kind: "resp" } } }))).toEqual(['listeners[0].pool: only used when mode = "pool", but mode is "tunnel"']);
+  expect(errors(listener({ pool: { framer: { kind: "resp" } } }))).toEqual([
+    'listeners[0].pool: only used when mode = "pool", but mode is "tunnel"',
+  ]);
 });
 
 test("bad pool keys and framer options are reported with their full key path", () => {
@@ -68,14 +76,20 @@ test("pin caps and timeouts: maxPinnedPerBackend defaults to maxPerBackend - 1 a
   const one = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 1 } }));
   if (one instanceof ConfigErrors) throw one;
   expect(one.listeners[0]!.pool!.maxPinnedPerBackend).toBe(0);
-  expect(errors(listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2, maxPinnedPerBackend: 3, pinnedIdleTimeoutMs: -1 } }))).toEqual([
+  expect(
+    errors(
+      listener({ mode: "pool", pool: { framer: { kind: "resp" }, maxPerBackend: 2, maxPinnedPerBackend: 3, pinnedIdleTimeoutMs: -1 } }),
+    ),
+  ).toEqual([
     "listeners[0].pool.maxPinnedPerBackend: expected at most maxPerBackend (2), got 3",
     "listeners[0].pool.pinnedIdleTimeoutMs: expected an integer 0..86400000, got -1",
   ]);
 });
 
 test("auth and clientPassword: strings, RESP only", () => {
-  const config = validateConfig(listener({ mode: "pool", pool: { framer: { kind: "resp" }, auth: { username: "warren", password: "pw" }, clientPassword: "c" } }));
+  const config = validateConfig(
+    listener({ mode: "pool", pool: { framer: { kind: "resp" }, auth: { username: "warren", password: "pw" }, clientPassword: "c" } }),
+  );
   if (config instanceof ConfigErrors) throw config;
   expect(config.listeners[0]!.pool!.auth).toEqual({ username: "warren", password: "pw" });
   expect(config.listeners[0]!.pool!.clientPassword).toBe("c");

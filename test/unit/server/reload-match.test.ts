@@ -24,7 +24,8 @@ test.each([
 describe("matchListeners: which running listener each listener of a reloaded config keeps", () => {
   const named = (name: string, host: string, port: number) => ({ name, listen: { host, port } }) as ListenerConfig;
   const live = (name: string, port: number, bound = port) => ({ config: named(name, "127.0.0.1", port), server: { port: bound } });
-  const names = (kept: Map<ListenerConfig, { config: ListenerConfig }>, next: ListenerConfig[]) => next.map((lc) => kept.get(lc)?.config.name ?? null);
+  const names = (kept: Map<ListenerConfig, { config: ListenerConfig }>, next: ListenerConfig[]) =>
+    next.map((lc) => kept.get(lc)?.config.name ?? null);
 
   test("the same name on the same address keeps it", () => {
     const running = new Map([["a", live("a", 7000)]]);
@@ -51,7 +52,10 @@ describe("matchListeners: which running listener each listener of a reloaded con
   });
 
   test("two names swapped between two addresses: each keeps its own socket under its own name", () => {
-    const running = new Map([["a", live("a", 7000)], ["b", live("b", 7001)]]);
+    const running = new Map([
+      ["a", live("a", 7000)],
+      ["b", live("b", 7001)],
+    ]);
     const next = [named("b", "127.0.0.1", 7000), named("a", "127.0.0.1", 7001)];
     expect(names(matchListeners(running, next), next)).toEqual([null, null]);
   });
