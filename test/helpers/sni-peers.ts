@@ -3,56 +3,9 @@
  * `openssl s_client` and Bun's TLS client by a raw Bun.listen, and `openssl s_client` itself as a
  * client that must complete a handshake.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { TestCert } from "./tls-certs.ts";
 
-/** A self-signed certificate for `names` (the first is the CN), and its key, as PEM; remove() deletes the files. */
-export interface TestCert {
-  readonly cert: string;
-  readonly key: string;
-  readonly certPath: string;
-  readonly keyPath: string;
-  [Symbol.dispose](): void;
-}
-
-export function makeCert(names: readonly string[]): TestCert {
-  const dir = mkdtempSync(join(tmpdir(), "warren-cert-"));
-  const certPath = join(dir, "cert.pem");
-  const keyPath = join(dir, "key.pem");
-  const san = names.map((n) => `DNS:${n}`).join(",");
-  const r = Bun.spawnSync(
-    [
-      "openssl",
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${names[0]}`,
-      "-addext",
-      `subjectAltName=${san}`,
-      "-keyout",
-      keyPath,
-      "-out",
-      certPath,
-    ],
-    { stderr: "pipe" },
-  );
-  if (r.exitCode !== 0) throw new Error(`openssl req failed: ${r.stderr.toString()}`);
-  return {
-    cert: readFileSync(certPath, "utf8"),
-    key: readFileSync(keyPath, "utf8"),
-    certPath,
-    keyPath,
-    [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+export { makeCert, type TestCert } from "./tls-certs.ts";
 
 /**
  * captureFirstRecords listens on a raw TCP port, runs `connect(port)` (a TLS client), and returns the

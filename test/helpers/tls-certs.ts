@@ -40,6 +40,42 @@ function issued(certPath: string, keyPath: string, serial: number): Issued {
   };
 }
 
+/** A self-signed certificate for `names` (the first is the CN), and its key, as PEM; dispose deletes the files. */
+export interface TestCert {
+  readonly cert: string;
+  readonly key: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  [Symbol.dispose](): void;
+}
+
+/** makeCert makes a self-signed EC P-256 certificate for `names`, valid for a day (no CA: for tests that need only one). */
+export function makeCert(names: readonly string[]): TestCert {
+  const dir = mkdtempSync(join(tmpdir(), "warren-cert-"));
+  const certPath = join(dir, "cert.pem");
+  const keyPath = join(dir, "key.pem");
+  const san = names.map((n) => `DNS:${n}`).join(",");
+  openssl(
+    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"].concat([
+      "-subj",
+      `/CN=${names[0]}`,
+      "-addext",
+      `subjectAltName=${san}`,
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+    ]),
+  );
+  return {
+    cert: readFileSync(certPath, "utf8"),
+    key: readFileSync(keyPath, "utf8"),
+    certPath,
+    keyPath,
+    [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /** makeCa makes a self-signed CA named `name` (EC P-256 keys throughout: fast to make and to use). */
 export function makeCa(name = "warren test CA"): TestCa {
   const dir = mkdtempSync(join(tmpdir(), "warren-ca-"));
