@@ -8,7 +8,7 @@
  * round's ratio.
  */
 import { type Cell, type Goal, type Results, format, pct } from "./report.ts";
-import { median, pairedRatios, spread } from "./stats.ts";
+import { median, medianInterval, pairedRatios, spread } from "./stats.ts";
 import type { Workload } from "./workloads.ts";
 
 /** A variant compared with a base target: names, the budget on rr CPU per request, and what to say. */
@@ -91,10 +91,16 @@ function rounds(perRound: readonly number[]): string {
   return perRound.map((r) => r.toFixed(3)).join(", ") || "—";
 }
 
+/** interval: the 95% distribution-free interval of the per-round ratios' median, or why there is none. */
+function interval(perRound: readonly number[]): string {
+  const i = medianInterval(perRound);
+  return i === null ? "— (< 6 rounds)" : `${i.lo.toFixed(3)}–${i.hi.toFixed(3)}`;
+}
+
 /** variantText is the variant ÷ base table (rate and CPU per op, paired per round), or "" without both targets. */
 export function variantText(results: Results, workloads: readonly Workload[], v: PairedVariant): string {
   const { off: OFF, on: ON } = v;
-  const rows = [["workload", "metric", OFF, ON, `${ON} ÷ ${OFF} per round (median)`, "each round"]];
+  const rows = [["workload", "metric", OFF, ON, `${ON} ÷ ${OFF} per round (median)`, "95% interval", "each round"]];
   for (const name of COMPARED) {
     const w = workloads.find((x) => x.name === name);
     const c = cells(results, name, v);
@@ -111,6 +117,7 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
         format(median(m.off), m.unit),
         format(median(m.on), m.unit),
         Number.isFinite(paired) ? `${paired.toFixed(3)}× (${pct(paired - 1)})` : "—",
+        interval(perRound),
         rounds(perRound),
       ]);
     }
@@ -121,7 +128,7 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
   const lines = rows.map(
     (r) =>
       `  ${r
-        .map((cell, i) => (i < 2 || i === 5 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .map((cell, i) => (i < 2 || i === 6 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
         .join("   ")
         .trimEnd()}`,
   );
@@ -129,6 +136,7 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
     v.title,
     ...lines,
     "  per round = round i of one ÷ round i of the other (interleaved, so slow drift cancels); the median of those is the verdict.",
+    "  95% interval: of that median, from the rounds' order statistics (no assumption on the noise's shape; needs ≥ 6 rounds).",
     ...spreadLines,
     ...v.notes,
   ].join("\n");
@@ -159,17 +167,20 @@ export function variantGoals(results: Results, v: PairedVariant): Goal[] {
   if (perRound.length === 0) return [{ goal, met: null, detail: `not measured (no rr round of both ${OFF} and ${ON})` }];
   const paired = median(perRound);
   const noise = Math.max(spread(on), spread(off));
+  const bounds = medianInterval(perRound);
   const note =
     perRound.length < 3
       ? " — fewer than 3 paired rounds: not conclusive"
-      : Number.isFinite(noise) && noise > v.maxCost
-        ? ` — each target's rounds spread ${pct(noise, false)}, more than the budget, so read the per-round ratios`
-        : "";
+      : bounds !== null && bounds.hi - 1 > v.maxCost
+        ? ` — 95% interval ${interval(perRound)} reaches past the budget: more rounds would narrow it`
+        : Number.isFinite(noise) && noise > v.maxCost && bounds === null
+          ? ` — each target's rounds spread ${pct(noise, false)}, more than the budget, so read the per-round ratios`
+          : "";
   return [
     {
       goal,
       met: paired - 1 <= v.maxCost,
-      detail: `${ON} ÷ ${OFF} CPU µs/req per round (median) = ${paired.toFixed(3)}× (${pct(paired - 1)}); medians ${median(on).toFixed(2)} vs ${median(off).toFixed(2)} µs; rounds ${rounds(perRound)}${note}`,
+      detail: `${ON} ÷ ${OFF} CPU µs/req per round (median) = ${paired.toFixed(3)}× (${pct(paired - 1)}); medians ${median(on).toFixed(2)} vs ${median(off).toFixed(2)} µs; 95% interval ${interval(perRound)}; rounds ${rounds(perRound)}${note}`,
     },
   ];
 }

@@ -33,3 +33,32 @@ export function spread(values: Series): number {
   if (xs.length < 2) return NaN;
   return (Math.max(...xs) - Math.min(...xs)) / median(xs);
 }
+
+/**
+ * medianInterval is a distribution-free confidence interval for the median of `values`: the k-th
+ * smallest and k-th largest, with k the largest rank for which P(k ≤ B ≤ n − k) ≥ level, B being
+ * Binomial(n, ½) — the number of values below the true median. It assumes nothing about the noise's
+ * shape, only that rounds are independent. null when even the extremes do not reach `level`
+ * (n < 6 at 95%): too few rounds to bound the median.
+ */
+export function medianInterval(values: Series, level = 0.95): { lo: number; hi: number; level: number } | null {
+  const xs = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  const n = xs.length;
+  // pmf[i] = C(n, i) / 2^n, built by the recurrence C(n, i + 1) = C(n, i) · (n − i) / (i + 1).
+  const pmf: number[] = [];
+  let p = 2 ** -n;
+  for (let i = 0; i <= n; i++) {
+    pmf.push(p);
+    p = (p * (n - i)) / (i + 1);
+  }
+  let best: { lo: number; hi: number; level: number } | null = null;
+  for (let k = 1; 2 * k <= n + 1; k++) {
+    // The interval [x_(k), x_(n−k+1)] covers the median unless fewer than k values lie below it or above it.
+    let tail = 0;
+    for (let i = 0; i < k; i++) tail += pmf[i]!;
+    const coverage = 1 - 2 * tail;
+    if (coverage < level) break;
+    best = { lo: xs[k - 1]!, hi: xs[n - k]!, level: coverage };
+  }
+  return best;
+}

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { BASE_SUFFIX, type Checkout, withTwins } from "../../../bench/baseline.ts";
 import { baselineText, compareWithBaseline, pairRow, verdictText } from "../../../bench/report-baseline.ts";
-import { median, pairedRatios, spread } from "../../../bench/stats.ts";
+import { median, medianInterval, pairedRatios, spread } from "../../../bench/stats.ts";
 
 const REQ = { key: "reqPerSec", unit: "req/s", higherIsBetter: true };
 const CPU = { key: "cpu", unit: "proxy CPU µs/req", higherIsBetter: false };
@@ -105,4 +105,21 @@ test("withTwins puts each warren kind's baseline twin right after it, and leaves
   const kinds: Kind[] = [{ name: "direct" }, warrenAt({ ...BASE, suffix: "" }), { name: "haproxy" }];
   expect(withTwins(kinds, BASE).map((k) => k.name)).toEqual(["direct", "warren", "warren@base", "haproxy"]);
   expect(withTwins(kinds, null).map((k) => k.name)).toEqual(["direct", "warren", "haproxy"]);
+});
+
+test("medianInterval: the order statistics that bound the median at 95%, or null with too few rounds", () => {
+  // n = 11: P(B ≤ 1) = 12/2048, so [x_(2), x_(10)] covers 1 − 24/2048 = 98.8%; k = 3 would give 93.5%.
+  const eleven = [5, 1, 9, 3, 7, 11, 2, 10, 4, 8, 6];
+  const i11 = medianInterval(eleven)!;
+  expect([i11.lo, i11.hi]).toEqual([2, 10]);
+  expect(i11.level).toBeCloseTo(1 - 24 / 2048, 12);
+  // n = 21: k = 6 (97.3%); k = 7 would be 92.2%.
+  const i21 = medianInterval(Array.from({ length: 21 }, (_, i) => i + 1))!;
+  expect([i21.lo, i21.hi]).toEqual([6, 16]);
+  // A lower level narrows it; failed rounds are left out before counting.
+  expect(medianInterval([...eleven, null, NaN], 0.9)).toMatchObject({ lo: 3, hi: 9 });
+  // n = 5: even [min, max] covers only 1 − 2/32 = 93.75%.
+  expect(medianInterval([1, 2, 3, 4, 5])).toBeNull();
+  expect(medianInterval([1, 2, 3, 4, 5, 6])).toMatchObject({ lo: 1, hi: 6 });
+  expect(medianInterval([])).toBeNull();
 });

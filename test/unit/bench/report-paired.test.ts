@@ -77,3 +77,39 @@ test("the SNI routing variant is reported the same way, paired per round (not am
   expect(text).toContain("warren-sni ÷ warren");
   expect(text).toContain("1.010× (+1.0%)");
 });
+
+test("with 6 rounds or more the verdict carries the median's 95% interval, and says when it reaches past the budget", () => {
+  const w = (cpu: number[]): Results =>
+    new Map([
+      [
+        "rr",
+        new Map([
+          [
+            "warren",
+            cell(
+              cpu.map(() => 1),
+              cpu.map(() => 10),
+            ),
+          ],
+          [
+            "warren-w2",
+            cell(
+              cpu.map(() => 1),
+              cpu,
+            ),
+          ],
+        ]),
+      ],
+    ]);
+  // Seven rounds: [min, max] covers the median with 98.4%; the worst round, +8%, is past the 5% budget.
+  const [wide] = variantGoals(w([10.1, 10.2, 9.9, 10.8, 10.0, 9.8, 10.3]), WORKERS);
+  expect(wide!.met).toBe(true);
+  expect(wide!.detail).toContain("95% interval 0.980–1.080");
+  expect(wide!.detail).toContain("reaches past the budget");
+  const [tight] = variantGoals(w([10.1, 10.2, 9.9, 10.4, 10.0, 9.8, 10.3]), WORKERS);
+  expect(tight!.detail).toContain("95% interval 0.980–1.040");
+  expect(tight!.detail).not.toContain("reaches past");
+  expect(variantText(w([10.1, 10.2, 9.9, 10.4, 10.0, 9.8, 10.3]), WORKLOADS, WORKERS)).toContain("0.980–1.040");
+  // Three rounds: no interval.
+  expect(variantGoals(w([10.1, 10.2, 9.9]), WORKERS)[0]!.detail).toContain("95% interval — (< 6 rounds)");
+});
