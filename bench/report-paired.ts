@@ -8,7 +8,7 @@
  * round's ratio.
  */
 import { type Cell, type Goal, type Results, format, pct } from "./report.ts";
-import { median, medianInterval, pairedRatios, spread } from "./stats.ts";
+import { type MedianInterval, median, medianInterval, pairedRatios, spread } from "./stats.ts";
 import type { Workload } from "./workloads.ts";
 
 /** A variant compared with a base target: names, the budget on rr CPU per request, and what to say. */
@@ -91,9 +91,8 @@ function rounds(perRound: readonly number[]): string {
   return perRound.map((r) => r.toFixed(3)).join(", ") || "—";
 }
 
-/** interval: the 95% distribution-free interval of the per-round ratios' median, or why there is none. */
-function interval(perRound: readonly number[]): string {
-  const i = medianInterval(perRound);
+/** intervalText: the per-round ratios' median interval (medianInterval, 95%), or why there is none. */
+function intervalText(i: MedianInterval | null): string {
   return i === null ? "— (< 6 rounds)" : `${i.lo.toFixed(3)}–${i.hi.toFixed(3)}`;
 }
 
@@ -117,7 +116,7 @@ export function variantText(results: Results, workloads: readonly Workload[], v:
         format(median(m.off), m.unit),
         format(median(m.on), m.unit),
         Number.isFinite(paired) ? `${paired.toFixed(3)}× (${pct(paired - 1)})` : "—",
-        interval(perRound),
+        intervalText(medianInterval(perRound)),
         rounds(perRound),
       ]);
     }
@@ -172,7 +171,7 @@ export function variantGoals(results: Results, v: PairedVariant): Goal[] {
     perRound.length < 3
       ? " — fewer than 3 paired rounds: not conclusive"
       : bounds !== null && bounds.hi - 1 > v.maxCost
-        ? ` — 95% interval ${interval(perRound)} reaches past the budget: more rounds would narrow it`
+        ? ` — 95% interval ${intervalText(bounds)} reaches past the budget: more rounds would narrow it`
         : Number.isFinite(noise) && noise > v.maxCost && bounds === null
           ? ` — each target's rounds spread ${pct(noise, false)}, more than the budget, so read the per-round ratios`
           : "";
@@ -180,7 +179,7 @@ export function variantGoals(results: Results, v: PairedVariant): Goal[] {
     {
       goal,
       met: paired - 1 <= v.maxCost,
-      detail: `${ON} ÷ ${OFF} CPU µs/req per round (median) = ${paired.toFixed(3)}× (${pct(paired - 1)}); medians ${median(on).toFixed(2)} vs ${median(off).toFixed(2)} µs; 95% interval ${interval(perRound)}; rounds ${rounds(perRound)}${note}`,
+      detail: `${ON} ÷ ${OFF} CPU µs/req per round (median) = ${paired.toFixed(3)}× (${pct(paired - 1)}); medians ${median(on).toFixed(2)} vs ${median(off).toFixed(2)} µs; 95% interval ${intervalText(bounds)}; rounds ${rounds(perRound)}${note}`,
     },
   ];
 }
